@@ -1,0 +1,3 @@
+module github.com/forkwatch/forkwatch
+
+go 1.26

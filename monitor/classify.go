@@ -1,0 +1,260 @@
+package monitor
+
+import (
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Markers that macOS writes into the application specific information of a
+// process that crashed between fork() and exec() (libsystem_c's fork child
+// handler), and the Objective-C runtime's message when its +initialize check
+// kills such a child (objc4 objc-initialize.mm, performForkChildInitialize).
+const (
+	markerForkChild   = "crashed on child side of fork pre-exec"
+	markerMultiThread = "*** multi-threaded process forked ***"
+)
+
+var (
+	reObjCLine   = regexp.MustCompile(`\+\[([A-Za-z_][A-Za-z0-9_]*) initialize\] may have been in progress in another thread when fork\(\) was called`)
+	rePythonName = regexp.MustCompile(`^(?i:python)(\d+(\.\d+)*)?[tw]?(-\S+)?$`)
+)
+
+// objcForkFrames appear in the crashed thread when the Objective-C runtime's
+// fork-safety check fires (objc4: performForkChildInitialize calls _objc_fatal;
+// objc_initializeAfterForkError is the documented breakpoint symbol).
+var objcForkFrames = []string{"performForkChildInitialize", "objc_initializeAfterForkError"}
+
+// Classify turns parsed facts into a Report: is it Python, did it die in a
+// fork child, was it the Objective-C fork-safety check, and what to do.
+func Classify(f *facts) *Report {
+	if f.process == "" && f.exePath != "" {
+		if b := path.Base(f.exePath); b != "*" && b != "." && b != "/" {
+			f.process = b
+		}
+	}
+	r := &Report{
+		Format:             f.format,
+		Process:            clean(f.process, 128),
+		PID:                f.pid,
+		ParentProcess:      clean(f.parent, 128),
+		ParentPID:          f.parentPID,
+		ResponsibleProcess: clean(f.responsible, 128),
+		ExePath:            clean(f.exePath, 1024),
+		BundleID:           clean(f.bundleID, 256),
+		Time:               normTime(f.time),
+		OSVersion:          clean(f.osVersion, 128),
+		Exception:          clean(f.exception, 64),
+		Signal:             clean(f.signal, 32),
+		Partial:            f.partial,
+		Evidence:           []string{},
+	}
+	if f.termNS != "" {
+		r.Termination = clean("Namespace "+f.termNS+", Code "+f.termCode, 64)
+	}
+	ev := func(s string) { r.Evidence = append(r.Evidence, s) }
+	if f.processGuess {
+		ev("process name inferred from the crashed thread's backtrace (no header in the report)")
+	}
+
+	// Python?
+	base := path.Base(f.exePath)
+	switch {
+	case rePythonName.MatchString(f.process):
+		r.Python = true
+		ev("process name " + quote(r.Process))
+	case f.exePath != "" && rePythonName.MatchString(base) && base != "*":
+		r.Python = true
+		ev("executable " + quote(r.ExePath))
+	case f.bundleID == "org.python.python" || f.bundleID == "com.apple.python3":
+		r.Python = true
+		ev("bundle id " + r.BundleID)
+	case strings.Contains(f.exePath, "/Python.framework/") || strings.Contains(f.exePath, "/Python3.framework/"):
+		r.Python = true
+		ev("executable inside a Python framework")
+	}
+	if r.Python && (strings.Contains(f.exePath, "Python.framework") || strings.Contains(f.exePath, "Python3.framework")) && !containsEvidence(r.Evidence, "framework") {
+		ev("framework build (" + frameworkOf(f.exePath) + ")")
+	}
+
+	// Fork child?
+	asi := strings.Join(f.asi, "\n")
+	if strings.Contains(asi, markerForkChild) {
+		r.ForkChild = true
+		ev("application specific information: " + quote(markerForkChild))
+	}
+	if strings.Contains(asi, markerMultiThread) {
+		r.ForkChild = true
+		ev("application specific information: " + quote(markerMultiThread))
+	}
+
+	// The Objective-C +initialize fork-safety check?
+	if m := reObjCLine.FindStringSubmatch(asi); m != nil {
+		r.ObjCForkSafety, r.ForkChild = true, true
+		r.ObjCClass = m[1]
+		ev("objc message: +[" + m[1] + " initialize] may have been in progress in another thread when fork() was called")
+	}
+	for _, fr := range f.crashed {
+		for _, sym := range objcForkFrames {
+			if strings.Contains(fr.symbol, sym) {
+				if !r.ObjCForkSafety || !containsEvidence(r.Evidence, sym) {
+					ev("crashed thread calls " + sym)
+				}
+				r.ObjCForkSafety, r.ForkChild = true, true
+			}
+		}
+	}
+	objcTerm := strings.EqualFold(f.termNS, "OBJC") && (f.termCode == "1" || f.termCode == "0x1")
+	if objcTerm {
+		ev("termination reason: Namespace OBJC, Code 1")
+		if r.ForkChild {
+			r.ObjCForkSafety = true
+		}
+	}
+
+	// A named cause only means something for a death after fork(): an
+	// ordinary crash has CoreFoundation frames too.
+	if r.ForkChild {
+		r.Trigger = trigger(f, asi)
+	}
+	if r.Trigger != "" {
+		ev("trigger: " + r.Trigger)
+	}
+	switch {
+	case r.ObjCForkSafety:
+		r.Cause = CauseForkSafety
+	case r.ForkChild:
+		r.Cause = CauseForkChild
+	default:
+		r.Cause = CauseCrash
+	}
+	r.Advice = advice(r, objcTerm)
+	return r
+}
+
+// trigger names a known cause seen in the crashed thread or the images.
+func trigger(f *facts, asi string) string {
+	has := func(pred func(frame) bool) bool {
+		for _, fr := range f.crashed {
+			if pred(fr) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(func(fr frame) bool {
+		return strings.Contains(fr.image, "_scproxy") || strings.Contains(fr.symbol, "get_proxy_settings") ||
+			strings.Contains(fr.symbol, "SCDynamicStoreCopyProxies") || strings.Contains(fr.symbol, "CFNetworkCopySystemProxySettings")
+	}):
+		return "_scproxy"
+	case has(func(fr frame) bool {
+		return strings.Contains(fr.image, "Metal") || strings.Contains(fr.image, "IOGPU") || strings.Contains(fr.image, "MPS") ||
+			strings.Contains(fr.image, "libmlx") || strings.Contains(fr.symbol, "mps::")
+	}):
+		return "metal"
+	case strings.Contains(asi, "BUG IN CLIENT OF LIBDISPATCH") || has(func(fr frame) bool {
+		return fr.image == "libdispatch.dylib" && strings.Contains(fr.symbol, "assert")
+	}):
+		return "libdispatch"
+	case strings.Contains(asi, "BUG IN CLIENT OF LIBPLATFORM"):
+		return "libplatform"
+	case has(func(fr frame) bool {
+		return fr.image == "CoreFoundation" || fr.image == "com.apple.CoreFoundation"
+	}):
+		return "corefoundation"
+	}
+	return ""
+}
+
+func advice(r *Report, objcTerm bool) string {
+	const realFix = "Real fix: don't fork without exec — use multiprocessing.set_start_method('spawn'), subprocess, or a server setting that avoids preloading before fork."
+	switch {
+	case r.ObjCForkSafety && r.Trigger == "_scproxy":
+		return "The forked child looked up the system proxy settings (urllib/requests → _scproxy) and the Objective-C runtime killed it. Set no_proxy='*' in the parent's environment, or don't fork. " + realFix
+	case r.ObjCForkSafety && r.Python:
+		return "macOS killed a forked Python child that ran an Objective-C +initialize before exec. " + realFix + " Stopgap: start the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment (setting it inside Python is too late)."
+	case r.ObjCForkSafety:
+		return "This process forked without exec and the Objective-C fork-safety check killed the child. Starting it with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES silences the check; the real fix is to exec (or posix_spawn) after fork."
+	case r.ForkChild && r.Trigger != "":
+		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
+	case r.ForkChild:
+		return "It crashed in a forked child before exec, but not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
+	case objcTerm && r.Python:
+		return "The Objective-C runtime stopped this Python process (Namespace OBJC). If it was a fork child (its parent is " + orUnknown(r.ParentProcess) + "), this is the fork-safety check: see the report's Application Specific Information."
+	case r.Python:
+		return "Python crashed (" + orUnknown(r.Signal) + "), not from fork(): look at the crashed thread in the report for the extension module at fault."
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func containsEvidence(ev []string, s string) bool {
+	for _, e := range ev {
+		if strings.Contains(e, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func frameworkOf(p string) string {
+	for _, fw := range []string{"Python3.framework", "Python.framework"} {
+		if i := strings.Index(p, fw); i >= 0 {
+			return p[:i+len(fw)]
+		}
+	}
+	return p
+}
+
+// timeLayouts are the date forms crash reports use.
+var timeLayouts = []string{
+	"2006-01-02 15:04:05.999999999 -0700",
+	"2006-01-02 15:04:05 -0700",
+	"2006-01-02 15:04:05.999999999 +0000",
+	time.RFC3339Nano,
+}
+
+// normTime turns a report's date into RFC 3339, or returns "" if unknown.
+func normTime(s string) string {
+	s = strings.TrimSpace(s)
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.Format(time.RFC3339)
+		}
+	}
+	return ""
+}
+
+// clean makes report text safe to show: no control characters (a process
+// name can hold newlines or escape sequences), valid UTF-8, bounded length.
+func clean(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n >= max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == '\uFFFD' || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Clean is clean for other packages: report text and file names are data.
+func Clean(s string, max int) string { return clean(s, max) }
+
+func quote(s string) string { return "\"" + s + "\"" }

@@ -1,0 +1,220 @@
+// Package monitor reads macOS crash reports and core files and says, with
+// evidence, whether a Python process died and whether fork() killed it.
+//
+// The parsing functions are pure (bytes in, Report out) so that they can be
+// tested on real reports collected from public bug trackers (testdata/) and
+// fuzzed; the watcher in watch.go only decides when a file is ready to read.
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// MaxReportSize caps how much of a report is read. Real crash reports run to a
+// few MiB (a .ips with 900 threads and its image list is about 4 MiB); a larger
+// file in a DiagnosticReports folder is not something ReportCrash wrote.
+const MaxReportSize = 16 << 20
+
+// Errors that callers tell apart with errors.Is.
+var (
+	// ErrIncomplete means the data looks like the start of a crash report but
+	// stops early: a file still being written, or an excerpt. Try again later.
+	ErrIncomplete = errors.New("incomplete crash report")
+	// ErrNotCrashReport means the data is something else: another kind of
+	// diagnostic (hang, jetsam, resource report), text, or binary noise.
+	ErrNotCrashReport = errors.New("not a crash report")
+	// ErrNotRegular means the path is not a regular file (FIFO, device,
+	// directory, or a symlink to one of those).
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrTooLarge means the file is larger than MaxReportSize.
+	ErrTooLarge = errors.New("file too large for a crash report")
+)
+
+// Format names the two layouts macOS writes.
+const (
+	FormatIPS   = "ips"   // macOS 12+: JSON header line, JSON body
+	FormatCrash = "crash" // macOS 10.13-11: plain text
+)
+
+// Cause is the one-word summary shown in menus and notifications.
+const (
+	CauseForkSafety = "fork-safety" // killed by the Objective-C +initialize check
+	CauseForkChild  = "fork-child"  // died in a fork child before exec, another way
+	CauseCrash      = "crash"       // any other crash
+)
+
+// Report is what Forkwatch knows about one crash. Field names in JSON are the
+// contract of `forkwatch inspect --json` and `forkwatch watch --json`.
+type Report struct {
+	Path               string   `json:"path,omitempty"`
+	Format             string   `json:"format"`
+	Process            string   `json:"process"`
+	PID                int      `json:"pid"`
+	ParentProcess      string   `json:"parent_process"`
+	ParentPID          int      `json:"parent_pid"`
+	ResponsibleProcess string   `json:"responsible_process,omitempty"`
+	ExePath            string   `json:"exe_path"`
+	BundleID           string   `json:"bundle_id,omitempty"`
+	Time               string   `json:"time"`
+	OSVersion          string   `json:"os_version"`
+	Exception          string   `json:"exception"`
+	Signal             string   `json:"signal"`
+	Termination        string   `json:"termination,omitempty"`
+	Python             bool     `json:"python"`
+	ForkChild          bool     `json:"fork_child"`
+	ObjCForkSafety     bool     `json:"objc_fork_safety"`
+	ObjCClass          string   `json:"objc_class,omitempty"`
+	Trigger            string   `json:"trigger,omitempty"`
+	Cause              string   `json:"cause"`
+	Advice             string   `json:"advice"`
+	Evidence           []string `json:"evidence"`
+	// Partial is set when the report was cut short (an excerpt, or a file
+	// still being written) and the fields come from what could be read.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// facts is what the format parsers extract; Classify turns it into a Report.
+type facts struct {
+	format       string
+	process      string
+	pid          int
+	parent       string
+	parentPID    int
+	responsible  string
+	exePath      string
+	bundleID     string
+	time         string
+	osVersion    string
+	exception    string
+	signal       string
+	termNS       string // termination namespace: OBJC, SIGNAL, ...
+	termCode     string // as written: "1", "0x1"
+	asi          []string
+	crashed      []frame // the crashed thread's frames, innermost first
+	images       []string
+	processGuess bool // process name inferred from the backtrace
+	partial      bool
+}
+
+type frame struct {
+	image  string
+	symbol string
+}
+
+// Parse reads a crash report in either format. It returns ErrNotCrashReport
+// for anything else. For a report that stops early it returns the Report
+// built from what was there (Partial set) together with an error wrapping
+// ErrIncomplete, or a nil Report when too little was there.
+func Parse(data []byte) (*Report, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("empty file: %w", ErrIncomplete)
+	}
+	if len(data) > MaxReportSize {
+		return nil, ErrTooLarge
+	}
+	var (
+		f   *facts
+		err error
+	)
+	if looksLikeIPS(data) {
+		f, err = parseIPS(data)
+	} else {
+		f, err = parseCrash(data)
+	}
+	if f == nil {
+		return nil, err
+	}
+	r := Classify(f)
+	if err == nil && f.partial {
+		err = fmt.Errorf("report stops early: %w", ErrIncomplete)
+	}
+	return r, err
+}
+
+// ReadReport reads and parses the crash report at path. It reads only regular
+// files (after following symlinks), never blocks on a FIFO, and reads at most
+// MaxReportSize bytes. Path is set on the returned Report.
+func ReadReport(path string) (*Report, error) {
+	data, err := readRegular(path, MaxReportSize)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Parse(data)
+	if r != nil {
+		r.Path = path
+	}
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// readRegular opens path without blocking (a FIFO would otherwise wait for a
+// writer), checks on the open descriptor that it is a regular file (so a file
+// swapped after a Stat cannot slip through), and reads at most limit bytes.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is a %s: %w", path, kindOf(fi.Mode()), ErrNotRegular)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes (limit %d): %w", path, fi.Size(), limit, ErrTooLarge)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s grew past %d bytes: %w", path, limit, ErrTooLarge)
+	}
+	return data, nil
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return "special file"
+	}
+}
+
+// IsReportName says whether a file name in a DiagnosticReports folder may be a
+// crash report: .ips or .crash, and not one of the other diagnostics that
+// share the folders (JetsamEvent-*.ips, *.diag, .hang, .spin, ...).
+func IsReportName(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	ext := filepath.Ext(name)
+	if ext != ".ips" && ext != ".crash" {
+		return false
+	}
+	for _, p := range []string{"JetsamEvent-", "ExcUserFault_", "LowBatteryLog-", "SiriSearchFeedback-", "stacks-", "shutdown_stall", "panic-", "Sandbox-"} {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	return true
+}
