@@ -27,15 +27,16 @@ type ipsHeader struct {
 }
 
 type ipsBody struct {
-	PID          int    `json:"pid"`
-	ProcName     string `json:"procName"`
-	ProcPath     string `json:"procPath"`
-	ParentProc   string `json:"parentProc"`
-	ParentPID    int    `json:"parentPid"`
-	Responsible  string `json:"responsibleProc"`
-	CaptureTime  string `json:"captureTime"`
-	BugType      string `json:"bug_type"`
-	BundleInfo   struct {
+	PID         int    `json:"pid"`
+	ProcName    string `json:"procName"`
+	ProcPath    string `json:"procPath"`
+	ParentProc  string `json:"parentProc"`
+	ParentPID   int    `json:"parentPid"`
+	Responsible string `json:"responsibleProc"`
+	Incident    string `json:"incident"`
+	CaptureTime string `json:"captureTime"`
+	BugType     string `json:"bug_type"`
+	BundleInfo  struct {
 		ID string `json:"CFBundleIdentifier"`
 	} `json:"bundleInfo"`
 	OSVersion struct {
@@ -108,7 +109,7 @@ func parseIPS(data []byte) (*facts, error) {
 			return nil, fmt.Errorf("header line is not JSON (%v): %w", err, ErrNotCrashReport)
 		}
 		if hdr.BugType != "" && !crashBugTypes[hdr.BugType] {
-			return nil, fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", hdr.BugType, ErrNotCrashReport)
+			return nil, fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", hdr.BugType, ErrOtherDiagnostic)
 		}
 		body = bytes.TrimLeft(rest, " \t\r\n")
 		if len(body) == 0 {
@@ -148,7 +149,7 @@ func parseIPS(data []byte) (*facts, error) {
 		}
 	}
 	if b.BugType != "" && !crashBugTypes[b.BugType] {
-		return nil, fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", b.BugType, ErrNotCrashReport)
+		return nil, fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", b.BugType, ErrOtherDiagnostic)
 	}
 	f := &facts{
 		format:      FormatIPS,
@@ -163,6 +164,7 @@ func parseIPS(data []byte) (*facts, error) {
 		exception:   b.Exception.Type,
 		signal:      b.Exception.Signal,
 		partial:     partial,
+		incident:    b.Incident,
 	}
 	if b.OSVersion.Train != "" {
 		f.osVersion = strings.TrimSpace(b.OSVersion.Train + " (" + b.OSVersion.Build + ")")
@@ -226,6 +228,9 @@ func fillFromHeader(f *facts, h *ipsHeader) {
 	}
 	if f.bundleID == "" {
 		f.bundleID = h.BundleID
+	}
+	if f.incident == "" {
+		f.incident = h.Incident
 	}
 }
 

@@ -7,6 +7,8 @@
 package monitor
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +32,10 @@ var (
 	// ErrNotCrashReport means the data is something else: another kind of
 	// diagnostic (hang, jetsam, resource report), text, or binary noise.
 	ErrNotCrashReport = errors.New("not a crash report")
+	// ErrOtherDiagnostic means a well-formed report of another kind that
+	// shares the DiagnosticReports folders (jetsam, hang, stackshot, ...):
+	// a watcher skips it quietly.
+	ErrOtherDiagnostic = errors.New("another kind of diagnostic report")
 	// ErrNotRegular means the path is not a regular file (FIFO, device,
 	// directory, or a symlink to one of those).
 	ErrNotRegular = errors.New("not a regular file")
@@ -53,6 +59,9 @@ const (
 // Report is what Forkwatch knows about one crash. Field names in JSON are the
 // contract of `forkwatch inspect --json` and `forkwatch watch --json`.
 type Report struct {
+	// ID identifies the crash, not the file: a report moved into Retired/
+	// keeps its ID. The incident id where the report has one.
+	ID                 string   `json:"id"`
 	Path               string   `json:"path,omitempty"`
 	Format             string   `json:"format"`
 	Process            string   `json:"process"`
@@ -99,6 +108,7 @@ type facts struct {
 	asi          []string
 	crashed      []frame // the crashed thread's frames, innermost first
 	images       []string
+	incident     string
 	processGuess bool // process name inferred from the backtrace
 	partial      bool
 }
@@ -132,6 +142,7 @@ func Parse(data []byte) (*Report, error) {
 		return nil, err
 	}
 	r := Classify(f)
+	r.ID = reportID(f, r, data)
 	if err == nil && f.partial {
 		err = fmt.Errorf("report stops early: %w", ErrIncomplete)
 	}
@@ -217,4 +228,16 @@ func IsReportName(name string) bool {
 		}
 	}
 	return true
+}
+
+// reportID names a crash independently of the file that holds it.
+func reportID(f *facts, r *Report, data []byte) string {
+	if f.incident != "" {
+		return "incident:" + f.incident
+	}
+	if r.PID != 0 && r.Time != "" {
+		return fmt.Sprintf("%s:%d:%s", r.Process, r.PID, r.Time)
+	}
+	sum := sha256.Sum256(data[:min(len(data), 1<<16)])
+	return "sha256:" + hex.EncodeToString(sum[:12])
 }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gen2brain/beeep"
+
+	"github.com/forkwatch/forkwatch/assets"
+	"github.com/forkwatch/forkwatch/monitor"
+)
+
+// Notifier shows a desktop notification.
+type Notifier interface {
+	Notify(title, body string) error
+}
+
+// beeepNotifier sends notifications with beeep: on macOS through
+// terminal-notifier or osascript (beeep quotes the text with Go's %q, and
+// our text has no control characters), on Linux over D-Bus. A notification
+// that takes longer than the timeout is abandoned, never waited for.
+type beeepNotifier struct {
+	timeout time.Duration
+}
+
+func newBeeepNotifier() *beeepNotifier {
+	beeep.AppName = "Forkwatch"
+	return &beeepNotifier{timeout: 5 * time.Second}
+}
+
+func (b *beeepNotifier) Notify(title, body string) error {
+	done := make(chan error, 1)
+	go func() {
+		done <- beeep.Notify(notificationText(title, 120), notificationText(body, 400), assets.IconPNG)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		return nil
+	case <-time.After(b.timeout):
+		return fmt.Errorf("notify: no answer after %v", b.timeout)
+	}
+}
+
+// notificationText is report text made safe for a notification: no control
+// characters, bounded, and not starting with "-" (terminal-notifier would
+// read it as an option).
+func notificationText(s string, max int) string {
+	s = monitor.Clean(s, max)
+	return strings.TrimLeft(s, "-")
+}
+
+// Alerter decides what is worth a notification and keeps crash loops from
+// flooding the user: the first notification goes at once, then at most one
+// summary per window ("37 more Python crashes from Python").
+type Alerter struct {
+	n      Notifier
+	window time.Duration
+	errf   func(error)
+
+	mu          sync.Mutex
+	last        time.Time
+	held        int
+	heldFrom    map[string]int
+	timer       *time.Timer
+	pausedUntil time.Time
+	sent        int
+}
+
+// NewAlerter returns an Alerter sending through n at most once per window
+// after the first; errf receives notification failures.
+func NewAlerter(n Notifier, window time.Duration, errf func(error)) *Alerter {
+	if errf == nil {
+		errf = func(error) {}
+	}
+	return &Alerter{n: n, window: window, errf: errf, heldFrom: map[string]int{}}
+}
+
+// PauseUntil holds notifications back until t (zero resumes).
+func (a *Alerter) PauseUntil(t time.Time) {
+	a.mu.Lock()
+	a.pausedUntil = t
+	a.mu.Unlock()
+}
+
+// PausedUntil returns the end of the current pause, or zero.
+func (a *Alerter) PausedUntil() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if time.Now().After(a.pausedUntil) {
+		return time.Time{}
+	}
+	return a.pausedUntil
+}
+
+// Sent counts the notifications sent, for tests and the benchmark.
+func (a *Alerter) Sent() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sent
+}
+
+// Event considers one watcher event. Only new Python crashes, and core
+// files of 100 MB or more once complete, are announced.
+func (a *Alerter) Event(ev monitor.Event) {
+	if ev.History {
+		return
+	}
+	var title, body, from string
+	switch {
+	case ev.Kind == monitor.KindCrash && ev.Report.Python:
+		title, body = crashMessage(ev.Report, ev.Core)
+		from = ev.Report.Process
+	case ev.Kind == monitor.KindCore && ev.Core.Complete && ev.Core.Size >= 100<<20:
+		who := "a process"
+		if ev.Core.Process != "" {
+			who = ev.Core.Process
+		}
+		title = "Core file: " + humanBytes(ev.Core.Size)
+		body = fmt.Sprintf("%s (pid %d) left %s in %s. Forkwatch can turn core dumps off from its menu.", who, ev.Core.PID, humanBytes(ev.Core.Size), ev.Core.Path)
+		from = "core files"
+	default:
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	if now.Before(a.pausedUntil) {
+		return
+	}
+	if a.last.IsZero() || now.Sub(a.last) >= a.window {
+		a.last = now
+		a.sendLocked(title, body)
+		return
+	}
+	a.held++
+	a.heldFrom[from]++
+	if a.timer == nil {
+		a.timer = time.AfterFunc(a.last.Add(a.window).Sub(now), a.flush)
+	}
+}
+
+func (a *Alerter) flush() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.timer = nil
+	if a.held == 0 || time.Now().Before(a.pausedUntil) {
+		a.held, a.heldFrom = 0, map[string]int{}
+		return
+	}
+	var parts []string
+	for from, n := range a.heldFrom {
+		parts = append(parts, fmt.Sprintf("%d from %s", n, from))
+	}
+	title := fmt.Sprintf("%d more Python crashes", a.held)
+	if a.held == 1 {
+		title = "1 more Python crash"
+	}
+	body := strings.Join(parts, ", ") + ". Open Forkwatch for details."
+	if len(a.heldFrom) == 1 {
+		for from := range a.heldFrom {
+			title += " from " + from
+			body = "In the last minute. Open Forkwatch for details."
+		}
+	}
+	a.held, a.heldFrom = 0, map[string]int{}
+	a.last = time.Now()
+	a.sendLocked(title, body)
+}
+
+func (a *Alerter) sendLocked(title, body string) {
+	a.sent++
+	n, errf := a.n, a.errf
+	go func() {
+		if err := n.Notify(title, body); err != nil {
+			errf(err)
+		}
+	}()
+}
+
+// crashMessage is the notification for a Python crash.
+func crashMessage(r *monitor.Report, core *monitor.CoreFile) (title, body string) {
+	who := fmt.Sprintf("%s (pid %d", orDash(r.Process), r.PID)
+	if r.ParentProcess != "" {
+		who += fmt.Sprintf(", parent %s %d", r.ParentProcess, r.ParentPID)
+	}
+	who += ")"
+	switch r.Cause {
+	case monitor.CauseForkSafety:
+		title = "Python crashed after fork()"
+		body = who + " was killed by the Objective-C fork-safety check"
+		if r.ObjCClass != "" {
+			body += " in +[" + r.ObjCClass + " initialize]"
+		}
+		body += "."
+	case monitor.CauseForkChild:
+		title = "Python crashed in a fork child"
+		body = who + " crashed after fork() but not by the Objective-C check"
+		if r.Trigger != "" {
+			body += " (" + r.Trigger + ")"
+		}
+		body += "."
+	default:
+		title = "Python crashed"
+		body = who + " crashed with " + orDash(r.Signal) + "."
+	}
+	if core != nil {
+		body += " Core file: " + humanBytes(core.Size) + "."
+	}
+	if r.Advice != "" {
+		body += " " + r.Advice
+	}
+	return title, body
+}
+
+// humanBytes formats a size the way Finder does (decimal units).
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/forkwatch/forkwatch/monitor"
+)
+
+// home is the user's home folder from $HOME, so tests point it at a
+// temporary folder.
+func home() string {
+	if h := os.Getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}
+
+// watchDefaults fills in the folders the flags left empty: the macOS
+// DiagnosticReports folders, the folder of kern.corefile, the state file.
+type watchFlags struct {
+	reportDirs []string
+	coresDir   string
+	coresSet   bool
+	statePath  string
+	stateSet   bool
+	coreName   string
+}
+
+func (f *watchFlags) fill(ctx context.Context) {
+	if len(f.reportDirs) == 0 {
+		f.reportDirs = defaultReportDirs()
+	}
+	if !f.coresSet {
+		pattern, err := monitor.ReadCorePattern(ctx)
+		if err != nil {
+			slog.Info("no core folder to watch", "err", err)
+		} else if dir, base, err := monitor.CoreDir(pattern); err != nil {
+			slog.Warn("core folder", "err", err)
+		} else {
+			f.coresDir, f.coreName = dir, base
+		}
+	}
+	if !f.stateSet {
+		f.statePath = filepath.Join(supportDir(), "state.json")
+	}
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return "" }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -1,0 +1,29 @@
+// Command build makes Forkwatch's release outputs: the icons in assets/
+// (`go run ./build icons`) and Forkwatch.app (`go run ./build app`).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./build icons|app [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "icons":
+		err = writeIcons("assets")
+	case "app":
+		err = runApp(os.Args[2:])
+	default:
+		fmt.Fprintf(os.Stderr, "build: unknown step %q\n", os.Args[1])
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,94 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/forkwatch/forkwatch/settings"
+)
+
+// DefaultCorePattern is macOS's kern.corefile when nobody changed it.
+const DefaultCorePattern = "/cores/core.%P"
+
+// CoreFile is a core dump in the core folder. Its contents are never read:
+// it can be many GB and /cores is writable by every user.
+type CoreFile struct {
+	Path     string `json:"path"`
+	PID      int    `json:"pid"`
+	Size     int64  `json:"size"`
+	Complete bool   `json:"complete"`
+	Process  string `json:"process,omitempty"`
+}
+
+// ReadCorePattern asks the system where core files go: `sysctl -n
+// kern.corefile` (sysctl(8); the default is /cores/core.%P).
+func ReadCorePattern(ctx context.Context) (string, error) {
+	out, err := settings.Run(ctx, 0, "sysctl", "-n", "kern.corefile")
+	if err != nil {
+		return "", fmt.Errorf("read kern.corefile: %w", err)
+	}
+	p := strings.TrimSpace(out)
+	if p == "" {
+		return "", fmt.Errorf("read kern.corefile: empty answer")
+	}
+	return p, nil
+}
+
+// CoreDir splits a kern.corefile pattern into the folder to watch and the
+// pattern of file names in it. A relative pattern (cores land in each
+// crashing process's working directory) cannot be watched.
+func CoreDir(pattern string) (dir, base string, err error) {
+	if !filepath.IsAbs(pattern) {
+		return "", "", fmt.Errorf("kern.corefile %q is relative: core files land in each process's working directory, which cannot be watched", pattern)
+	}
+	dir, base = filepath.Split(pattern)
+	if strings.Contains(dir, "%") {
+		return "", "", fmt.Errorf("kern.corefile %q has a variable folder; only the file name may vary", pattern)
+	}
+	return filepath.Clean(dir), base, nil
+}
+
+// coreNameMatcher turns the file-name part of kern.corefile into a regular
+// expression: %P is the pid, %N the process name, %U the uid, %H the host.
+func coreNameMatcher(base string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(base); i++ {
+		if base[i] == '%' && i+1 < len(base) {
+			i++
+			switch base[i] {
+			case 'P':
+				b.WriteString(`(?P<pid>\d+)`)
+			case 'U':
+				b.WriteString(`\d+`)
+			case 'N', 'H':
+				b.WriteString(`.+?`)
+			case '%':
+				b.WriteString("%")
+			default:
+				b.WriteString(`.*?`)
+			}
+			continue
+		}
+		b.WriteString(regexp.QuoteMeta(base[i : i+1]))
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+// corePID returns the pid in a core file name, or 0.
+func corePID(re *regexp.Regexp, name string) (int, bool) {
+	m := re.FindStringSubmatch(name)
+	if m == nil {
+		return 0, false
+	}
+	if i := re.SubexpIndex("pid"); i > 0 {
+		pid, _ := strconv.Atoi(m[i])
+		return pid, true
+	}
+	return 0, true
+}

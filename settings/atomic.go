@@ -1,0 +1,157 @@
+package settings
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrChanged means a file changed between our read and our write (the user
+// saved it in an editor meanwhile); nothing was written.
+var ErrChanged = errors.New("file changed since it was read")
+
+// WriteAtomic replaces path with data so that a reader sees either the old
+// or the new content, never a mix, and a crash or full disk leaves the old
+// file whole: the data goes to a temporary file in the same directory, is
+// fsynced, and is renamed over path; the directory is fsynced after.
+//
+// If path is a symlink (dotfile managers link ~/.zshrc into a repository),
+// the link's target is replaced and the link is kept. The file keeps its mode
+// (perm is used only for a new file) and, where we may set it, its owner.
+func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
+	target, err := resolve(path)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(target, data, perm, nil)
+}
+
+// ReplaceIfUnchanged is WriteAtomic that first checks that the file still
+// holds old (what the caller read and edited); otherwise it returns
+// ErrChanged and writes nothing. old == nil means the file must not exist.
+func ReplaceIfUnchanged(path string, old, data []byte, perm fs.FileMode) error {
+	target, err := resolve(path)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(target, data, perm, func() error {
+		cur, err := os.ReadFile(target)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && old == nil:
+			return nil
+		case err != nil:
+			return fmt.Errorf("re-read %s: %w", target, err)
+		case old == nil || !bytes.Equal(cur, old):
+			return fmt.Errorf("%s: %w", target, ErrChanged)
+		}
+		return nil
+	})
+}
+
+// resolve follows symlinks to the file that holds the content. A missing
+// file resolves to itself; a dangling symlink resolves to its target path.
+func resolve(path string) (string, error) {
+	for i := 0; i < 40; i++ {
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("stat %s: %w", path, err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			if !fi.Mode().IsRegular() {
+				return "", fmt.Errorf("%s is not a regular file", path)
+			}
+			return path, nil
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return "", fmt.Errorf("read link %s: %w", path, err)
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// testHookBeforeRename lets tests inject a fault (a full disk, a racing
+// editor) between writing the temporary file and renaming it.
+type writeHooks struct {
+	beforeRename func(tmp string) error
+	write        func(f *os.File, data []byte) (int, error)
+}
+
+var noHooks writeHooks
+
+func writeAtomic(target string, data []byte, perm fs.FileMode, check func() error) error {
+	return writeAtomicHooks(target, data, perm, check, noHooks)
+}
+
+func writeAtomicHooks(target string, data []byte, perm fs.FileMode, check func() error, h writeHooks) (err error) {
+	dir := filepath.Dir(target)
+	mode := perm
+	var owner *fileOwner
+	if fi, err := os.Stat(target); err == nil {
+		mode = fi.Mode().Perm()
+		owner = ownerOf(fi)
+		// A read-only file is a choice the user made: say so, write nothing.
+		if fi.Mode().Perm()&0o200 == 0 {
+			return fmt.Errorf("%s is read-only (mode %v): %w", target, fi.Mode().Perm(), fs.ErrPermission)
+		}
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".forkwatch-*")
+	if err != nil {
+		return fmt.Errorf("create temporary file in %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	write := tmp.Write
+	if h.write != nil {
+		write = func(b []byte) (int, error) { return h.write(tmp, b) }
+	}
+	if _, err := write(data); err != nil {
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+	}
+	if owner != nil {
+		// Only root may give a file away; for an ordinary user the owner is
+		// already right. Ignore EPERM.
+		_ = tmp.Chown(owner.uid, owner.gid)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp.Name(), err)
+	}
+	if h.beforeRename != nil {
+		if err := h.beforeRename(tmp.Name()); err != nil {
+			return err
+		}
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp.Name(), target); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp.Name(), target, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
