@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests in this package run the real forkwatch binary, built once.
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func forkwatchBin(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "forkwatch-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "forkwatch")
+		out, err := exec.Command("go", "build", "-race="+raceFlag(), "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// raceFlag builds the binary with the race detector when the tests run with it.
+func raceFlag() string {
+	if raceEnabled {
+		return "true"
+	}
+	return "false"
+}
+
+// proc is a running forkwatch with its output split into lines.
+type proc struct {
+	t     testing.TB
+	cmd   *exec.Cmd
+	lines chan string
+	errs  *strings.Builder
+	mu    sync.Mutex
+	done  chan struct{}
+}
+
+// startForkwatch runs the binary with a temporary HOME and a PATH that has
+// no real sysctl (tests never touch the real system).
+func startForkwatch(t testing.TB, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(forkwatchBin(t), args...)
+	cmd.Env = append(testEnv(t), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 100000), errs: &strings.Builder{}, done: make(chan struct{})}
+	cmd.Stderr = writerFunc(func(b []byte) (int, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.errs.Write(b)
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { p.stop() })
+	return p
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// testEnv is a minimal environment: a temporary HOME, and PATH holding only
+// a fake-bin folder and the system folders without sysctl/launchctl.
+func testEnv(t testing.TB) []string {
+	home := t.TempDir()
+	fake := filepath.Join(home, "fakebin")
+	os.MkdirAll(fake, 0o755)
+	return []string{"HOME=" + home, "PATH=" + fake + ":/usr/bin:/bin", "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "LANG=C"}
+}
+
+func (p *proc) stderr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.errs.String()
+}
+
+// next returns the next output line, failing after timeout.
+func (p *proc) next(timeout time.Duration) (string, bool) {
+	select {
+	case l, ok := <-p.lines:
+		return l, ok
+	case <-time.After(timeout):
+		return "", false
+	}
+}
+
+// event waits for the next JSON line.
+func (p *proc) event(timeout time.Duration) map[string]any {
+	p.t.Helper()
+	l, ok := p.next(timeout)
+	if !ok {
+		p.t.Fatalf("no event within %v; stderr:\n%s", timeout, p.stderr())
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(l), &m); err != nil {
+		p.t.Fatalf("not a JSON line: %q: %v", l, err)
+	}
+	return m
+}
+
+// quiet checks that no line arrives for d.
+func (p *proc) quiet(d time.Duration) {
+	p.t.Helper()
+	if l, ok := p.next(d); ok {
+		p.t.Fatalf("unexpected output: %s", l)
+	}
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *proc) stop() int {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// copyFile copies src to dst through a temporary name and a rename, as a
+// finished report appears.
+func copyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(filepath.Dir(dst), ".tmp-"+filepath.Base(dst))
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sample(name string) string {
+	return filepath.Join("..", "monitor", "testdata", "reports", name)
+}
+
+var _ = io.Discard
