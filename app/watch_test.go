@@ -44,7 +44,7 @@ func TestWatchReportsCopiedIn(t *testing.T) {
 			settle()
 			cases := []struct {
 				file, cause, process string
-				python                bool
+				python               bool
 			}{
 				{"python37-objc-fork-fontbakery-2982.crash", "fork-safety", "Python", true},
 				{"python313-duckdb-segv-chunkhound.ips", "crash", "Python", true},

@@ -89,6 +89,9 @@ type writeHooks struct {
 
 var noHooks writeHooks
 
+// currentUID is os.Getuid, replaceable in tests (which run as root in CI).
+var currentUID = os.Getuid
+
 func writeAtomic(target string, data []byte, perm fs.FileMode, check func() error) error {
 	return writeAtomicHooks(target, data, perm, check, noHooks)
 }
@@ -103,6 +106,11 @@ func writeAtomicHooks(target string, data []byte, perm fs.FileMode, check func()
 		// A read-only file is a choice the user made: say so, write nothing.
 		if fi.Mode().Perm()&0o200 == 0 {
 			return fmt.Errorf("%s is read-only (mode %v): %w", target, fi.Mode().Perm(), fs.ErrPermission)
+		}
+		// A file someone else owns (root, after a `sudo` edit) must not be
+		// replaced by one we own, though the folder would let us.
+		if uid := currentUID(); owner != nil && uid != 0 && owner.uid != uid {
+			return fmt.Errorf("%s is owned by uid %d, not by you (uid %d): %w", target, owner.uid, uid, fs.ErrPermission)
 		}
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".forkwatch-*")
