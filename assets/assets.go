@@ -20,4 +20,8 @@ var (
 	// IconPNG is the 512x512 app icon, also used for notifications.
 	//go:embed icon.png
 	IconPNG []byte
+	// AboutHTML explains the fork-safety crash and its fixes; the menu's
+	// "About the Fork-Safety Crash…" opens it.
+	//go:embed about.html
+	AboutHTML []byte
 )

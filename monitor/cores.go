@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -91,4 +92,49 @@ func corePID(re *regexp.Regexp, name string) (int, bool) {
 		return pid, true
 	}
 	return 0, true
+}
+
+// ListCores lists the core files in dir whose names match namePattern (the
+// file-name part of kern.corefile). Only regular files directly in dir are
+// listed: /cores is writable by everyone, so a symlink or folder there is
+// never followed. Contents are never read.
+func ListCores(dir, namePattern string) ([]CoreFile, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	re := coreNameMatcher(namePattern)
+	var out []CoreFile
+	for _, e := range entries {
+		pid, ok := corePID(re, e.Name())
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, CoreFile{Path: filepath.Join(dir, e.Name()), PID: pid, Size: fi.Size()})
+	}
+	return out, nil
+}
+
+// IsCoreFile checks, just before acting on it, that path is a regular file
+// directly inside dir with a core file's name: not a symlink, not a folder,
+// not a path that leads elsewhere.
+func IsCoreFile(dir, namePattern, path string) error {
+	if filepath.Dir(path) != filepath.Clean(dir) {
+		return fmt.Errorf("%s is not directly in %s", path, dir)
+	}
+	if _, ok := corePID(coreNameMatcher(namePattern), filepath.Base(path)); !ok {
+		return fmt.Errorf("%s is not named like a core file", path)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is a %s, not a core file", path, kindOfEntry(fi.Mode()))
+	}
+	return nil
 }

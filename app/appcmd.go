@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/settings"
+)
+
+// exitNoDesktop tells `make run` to fall back to `forkwatch watch`.
+const exitNoDesktop = 3
+
+// noDesktop explains why the menu-bar app cannot show here, or returns "".
+func noDesktop(goos string, getenv func(string) string) string {
+	switch goos {
+	case "darwin":
+		if getenv("SSH_CONNECTION") != "" || getenv("SSH_TTY") != "" {
+			return "forkwatch: this is an SSH session, which has no menu bar; run `forkwatch watch` for the terminal mode"
+		}
+	default:
+		if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+			return "forkwatch: no desktop here (DISPLAY and WAYLAND_DISPLAY are unset); run `forkwatch watch` for the terminal mode"
+		}
+	}
+	return ""
+}
+
+// runApp starts the menu-bar app.
+func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("forkwatch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var wf watchFlags
+	var tun watchTuning
+	addWatchFlags(fs, &wf, &tun)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if msg := noDesktop(runtime.GOOS, os.Getenv); msg != "" {
+		fmt.Fprintln(stderr, msg)
+		return exitNoDesktop
+	}
+	unlock, ok, err := settings.TryLock(filepath.Join(supportDir(), "app.lock"))
+	if err != nil {
+		fmt.Fprintln(stderr, "forkwatch:", err)
+		return 1
+	}
+	if !ok {
+		fmt.Fprintln(stdout, "Forkwatch is already running.")
+		return 0
+	}
+	defer unlock()
+	log := appLogger(stderr)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	w, st, err := newWatcher(ctx, &wf, &tun, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "forkwatch:", err)
+		return 1
+	}
+	env := settings.DefaultEnv()
+	if fixed, err := settings.FixLoginItem(env); err != nil {
+		log.Warn("login item", "err", err)
+	} else if fixed {
+		log.Info("login item now points at " + env.Exe)
+	}
+	notifier := newBeeepNotifier()
+	ctrl := NewController(ControllerConfig{
+		Env: env, Desktop: newDesktop(runtime.GOOS), Notifier: notifier,
+		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
+		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: supportDir(), Recent: st.Recent(),
+		FileManager: fileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
+	})
+
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		if err := w.Run(ctx, func(ev monitor.Event) {
+			select {
+			case ctrl.Events <- ev:
+			case <-ctx.Done():
+			}
+		}); err != nil {
+			log.Error("watcher stopped", "err", err)
+		}
+	}()
+	go monitor.WatchFolders(ctx, settingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
+
+	err = runTray(ctrl.Clicks, func(ui UI) {
+		go func() {
+			ctrl.Run(ctx, ui)
+			ui.Quit()
+		}()
+	}, cancel)
+	cancel()
+	select {
+	case <-watchDone:
+	case <-time.After(5 * time.Second):
+		log.Warn("watcher did not stop in time")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "forkwatch:", err)
+		return 1
+	}
+	return 0
+}
+
+// settingsFolders are the folders whose changes may change a toggle's
+// state: the start-up files' folders and the LaunchAgents folder.
+func settingsFolders(env settings.Env) []string {
+	dirs := []string{env.Home, filepath.Join(env.Home, "Library", "LaunchAgents"), filepath.Join(env.Home, ".config", "autostart"), filepath.Join(env.Home, ".config", "fish")}
+	if env.ZDOTDIR != "" {
+		dirs = append(dirs, env.ZDOTDIR)
+	}
+	return dirs
+}
+
+// appLogger logs to stderr and to a file in the log folder (kept under
+// 5 MB by starting afresh when it is larger).
+func appLogger(stderr io.Writer) *slog.Logger {
+	out := stderr
+	dir := logDir()
+	if err := os.MkdirAll(dir, 0o700); err == nil {
+		p := filepath.Join(dir, "forkwatch.log")
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 5<<20 {
+			os.Rename(p, p+".1")
+		}
+		if f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			out = io.MultiWriter(stderr, f)
+		}
+	}
+	l := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(l)
+	return l
+}
+
+func fileManagerName(goos string) string {
+	if goos == "darwin" {
+		return "Finder"
+	}
+	return "File Manager"
+}

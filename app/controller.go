@@ -1,0 +1,409 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forkwatch/forkwatch/assets"
+	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/settings"
+)
+
+// UI is what the controller needs of the menu bar: the tray binding
+// implements it, and tests use a fake.
+type UI interface {
+	// Update shows the items; called from the controller's goroutine only.
+	Update(items []Item)
+	// SetAlert switches between the normal and the alert icon.
+	SetAlert(alert bool)
+	Quit()
+}
+
+// Controller owns the menu state. Everything meets in Run's loop: watcher
+// events, clicks from the binding, and the results of slow work (password
+// prompts, dialogs) done in goroutines, which hand a func back to the loop.
+// Nothing else touches the state.
+type Controller struct {
+	env        settings.Env
+	toggles    []settings.Toggle
+	desk       Desktop
+	notifier   Notifier
+	alerter    *Alerter
+	log        *slog.Logger
+	coreDir    string
+	coreName   string
+	supportDir string
+
+	ui       UI
+	state    MenuState
+	busy     map[string]bool
+	Events   chan monitor.Event
+	Clicks   chan string
+	results  chan func()
+	now      func() time.Time
+	menuDump string
+}
+
+// ControllerConfig holds what NewController needs.
+type ControllerConfig struct {
+	Env        settings.Env
+	Desktop    Desktop
+	Notifier   Notifier
+	Alerter    *Alerter
+	Log        *slog.Logger
+	CoreDir    string
+	CoreName   string
+	SupportDir string
+	Recent     []monitor.Report
+	// FileManager is "Finder" on macOS.
+	FileManager string
+	// MenuDump, when set, receives the menu as JSON after every change (for
+	// the end-to-end test, which cannot read pixels).
+	MenuDump string
+}
+
+// NewController sets up the state; Run shows it.
+func NewController(cfg ControllerConfig) *Controller {
+	c := &Controller{
+		env: cfg.Env, toggles: settings.All(cfg.Env), desk: cfg.Desktop, notifier: cfg.Notifier,
+		alerter: cfg.Alerter, log: cfg.Log, coreDir: cfg.CoreDir, coreName: cfg.CoreName, supportDir: cfg.SupportDir,
+		busy:   map[string]bool{},
+		Events: make(chan monitor.Event, 1024), Clicks: make(chan string, 64), results: make(chan func(), 64),
+		now: time.Now,
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.coreName == "" {
+		c.coreName = "core.%P"
+	}
+	c.state.CoreDir = cfg.CoreDir
+	c.state.FileManager = cfg.FileManager
+	c.menuDump = cfg.MenuDump
+	c.state.Crashes = append(c.state.Crashes, cfg.Recent...)
+	for _, t := range c.toggles {
+		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
+	}
+	return c
+}
+
+// Run drives the menu until ctx is done or Quit is chosen. It does not
+// return before ctx is done or the UI quits.
+func (c *Controller) Run(ctx context.Context, ui UI) {
+	c.ui = ui
+	c.listCores()
+	c.refreshToggles(ctx)
+	c.render()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-c.Events:
+			c.onEvent(ev)
+		case id := <-c.Clicks:
+			if id == "quit" {
+				c.ui.Quit()
+				return
+			}
+			c.onClick(ctx, id)
+		case f := <-c.results:
+			f()
+		}
+		c.render()
+	}
+}
+
+func (c *Controller) render() {
+	// Core files grow and vanish without an event each time; listing the
+	// folder (a handful of entries, never opened) keeps the line true.
+	c.listCores()
+	s := c.state
+	s.Now = c.now()
+	if c.alerter != nil {
+		s.PausedUntil = c.alerter.PausedUntil()
+	}
+	items := BuildMenu(s)
+	c.ui.Update(items)
+	c.ui.SetAlert(s.Unseen > 0)
+	if c.menuDump != "" {
+		if b, err := json.Marshal(items); err == nil {
+			settings.WriteAtomic(c.menuDump, b, 0o600)
+		}
+	}
+}
+
+// later runs slow work off the loop and applies its result on the loop.
+func (c *Controller) later(ctx context.Context, work func() func()) {
+	go func() {
+		apply := work()
+		if apply == nil {
+			return
+		}
+		select {
+		case c.results <- apply:
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// refreshToggles reads every toggle's state from the system.
+func (c *Controller) refreshToggles(ctx context.Context) {
+	c.later(ctx, func() func() {
+		states := make([]settings.State, len(c.toggles))
+		for i, t := range c.toggles {
+			states[i] = t.State(ctx)
+		}
+		return func() {
+			for i := range c.state.Toggles {
+				c.state.Toggles[i].State = states[i]
+				c.state.Toggles[i].Busy = c.busy[c.toggles[i].Name()]
+			}
+		}
+	})
+}
+
+// RefreshToggles asks the loop to read the toggles again (their files
+// changed).
+func (c *Controller) RefreshToggles(ctx context.Context) {
+	select {
+	case c.results <- func() { c.refreshToggles(ctx) }:
+	case <-ctx.Done():
+	}
+}
+
+func (c *Controller) onEvent(ev monitor.Event) {
+	switch ev.Kind {
+	case monitor.KindCrash:
+		c.state.Crashes = append(c.state.Crashes, *ev.Report)
+		if n := len(c.state.Crashes); n > 200 {
+			c.state.Crashes = c.state.Crashes[n-200:]
+		}
+		if !ev.History && (ev.Report.Python || ev.Report.ForkChild) {
+			c.state.Unseen++
+		}
+		c.state.Problem = ""
+	case monitor.KindCore:
+		c.listCores()
+	case monitor.KindError:
+		if ev.Path != "" && (strings.HasSuffix(ev.Path, "DiagnosticReports") || ev.Path == c.coreDir) {
+			c.state.Problem = ev.Err
+		}
+	}
+	if c.alerter != nil {
+		c.alerter.Event(ev)
+	}
+}
+
+func (c *Controller) listCores() {
+	if c.coreDir == "" {
+		return
+	}
+	cores, err := monitor.ListCores(c.coreDir, c.coreName)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		c.log.Warn("list cores", "err", err)
+	}
+	c.state.Cores = cores
+}
+
+func (c *Controller) fail(title string, err error) {
+	c.log.Warn(title, "err", err)
+	if c.notifier == nil {
+		return
+	}
+	go c.notifier.Notify(title, notificationText(err.Error(), 300))
+}
+
+func (c *Controller) onClick(ctx context.Context, id string) {
+	switch {
+	case strings.HasPrefix(id, "toggle."):
+		c.toggle(ctx, strings.TrimPrefix(id, "toggle."))
+	case strings.HasPrefix(id, "crash."):
+		c.crashAction(ctx, id)
+	case id == "seen":
+		c.state.Unseen = 0
+	case id == "cores.reveal":
+		target := c.coreDir
+		if len(c.state.Cores) > 0 {
+			target = c.state.Cores[0].Path
+		}
+		c.later(ctx, func() func() {
+			if err := c.desk.Reveal(ctx, target); err != nil {
+				c.fail("Could not reveal the core files", err)
+			}
+			return nil
+		})
+	case id == "cores.trash":
+		c.trashCores(ctx)
+	case id == "pause.hour":
+		c.alerter.PauseUntil(c.now().Add(time.Hour))
+	case id == "pause.tomorrow":
+		y, m, d := c.now().Date()
+		c.alerter.PauseUntil(time.Date(y, m, d+1, 8, 0, 0, 0, c.now().Location()))
+	case id == "pause.resume":
+		c.alerter.PauseUntil(time.Time{})
+	case id == "about":
+		c.later(ctx, func() func() {
+			if err := c.openAbout(ctx); err != nil {
+				c.fail("Could not open the explanation", err)
+			}
+			return nil
+		})
+	}
+}
+
+// toggle flips a setting. The check mark changes only when the state read
+// back from the system says so.
+func (c *Controller) toggle(ctx context.Context, name string) {
+	if c.busy[name] {
+		return
+	}
+	var t settings.Toggle
+	var cur ToggleView
+	for i, tv := range c.state.Toggles {
+		if tv.Name == name {
+			t, cur = c.toggles[i], tv
+		}
+	}
+	if t == nil {
+		return
+	}
+	want := !cur.State.On
+	c.busy[name] = true
+	c.setBusy(name, true)
+	c.later(ctx, func() func() {
+		var st settings.State
+		err := c.env.MkdirRecorded(c.supportDir)
+		if err == nil {
+			var unlock func()
+			if unlock, err = settings.Lock(c.supportDir); err == nil {
+				st, err = settings.SetAndVerify(ctx, t, want)
+				unlock()
+			}
+		}
+		return func() {
+			c.busy[name] = false
+			for i := range c.state.Toggles {
+				if c.state.Toggles[i].Name == name {
+					c.state.Toggles[i].State = st
+					c.state.Toggles[i].Busy = false
+				}
+			}
+			if err != nil {
+				title := "Could not turn " + onOffWord(want) + ": " + t.Label()
+				if errors.Is(err, settings.ErrCancelled) {
+					title = "Nothing changed"
+				}
+				c.fail(title, err)
+			}
+			c.refreshToggles(ctx)
+		}
+	})
+}
+
+func onOffWord(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+func (c *Controller) setBusy(name string, busy bool) {
+	for i := range c.state.Toggles {
+		if c.state.Toggles[i].Name == name {
+			c.state.Toggles[i].Busy = busy
+		}
+	}
+}
+
+// crashAction handles crash.N.open and crash.N.copy.
+func (c *Controller) crashAction(ctx context.Context, id string) {
+	parts := strings.Split(id, ".")
+	if len(parts) != 3 {
+		return
+	}
+	n, err := strconv.Atoi(parts[1])
+	crashes := recentCrashes(c.state.Crashes)
+	if err != nil || n < 0 || n >= len(crashes) {
+		return
+	}
+	r := crashes[n]
+	switch parts[2] {
+	case "open":
+		c.later(ctx, func() func() {
+			if err := c.desk.OpenReport(ctx, r.Path); err != nil {
+				c.fail("Could not open the report", err)
+			}
+			return nil
+		})
+	case "copy":
+		c.later(ctx, func() func() {
+			if err := c.desk.Copy(ctx, r.Advice); err != nil {
+				// No clipboard: show the advice instead.
+				if c.notifier != nil {
+					c.notifier.Notify("Advice for "+r.Process, r.Advice)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// trashCores asks for confirmation naming the count and size, then moves
+// the core files to the Trash. Each path is checked again just before, so
+// nothing that turned into a symlink meanwhile is touched.
+func (c *Controller) trashCores(ctx context.Context) {
+	cores := append([]monitor.CoreFile(nil), c.state.Cores...)
+	if len(cores) == 0 {
+		return
+	}
+	dir, name := c.coreDir, c.coreName
+	c.later(ctx, func() func() {
+		var total int64
+		for _, cf := range cores {
+			total += cf.Size
+		}
+		q := fmt.Sprintf("Move %d core %s (%s) in %s to the Trash?", len(cores), plural(len(cores), "file", "files"), humanBytes(total), dir)
+		ok, err := c.desk.Confirm(ctx, q, "Move to Trash")
+		if err != nil {
+			c.fail("Could not ask before moving core files", err)
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		var paths []string
+		for _, cf := range cores {
+			if err := monitor.IsCoreFile(dir, name, cf.Path); err != nil {
+				c.log.Warn("not moving", "path", cf.Path, "err", err)
+				continue
+			}
+			paths = append(paths, cf.Path)
+		}
+		if len(paths) > 0 {
+			if err := c.desk.Trash(ctx, paths); err != nil {
+				c.fail("Could not move the core files to the Trash", err)
+			}
+		}
+		return func() { c.listCores() }
+	})
+}
+
+// openAbout writes the explanation page and opens it.
+func (c *Controller) openAbout(ctx context.Context) error {
+	if err := c.env.MkdirRecorded(c.supportDir); err != nil {
+		return err
+	}
+	p := filepath.Join(c.supportDir, "about.html")
+	if err := settings.WriteAtomic(p, assets.AboutHTML, 0o644); err != nil {
+		return err
+	}
+	return c.desk.OpenDocument(ctx, p)
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/settings"
+)
+
+type fakeUI struct {
+	mu    sync.Mutex
+	items []Item
+	alert bool
+	quit  bool
+}
+
+func (f *fakeUI) Update(items []Item) { f.mu.Lock(); f.items = items; f.mu.Unlock() }
+func (f *fakeUI) SetAlert(a bool)     { f.mu.Lock(); f.alert = a; f.mu.Unlock() }
+func (f *fakeUI) Quit()               { f.mu.Lock(); f.quit = true; f.mu.Unlock() }
+func (f *fakeUI) item(id string) Item {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return findItem(f.items, id)
+}
+
+type fakeDesk struct {
+	mu       sync.Mutex
+	calls    []string
+	confirm  bool
+	trashed  []string
+	question string
+}
+
+func (d *fakeDesk) rec(s string)                                 { d.mu.Lock(); d.calls = append(d.calls, s); d.mu.Unlock() }
+func (d *fakeDesk) OpenReport(_ context.Context, p string) error { d.rec("open " + p); return nil }
+func (d *fakeDesk) Reveal(_ context.Context, p string) error     { d.rec("reveal " + p); return nil }
+func (d *fakeDesk) OpenDocument(_ context.Context, p string) error {
+	d.rec("doc " + p)
+	return nil
+}
+func (d *fakeDesk) Copy(_ context.Context, s string) error { d.rec("copy " + s); return nil }
+func (d *fakeDesk) Confirm(_ context.Context, q, yes string) (bool, error) {
+	d.mu.Lock()
+	d.question = q
+	d.mu.Unlock()
+	return d.confirm, nil
+}
+func (d *fakeDesk) Trash(_ context.Context, paths []string) error {
+	d.mu.Lock()
+	d.trashed = append(d.trashed, paths...)
+	d.mu.Unlock()
+	for _, p := range paths {
+		os.Remove(p)
+	}
+	return nil
+}
+func (d *fakeDesk) log() string { d.mu.Lock(); defer d.mu.Unlock(); return strings.Join(d.calls, "\n") }
+
+type fakeNotifier struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (n *fakeNotifier) Notify(title, body string) error {
+	n.mu.Lock()
+	n.sent = append(n.sent, title+" | "+body)
+	n.mu.Unlock()
+	return nil
+}
+func (n *fakeNotifier) all() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return strings.Join(n.sent, "\n")
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func newTestController(t *testing.T) (*Controller, *fakeUI, *fakeDesk, *fakeNotifier, string, context.CancelFunc) {
+	env := fakeCommands(t, testEnv(t))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	home := envValue(env, "HOME")
+	cores := filepath.Join(home, "cores")
+	os.MkdirAll(cores, 0o755)
+	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, Exe: "/Applications/Forkwatch.app/Contents/MacOS/forkwatch", PromptTimeout: 5 * time.Second, SupportDir: filepath.Join(home, "support")}
+	n := &fakeNotifier{}
+	desk := &fakeDesk{}
+	c := NewController(ControllerConfig{Env: senv, Desktop: desk, Notifier: n, Alerter: NewAlerter(n, time.Minute, nil), CoreDir: cores, SupportDir: senv.SupportDir})
+	ui := &fakeUI{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx, ui); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return c, ui, desk, n, cores, cancel
+}
+
+// TestControllerToggle: a click changes the system, and the check mark
+// follows the state read back; a cancelled prompt leaves it and says why.
+func TestControllerToggle(t *testing.T) {
+	c, ui, _, n, _, _ := newTestController(t)
+	eventually(t, "toggles read", func() bool {
+		it := ui.item("toggle.fork-safety-off")
+		return !it.Disabled && !it.Checked && it.Title != ""
+	})
+	c.Clicks <- "toggle.fork-safety-off"
+	eventually(t, "check mark", func() bool { return ui.item("toggle.fork-safety-off").Checked })
+	if b, err := os.ReadFile(filepath.Join(os.Getenv("FAKE_STATE"), "env.OBJC_DISABLE_INITIALIZE_FORK_SAFETY")); err != nil || strings.TrimSpace(string(b)) != "YES" {
+		t.Errorf("launchctl setenv not done: %q %v", b, err)
+	}
+	t.Setenv("FAKE_OSASCRIPT_CANCEL", "1")
+	c.Clicks <- "toggle.coredump-off"
+	eventually(t, "cancel notification", func() bool { return strings.Contains(n.all(), "Nothing changed") })
+	eventually(t, "not busy", func() bool { return !ui.item("toggle.coredump-off").Disabled })
+	if ui.item("toggle.coredump-off").Checked {
+		t.Error("check mark set though the prompt was cancelled")
+	}
+}
+
+// TestControllerCrashes: a new Python crash sets the alert icon, notifies,
+// lists it; Open Report and Copy Advice use the report's own path/advice.
+func TestControllerCrashes(t *testing.T) {
+	c, ui, desk, n, _, _ := newTestController(t)
+	r, err := monitor.ReadReport(sample("python313-duckdb-segv-chunkhound.ips"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Events <- monitor.Event{Kind: monitor.KindCrash, Report: r}
+	eventually(t, "listed", func() bool { return strings.Contains(ui.item("crash.0").Title, "Python (28566)") })
+	ui.mu.Lock()
+	alert := ui.alert
+	ui.mu.Unlock()
+	if !alert {
+		t.Error("no alert icon for an unseen crash")
+	}
+	eventually(t, "notification", func() bool { return strings.Contains(n.all(), "Python (pid 28566, parent uv 28565)") })
+	c.Clicks <- "crash.0.open"
+	c.Clicks <- "crash.0.copy"
+	eventually(t, "actions", func() bool {
+		return strings.Contains(desk.log(), "open "+r.Path) && strings.Contains(desk.log(), "copy "+r.Advice)
+	})
+	c.Clicks <- "seen"
+	eventually(t, "alert cleared", func() bool { ui.mu.Lock(); defer ui.mu.Unlock(); return !ui.alert })
+}
+
+// TestControllerTrash: the confirmation names count and size; a symlink
+// named like a core file is never passed on; "no" moves nothing.
+func TestControllerTrash(t *testing.T) {
+	c, ui, desk, _, cores, _ := newTestController(t)
+	os.WriteFile(filepath.Join(cores, "core.11"), make([]byte, 1500), 0o600)
+	os.WriteFile(filepath.Join(cores, "core.12"), make([]byte, 2500), 0o600)
+	outside := filepath.Join(t.TempDir(), "precious")
+	os.WriteFile(outside, []byte("keep"), 0o600)
+	os.Symlink(outside, filepath.Join(cores, "core.13"))
+	c.Events <- monitor.Event{Kind: monitor.KindCore, Core: &monitor.CoreFile{Path: filepath.Join(cores, "core.11")}}
+	eventually(t, "cores listed", func() bool { return ui.item("cores").Title == "2 core files, 4.0 kB in "+cores })
+
+	c.Clicks <- "cores.trash"
+	eventually(t, "question", func() bool { desk.mu.Lock(); defer desk.mu.Unlock(); return desk.question != "" })
+	if q := desk.question; !strings.Contains(q, "Move 2 core files (4.0 kB)") {
+		t.Errorf("question: %q", q)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if len(desk.trashed) != 0 {
+		t.Fatal("trashed after 'no'")
+	}
+	desk.mu.Lock()
+	desk.confirm = true
+	desk.mu.Unlock()
+	c.Clicks <- "cores.trash"
+	eventually(t, "trashed", func() bool { return ui.item("cores").Title == "No core files in "+cores })
+	for _, p := range desk.trashed {
+		if strings.HasSuffix(p, "core.13") {
+			t.Error("a symlink was passed to the Trash")
+		}
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "keep" {
+		t.Error("file outside the core folder touched")
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/forkwatch/forkwatch/settings"
+)
+
+// Desktop does what the menu's items ask of the system. Paths and text are
+// always passed to commands as separate arguments, and to AppleScript as
+// `on run argv` arguments, never pasted into script text.
+type Desktop interface {
+	OpenReport(ctx context.Context, path string) error
+	Reveal(ctx context.Context, path string) error
+	// Confirm asks a yes/no question; false on "no" or cancel.
+	Confirm(ctx context.Context, question, yes string) (bool, error)
+	Trash(ctx context.Context, paths []string) error
+	Copy(ctx context.Context, text string) error
+	OpenDocument(ctx context.Context, path string) error
+}
+
+// errNoTool means a desktop helper is not installed.
+var errNoTool = errors.New("not available on this desktop")
+
+func newDesktop(goos string) Desktop {
+	if goos == "darwin" {
+		return macDesktop{}
+	}
+	return linuxDesktop{}
+}
+
+// macDesktop uses open(1), osascript(1) and pbcopy(1).
+type macDesktop struct{}
+
+func (macDesktop) OpenReport(ctx context.Context, path string) error {
+	_, err := settings.Run(ctx, 0, "open", "-a", "Console", path)
+	return err
+}
+
+func (macDesktop) Reveal(ctx context.Context, path string) error {
+	_, err := settings.Run(ctx, 0, "open", "-R", path)
+	return err
+}
+
+func (macDesktop) OpenDocument(ctx context.Context, path string) error {
+	_, err := settings.Run(ctx, 0, "open", path)
+	return err
+}
+
+// confirmScript shows a dialog; its text and button come from argv.
+var confirmScript = []string{
+	"-e", "on run argv",
+	"-e", `display dialog (item 1 of argv) buttons {"Cancel", (item 2 of argv)} default button "Cancel" cancel button "Cancel" with icon caution with title "Forkwatch"`,
+	"-e", "end run",
+}
+
+func (macDesktop) Confirm(ctx context.Context, question, yes string) (bool, error) {
+	args := append(append([]string{}, confirmScript...), question, yes)
+	_, err := settings.Run(ctx, 10*time.Minute, "osascript", args...)
+	if err != nil {
+		if strings.Contains(err.Error(), "-128") {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// trashScript asks Finder to move each argv path to the Trash.
+var trashScript = []string{
+	"-e", "on run argv",
+	"-e", "repeat with p in argv",
+	"-e", `tell application "Finder" to delete (POSIX file (p as text))`,
+	"-e", "end repeat",
+	"-e", "end run",
+}
+
+func (macDesktop) Trash(ctx context.Context, paths []string) error {
+	args := append(append([]string{}, trashScript...), paths...)
+	_, err := settings.Run(ctx, time.Minute, "osascript", args...)
+	return err
+}
+
+func (macDesktop) Copy(ctx context.Context, text string) error {
+	return pipeTo(ctx, text, "pbcopy")
+}
+
+// linuxDesktop is the development platform's equivalent: xdg-open, gio,
+// zenity and xclip where installed.
+type linuxDesktop struct{}
+
+func (linuxDesktop) OpenReport(ctx context.Context, path string) error {
+	_, err := settings.Run(ctx, 0, "xdg-open", path)
+	return err
+}
+
+func (linuxDesktop) Reveal(ctx context.Context, path string) error {
+	// gio can select the file in a file manager; fall back to its folder.
+	if _, err := exec.LookPath("gio"); err == nil {
+		_, err := settings.Run(ctx, 0, "gio", "open", dirOf(path))
+		return err
+	}
+	_, err := settings.Run(ctx, 0, "xdg-open", dirOf(path))
+	return err
+}
+
+func (linuxDesktop) OpenDocument(ctx context.Context, path string) error {
+	_, err := settings.Run(ctx, 0, "xdg-open", path)
+	return err
+}
+
+func (linuxDesktop) Confirm(ctx context.Context, question, yes string) (bool, error) {
+	if _, err := exec.LookPath("zenity"); err != nil {
+		return false, fmt.Errorf("confirm: zenity %w", errNoTool)
+	}
+	_, err := settings.Run(ctx, 10*time.Minute, "zenity", "--question", "--title=Forkwatch", "--ok-label="+yes, "--text="+question)
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 1 {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+func (linuxDesktop) Trash(ctx context.Context, paths []string) error {
+	args := append([]string{"trash", "--"}, paths...)
+	_, err := settings.Run(ctx, time.Minute, "gio", args...)
+	return err
+}
+
+func (linuxDesktop) Copy(ctx context.Context, text string) error {
+	if _, err := exec.LookPath("xclip"); err == nil {
+		return pipeTo(ctx, text, "xclip", "-selection", "clipboard")
+	}
+	if _, err := exec.LookPath("wl-copy"); err == nil {
+		return pipeTo(ctx, text, "wl-copy")
+	}
+	return fmt.Errorf("copy: xclip %w", errNoTool)
+}
+
+func pipeTo(ctx context.Context, text, name string, args ...string) error {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, settings.ErrCommandMissing)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return p
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDesktopEndToEnd starts the real app on a throwaway X desktop (Xvfb,
+// trayer as tray host, dunst as notification server: ../shared/tools/xdesk),
+// drops a real crash report into its folder, and checks that a desktop
+// notification naming the process was sent over D-Bus, that the menu model
+// lists the crash, and that clicking the tray icon opens a menu on screen.
+func TestDesktopEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end desktop test skipped in -short mode")
+	}
+	xdesk, err := filepath.Abs(filepath.Join("..", "..", "shared", "tools", "xdesk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(xdesk); err != nil {
+		t.Skipf("no %s beside the repository: %v", xdesk, err)
+	}
+	for _, tool := range []string{"Xvfb", "trayer", "dunst", "xdotool", "xwd", "convert", "dbus-daemon", "dbus-monitor"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("desktop test needs %s (.ci/run installs it: xvfb trayer dunst xdotool x11-apps imagemagick dbus-x11)", tool)
+		}
+	}
+	bin := forkwatchBin(t)
+	xdir := t.TempDir()
+	xenv := append(os.Environ(), "XDESK="+xdir, "XDESK_DISPLAY=:79")
+	x := func(args ...string) string {
+		cmd := exec.Command(xdesk, args...)
+		cmd.Env = xenv
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("xdesk %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	x("start")
+	t.Cleanup(func() { x("stop") })
+
+	home := t.TempDir()
+	reports := filepath.Join(home, "DiagnosticReports")
+	cores := filepath.Join(home, "cores")
+	os.MkdirAll(reports, 0o755)
+	os.MkdirAll(cores, 0o755)
+	dump := filepath.Join(home, "menu.json")
+	x("run", "env", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "PATH=/usr/bin:/bin",
+		"FORKWATCH_MENU_DUMP="+dump, bin, "--reports-dir", reports, "--cores-dir", cores, "--state", filepath.Join(home, "state.json"))
+	menu := func() string { b, _ := os.ReadFile(dump); return string(b) }
+	eventually(t, "the app to show its menu", func() bool { return strings.Contains(menu(), "No Python crashes") })
+	time.Sleep(time.Second) // let the tray icon embed
+
+	before := filepath.Join(home, "before.png")
+	x("shot", before)
+
+	// A real report of a Python child killed by the Objective-C check
+	// (fontbakery#2982), with the image list a report on disk ends with.
+	data, err := os.ReadFile(sample("python37-objc-fork-fontbakery-2982.crash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, "\nBinary Images:\n       0x10c7a5000 -        0x10c7c6ff7 +Python (3.7.7) <9F3A2D16> /usr/local/bin/python3\n"...)
+	os.WriteFile(filepath.Join(home, ".tmp"), data, 0o644)
+	os.Rename(filepath.Join(home, ".tmp"), filepath.Join(reports, "Python_2020-07-17-144047_host.crash"))
+
+	eventually(t, "a desktop notification naming the process", func() bool {
+		return strings.Contains(x("notifications"), "Python (pid 35706, parent Python 35705) was killed by the Objective-C fork-safety check")
+	})
+	eventually(t, "the crash in the menu", func() bool { return strings.Contains(menu(), "Python (35706) — fork-safety") })
+	var items []Item
+	if err := json.Unmarshal([]byte(menu()), &items); err != nil {
+		t.Fatal(err)
+	}
+	if findItem(items, "seen").Hidden {
+		t.Errorf("unseen crash not counted: %+v", findItem(items, "seen"))
+	}
+
+	x("click-tray")
+	time.Sleep(time.Second)
+	after := filepath.Join(home, "after.png")
+	x("shot", after)
+	// The open menu covers the dark root window below the tray: the mean
+	// brightness of that area jumps.
+	b, a := brightness(t, before), brightness(t, after)
+	t.Logf("brightness under the tray: %.3f before, %.3f with the menu open", b, a)
+	if a < b+0.15 {
+		t.Errorf("no menu on screen after clicking the tray icon (brightness %.3f -> %.3f)", b, a)
+	}
+	if out, err := os.ReadFile(filepath.Join(xdir, "app.log")); err == nil && strings.Contains(string(out), "panic") {
+		t.Errorf("app log shows a panic:\n%s", out)
+	}
+}
+
+// brightness is the mean brightness (0..1) of the screen area under the tray.
+func brightness(t *testing.T, png string) float64 {
+	out, err := exec.Command("convert", png, "-crop", "600x350+424+30", "-colorspace", "Gray", "-format", "%[fx:mean]", "info:").Output()
+	if err != nil {
+		t.Fatalf("convert: %v", err)
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		t.Fatalf("brightness %q: %v", out, err)
+	}
+	return v
+}
