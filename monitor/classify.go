@@ -236,6 +236,20 @@ func normTime(s string) string {
 // clean makes report text safe to show: no control characters (a process
 // name can hold newlines or escape sequences), valid UTF-8, bounded length.
 func clean(s string, max int) string {
+	// Fast path: short printable ASCII needs no change (but is copied, so
+	// that no report text keeps a whole file's buffer alive).
+	if len(s) <= max {
+		plain := true
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x7f {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return strings.Clone(strings.TrimSpace(s))
+		}
+	}
 	var b strings.Builder
 	n := 0
 	for _, r := range s {

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unsafe"
 )
 
 // The legacy text layout (macOS 10.13-11 .crash files, and the "Translated
@@ -15,13 +15,8 @@ import (
 // thread state and "Binary Images:".
 
 var (
-	reKeyValue   = regexp.MustCompile(`^([A-Z][A-Za-z /]*?):\s+(.*?)\s*$`)
-	reNamePID    = regexp.MustCompile(`^(.*?)\s*\[(\d+)\]\s*$`)
 	reException  = regexp.MustCompile(`^(\S+)(?:\s+\((\w+)\))?`)
 	reTermReason = regexp.MustCompile(`Namespace\s+([A-Za-z_]+),\s*Code\s+(\S+)`)
-	reThreadHead = regexp.MustCompile(`^Thread (\d+)( Crashed)?:`)
-	reFrame      = regexp.MustCompile(`^\d+\s+(.+?)\s+(?:0x[0-9a-fA-F]+)\s+(.*)$`)
-	reImagePath  = regexp.MustCompile(`\s(/\S.*)$`)
 )
 
 func parseCrash(data []byte) (*facts, error) {
@@ -29,107 +24,112 @@ func parseCrash(data []byte) (*facts, error) {
 		return nil, fmt.Errorf("binary data: %w", ErrNotCrashReport)
 	}
 	f := &facts{format: FormatCrash}
+	const (
+		secNone = iota
+		secASI
+		secThread
+		secImages
+	)
 	var (
-		section       string // "", "asi", "thread", "crashed", "images"
+		section       = secNone
 		crashedThread = -1
 		sawImages     bool
 		markers       int // lines that only a crash report has
-		threadFrames  = map[int][]frame{}
 		curThread     = -1
 	)
-	for _, raw := range strings.Split(string(data), "\n") {
-		line := strings.TrimRight(raw, "\r")
-		if !utf8.ValidString(line) {
-			line = strings.ToValidUTF8(line, "\uFFFD")
+	// One pass over the lines, without regular expressions on the hot path:
+	// most of a report is backtraces of threads that did not crash and the
+	// list of binary images, which are skipped with a prefix test each.
+	// The lines are read as strings without copying the report: data is
+	// never written to after it was read, and every string that outlives
+	// the parse goes through clean, which copies it.
+	text := unsafe.String(unsafe.SliceData(data), len(data))
+	for len(text) > 0 {
+		var line string
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			line, text = text, ""
 		}
 		trimmed := strings.TrimSpace(line)
-		if m := reThreadHead.FindStringSubmatch(trimmed); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			curThread = n
-			section = "thread"
-			if m[2] != "" {
-				crashedThread = n
-				markers++
+		if trimmed == "" {
+			if section == secASI || section == secThread {
+				section = secNone
 			}
-			continue
-		}
-		switch {
-		case trimmed == "":
-			if section == "asi" || section == "thread" {
-				section = ""
-			}
-			continue
-		case strings.HasPrefix(trimmed, "Application Specific Information:"):
-			section = "asi"
-			if rest := strings.TrimSpace(strings.TrimPrefix(trimmed, "Application Specific Information:")); rest != "" {
-				f.asi = append(f.asi, rest)
-			}
-			continue
-		case strings.HasPrefix(trimmed, "Binary Images:"):
-			section = "images"
 			continue
 		}
 		switch section {
-		case "asi":
-			if reKeyValue.MatchString(trimmed) && !strings.Contains(trimmed, "objc[") && isHeaderKey(trimmed) {
-				section = ""
-				break
+		case secImages:
+			if strings.HasPrefix(trimmed, "0x") {
+				sawImages = true
+				continue
 			}
-			f.asi = append(f.asi, trimmed)
-			continue
-		case "thread":
-			if m := reFrame.FindStringSubmatch(trimmed); m != nil {
-				threadFrames[curThread] = append(threadFrames[curThread], frame{image: m[1], symbol: m[2]})
+			section = secNone
+		case secThread:
+			if c := trimmed[0]; c >= '0' && c <= '9' {
+				if curThread == crashedThread {
+					if fr, ok := parseFrame(trimmed); ok {
+						f.crashed = append(f.crashed, fr)
+					}
+				}
 				continue
 			}
 			if trimmed == "…" || trimmed == "..." {
 				continue
 			}
-			section = ""
-		case "images":
-			if m := reImagePath.FindStringSubmatch(trimmed); m != nil {
-				f.images = append(f.images, m[1])
-				sawImages = true
-				continue
-			}
-			if strings.HasPrefix(trimmed, "0x") {
-				continue
-			}
-			section = ""
+			section = secNone
 		}
-		m := reKeyValue.FindStringSubmatch(trimmed)
-		if m == nil {
+		if strings.HasPrefix(trimmed, "Thread ") {
+			if n, crashed, ok := threadHeader(trimmed); ok {
+				curThread = n
+				section = secThread
+				if crashed {
+					crashedThread = n
+					f.crashed = f.crashed[:0]
+					markers++
+				}
+				continue
+			}
+		}
+		switch {
+		case strings.HasPrefix(trimmed, "Application Specific Information:"):
+			section = secASI
+			if rest := strings.TrimSpace(trimmed[len("Application Specific Information:"):]); rest != "" {
+				f.asi = append(f.asi, rest)
+			}
+			continue
+		case strings.HasPrefix(trimmed, "Binary Images:"):
+			section = secImages
 			continue
 		}
-		key, val := m[1], m[2]
+		key, val, isKV := keyValue(trimmed)
+		if section == secASI {
+			if isKV && !strings.Contains(trimmed, "objc[") && isHeaderKey(trimmed) {
+				section = secNone
+			} else {
+				f.asi = append(f.asi, trimmed)
+				continue
+			}
+		}
+		if !isKV {
+			continue
+		}
 		switch key {
 		case "Process":
 			markers++
-			if nm := reNamePID.FindStringSubmatch(val); nm != nil {
-				f.process = nm[1]
-				f.pid, _ = strconv.Atoi(nm[2])
-			} else {
-				f.process = val
-			}
+			f.process, f.pid = nameAndPID(val)
 		case "Path":
 			f.exePath = val
 		case "Identifier":
 			if strings.Contains(val, ".") {
 				f.bundleID = val
 			}
+		case "Incident Identifier":
+			f.incident = val
 		case "Parent Process":
-			if nm := reNamePID.FindStringSubmatch(val); nm != nil {
-				f.parent = nm[1]
-				f.parentPID, _ = strconv.Atoi(nm[2])
-			} else {
-				f.parent = val
-			}
+			f.parent, f.parentPID = nameAndPID(val)
 		case "Responsible":
-			if nm := reNamePID.FindStringSubmatch(val); nm != nil {
-				f.responsible = nm[1]
-			} else {
-				f.responsible = val
-			}
+			f.responsible, _ = nameAndPID(val)
 		case "Date/Time":
 			f.time = val
 		case "OS Version":
@@ -154,16 +154,15 @@ func parseCrash(data []byte) (*facts, error) {
 			}
 		case "Crashed Thread":
 			markers++
-			if n, err := strconv.Atoi(strings.Fields(val)[0]); err == nil {
-				crashedThread = n
+			if fs := strings.Fields(val); len(fs) > 0 {
+				if n, err := strconv.Atoi(fs[0]); err == nil {
+					crashedThread = n
+				}
 			}
 		}
 	}
 	if markers == 0 {
 		return nil, fmt.Errorf("no crash report fields: %w", ErrNotCrashReport)
-	}
-	if crashedThread >= 0 {
-		f.crashed = threadFrames[crashedThread]
 	}
 	if f.process == "" {
 		if name := guessProcess(f.crashed); name != "" {
@@ -173,6 +172,87 @@ func parseCrash(data []byte) (*facts, error) {
 	// A complete text report ends with its list of binary images.
 	f.partial = !sawImages
 	return f, nil
+}
+
+// parseFrame splits a backtrace line "12  libobjc.A.dylib  0x7ff... symbol + 44"
+// into image and symbol.
+func parseFrame(line string) (frame, bool) {
+	i := 0
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(line) || (line[i] != ' ' && line[i] != '\t') {
+		return frame{}, false
+	}
+	rest := line[i:]
+	// The address is the first whitespace-led "0x" token after the image
+	// name (which may itself hold spaces).
+	for j := 1; j+2 < len(rest); j++ {
+		if rest[j] == '0' && rest[j+1] == 'x' && (rest[j-1] == ' ' || rest[j-1] == '\t') {
+			image := strings.TrimSpace(rest[:j])
+			sym := rest[j:]
+			if k := strings.IndexAny(sym, " \t"); k >= 0 {
+				sym = strings.TrimSpace(sym[k:])
+			} else {
+				sym = ""
+			}
+			if image == "" {
+				return frame{}, false
+			}
+			return frame{image: image, symbol: sym}, true
+		}
+	}
+	return frame{}, false
+}
+
+// nameAndPID splits "Python [13106]" into name and pid.
+func nameAndPID(v string) (string, int) {
+	v = strings.TrimSpace(v)
+	if strings.HasSuffix(v, "]") {
+		if i := strings.LastIndexByte(v, '['); i >= 0 {
+			if pid, err := strconv.Atoi(v[i+1 : len(v)-1]); err == nil && pid >= 0 {
+				return strings.TrimSpace(v[:i]), pid
+			}
+		}
+	}
+	return v, 0
+}
+
+// threadHeader parses "Thread 5 Crashed::  Dispatch queue: ..." or
+// "Thread 0:" and says whether it is the crashed thread.
+func threadHeader(line string) (n int, crashed, ok bool) {
+	rest := line[len("Thread "):]
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 6 {
+		return 0, false, false
+	}
+	n, _ = strconv.Atoi(rest[:i])
+	rest = rest[i:]
+	if strings.HasPrefix(rest, " Crashed") {
+		crashed, rest = true, rest[len(" Crashed"):]
+	}
+	return n, crashed, strings.HasPrefix(rest, ":")
+}
+
+// keyValue splits a header line "Key:   value" (the key starts with a
+// capital letter and holds letters, spaces and slashes).
+func keyValue(line string) (key, val string, ok bool) {
+	if line == "" || line[0] < 'A' || line[0] > 'Z' {
+		return "", "", false
+	}
+	i := strings.IndexByte(line, ':')
+	if i <= 0 || i+1 >= len(line) || (line[i+1] != ' ' && line[i+1] != '\t') {
+		return "", "", false
+	}
+	for _, c := range line[:i] {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == ' ' || c == '/') {
+			return "", "", false
+		}
+	}
+	return line[:i], strings.TrimSpace(line[i+1:]), true
 }
 
 // isHeaderKey reports whether a "Key: value" line inside the application

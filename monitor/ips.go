@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -53,27 +52,41 @@ type ipsBody struct {
 	} `json:"termination"`
 	ASI            map[string][]string `json:"asi"`
 	FaultingThread *int                `json:"faultingThread"`
-	Threads        []struct {
-		Triggered bool `json:"triggered"`
-		Frames    []struct {
-			Symbol     string `json:"symbol"`
-			ImageIndex int    `json:"imageIndex"`
-		} `json:"frames"`
-	} `json:"threads"`
-	UsedImages []struct {
-		Name     string `json:"name"`
-		Path     string `json:"path"`
-		BundleID string `json:"CFBundleIdentifier"`
+	Threads        []ipsThread         `json:"threads"`
+	UsedImages     []struct {
+		Name string `json:"name"`
+		Path string `json:"path"`
 	} `json:"usedImages"`
+	imagesRaw [][]byte       // usedImages, split but not decoded
+	imageMemo map[int]string // names decoded so far
+}
+
+type ipsThread struct {
+	Triggered bool       `json:"triggered"`
+	Frames    []ipsFrame `json:"frames"`
+}
+
+type ipsFrame struct {
+	Symbol     string `json:"symbol"`
+	ImageIndex int    `json:"imageIndex"`
+}
+
+// crashedThread picks the thread marked "triggered", or the faultingThread.
+func crashedThread(b *ipsBody) []ipsFrame {
+	for _, t := range b.Threads {
+		if t.Triggered {
+			return t.Frames
+		}
+	}
+	if b.FaultingThread != nil && *b.FaultingThread >= 0 && *b.FaultingThread < len(b.Threads) {
+		return b.Threads[*b.FaultingThread].Frames
+	}
+	return nil
 }
 
 // crashBugTypes are the header bug_types that hold a crash. Others in the same
 // folders (jetsam 298, hangs 409, stackshots 288, panics 210, ...) are skipped.
 var crashBugTypes = map[string]bool{"309": true, "109": true}
-
-// topLevelKey matches one top-level member of a pretty-printed .ips body: two
-// spaces, "key" : value, optional comma. Used to salvage truncated bodies.
-var topLevelKey = regexp.MustCompile(`^  "([A-Za-z_][A-Za-z0-9_]*)" : (.*?),?\s*$`)
 
 // looksLikeIPS tells the two formats apart: a .ips starts with a JSON object,
 // or (an excerpt of a body) with top-level "key" : value lines.
@@ -83,7 +96,8 @@ func looksLikeIPS(data []byte) bool {
 		return true
 	}
 	line, _, _ := bytes.Cut(data, []byte("\n"))
-	return topLevelKey.Match(bytes.TrimRight(line, "\r"))
+	_, _, ok := memberLine(bytes.TrimRight(line, "\r"))
+	return ok
 }
 
 func parseIPS(data []byte) (*facts, error) {
@@ -127,26 +141,26 @@ func parseIPS(data []byte) (*facts, error) {
 	}
 
 	var b ipsBody
-	partial := false
-	if body[0] == '{' {
+	var thread []ipsFrame
+	found, complete, err := parseBodyLines(body, &b, &thread)
+	partial := !complete
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("body: %v: %w", err, ErrNotCrashReport)
+	case found == 0 && body[0] == '{':
+		// Not pretty-printed: decode the document as a whole.
 		err := decodeStrict(body, &b)
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			// A member of an unexpected type: the others were decoded.
-			err = nil
+			err = nil // a member of an unexpected type: the others were decoded
 		}
 		if err != nil && !isTruncation(err) {
 			return nil, fmt.Errorf("body: %v: %w", err, ErrNotCrashReport)
 		}
 		partial = err != nil
-	} else {
-		partial = true
-	}
-	if partial {
-		b = ipsBody{}
-		if !salvage(body, &b) {
-			return nil, fmt.Errorf("body stops before any field: %w", ErrIncomplete)
-		}
+		thread = crashedThread(&b)
+	case found == 0:
+		return nil, fmt.Errorf("body stops before any field: %w", ErrIncomplete)
 	}
 	if b.BugType != "" && !crashBugTypes[b.BugType] {
 		return nil, fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", b.BugType, ErrOtherDiagnostic)
@@ -176,31 +190,8 @@ func parseIPS(data []byte) (*facts, error) {
 	for _, lines := range b.ASI {
 		f.asi = append(f.asi, lines...)
 	}
-	for _, img := range b.UsedImages {
-		f.images = append(f.images, img.Path)
-		if img.Path == "" {
-			f.images[len(f.images)-1] = img.Name
-		}
-	}
-	// The crashed thread: "triggered", or the faultingThread index.
-	ti := -1
-	for i, t := range b.Threads {
-		if t.Triggered {
-			ti = i
-			break
-		}
-	}
-	if ti < 0 && b.FaultingThread != nil && *b.FaultingThread >= 0 && *b.FaultingThread < len(b.Threads) {
-		ti = *b.FaultingThread
-	}
-	if ti >= 0 {
-		for _, fr := range b.Threads[ti].Frames {
-			img := ""
-			if fr.ImageIndex >= 0 && fr.ImageIndex < len(b.UsedImages) {
-				img = b.UsedImages[fr.ImageIndex].Name
-			}
-			f.crashed = append(f.crashed, frame{image: img, symbol: fr.Symbol})
-		}
+	for _, fr := range thread {
+		f.crashed = append(f.crashed, frame{image: b.imageName(fr.ImageIndex), symbol: fr.Symbol})
 	}
 	fillFromHeader(f, &hdr)
 	if f.process == "" && f.pid == 0 && f.exePath == "" && f.exception == "" && len(f.asi) == 0 {
@@ -253,38 +244,371 @@ func isTruncation(err error) bool {
 	return errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end of JSON input")
 }
 
-// salvage rebuilds what it can of a body that stops early, from the
-// top-level members that were written in full (each sits on its own line).
-func salvage(body []byte, b *ipsBody) bool {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	n := 0
-	for _, line := range bytes.Split(body, []byte("\n")) {
-		m := topLevelKey.FindSubmatch(bytes.TrimRight(line, "\r"))
-		if m == nil || !json.Valid(m[2]) {
+// parseBodyLines reads a pretty-printed .ips body line by line. Apple
+// writes the body's top-level members one per line, with nested values on
+// that same line (or, for a few small objects, over a few indented lines),
+// so each member can be decoded on its own: a body cut short still gives the
+// members written in full (complete is false until the closing brace), and
+// of the large "threads" member only the crashed thread is decoded.
+// found counts the members read; 0 means the body is not laid out so.
+func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, complete bool, err error) {
+	var threadsRaw []byte
+	imagesBad := false
+	rest := body
+	for len(rest) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			line, rest = rest, nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 1 && line[0] == '}' {
+			complete = true
+			break
+		}
+		key, val, ok := memberLine(line)
+		if !ok {
 			continue
 		}
-		if n > 0 {
-			buf.WriteByte(',')
+		k := string(key)
+		wanted := b.member(k) != nil || k == "threads" || (k == "usedImages" && needFrames(b, threadsRaw))
+		if depth := nesting(val); depth > 0 {
+			if !wanted {
+				// Not needed: its inner lines are indented deeper than a
+				// top-level member and are passed over by the loop.
+				continue
+			}
+			// A value laid out over several lines (usedImages, osVersion):
+			// gather lines until its brackets close. JSON strings cannot
+			// hold a raw newline, so each line can be scanned on its own.
+			var buf bytes.Buffer
+			buf.Write(val)
+			for depth > 0 && len(rest) > 0 {
+				var l []byte
+				if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+					l, rest = rest[:i], rest[i+1:]
+				} else {
+					l, rest = rest, nil
+				}
+				l = bytes.TrimRight(l, "\r")
+				buf.Write(l)
+				depth += nesting(l)
+			}
+			if depth != 0 {
+				break // cut short inside the value
+			}
+			val = bytes.TrimSuffix(bytes.TrimSpace(buf.Bytes()), []byte(","))
 		}
-		buf.WriteString(strconv.Quote(string(m[1])))
-		buf.WriteByte(':')
-		buf.Write(m[2])
-		n++
+		found++
+		switch k {
+		case "threads":
+			threadsRaw = val
+			continue
+		case "usedImages":
+			if !wanted {
+				continue
+			}
+			// Split now, decode only the images the crashed thread uses.
+			if els, ok := splitArray(val); ok {
+				b.imagesRaw = els
+			} else {
+				imagesBad = true
+			}
+			continue
+		}
+		if dst := b.member(k); dst != nil {
+			// A member cut short or of an odd type is skipped, not fatal.
+			decodeMember(val, dst)
+		}
 	}
-	buf.WriteByte('}')
-	if n == 0 {
-		return false
+	// The crashed thread's frames matter only for a death after fork(): to
+	// see the Objective-C check's own frames, or to name a trigger. For any
+	// other crash they are not decoded at all.
+	if threadsRaw != nil && needFrames(b, threadsRaw) {
+		fr, ok := triggeredFrames(threadsRaw, b.FaultingThread)
+		if !ok || imagesBad {
+			complete = false
+		}
+		*thread = fr
 	}
-	// Members of the wrong type (a hostile or odd file) must not sink the
-	// rest: decode member by member.
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(buf.Bytes(), &members); err != nil {
-		return false
+	return found, complete, nil
+}
+
+// decodeMember decodes one member's value; plain strings and integers, most
+// of a body's members, skip the reflection of encoding/json.
+func decodeMember(val []byte, dst any) {
+	switch d := dst.(type) {
+	case *string:
+		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+			inner := val[1 : len(val)-1]
+			if bytes.IndexByte(inner, '\\') < 0 {
+				*d = string(inner)
+				return
+			}
+			// Paths are written with every slash escaped ("\/"); that
+			// escape alone needs no decoder.
+			if plain := bytes.ReplaceAll(inner, []byte(`\/`), []byte("/")); bytes.IndexByte(plain, '\\') < 0 && bytes.IndexByte(plain, '"') < 0 {
+				*d = string(plain)
+				return
+			}
+		}
+	case *int:
+		if n, err := strconv.Atoi(string(val)); err == nil {
+			*d = n
+			return
+		}
 	}
-	for k, v := range members {
-		one, _ := json.Marshal(map[string]json.RawMessage{k: v})
-		_ = json.Unmarshal(one, b)
+	_ = json.Unmarshal(val, dst)
+}
+
+// needFrames says whether the crashed thread must be decoded: the report
+// names a fork in its application specific information, or some thread
+// shows the Objective-C runtime's fork-child frames.
+func needFrames(b *ipsBody, threadsRaw []byte) bool {
+	for _, lines := range b.ASI {
+		for _, l := range lines {
+			if strings.Contains(strings.ToLower(l), "fork") {
+				return true
+			}
+		}
 	}
-	return true
+	if threadsRaw == nil {
+		return true // not read yet: keep what may be needed
+	}
+	for _, sym := range objcForkFrames {
+		if bytes.Contains(threadsRaw, []byte(sym)) {
+			return true
+		}
+	}
+	return false
+}
+
+// nesting returns how many brackets and braces a line opens minus those it
+// closes, outside strings.
+func nesting(line []byte) int {
+	d, inStr := 0, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			d++
+		case '}', ']':
+			d--
+		}
+	}
+	return d
+}
+
+// memberLine splits `  "key" : value,` (two spaces of indent: top level).
+func memberLine(line []byte) (key, val []byte, ok bool) {
+	if len(line) < 8 || line[0] != ' ' || line[1] != ' ' || line[2] != '"' {
+		return nil, nil, false
+	}
+	end := bytes.IndexByte(line[3:], '"')
+	if end <= 0 {
+		return nil, nil, false
+	}
+	key = line[3 : 3+end]
+	rest := line[3+end+1:]
+	if !bytes.HasPrefix(rest, []byte(" : ")) {
+		return nil, nil, false
+	}
+	val = bytes.TrimSpace(rest[3:])
+	val = bytes.TrimSuffix(val, []byte(","))
+	return key, val, len(val) > 0
+}
+
+// member returns where a top-level member is decoded, or nil to skip it.
+func (b *ipsBody) member(key string) any {
+	switch key {
+	case "pid":
+		return &b.PID
+	case "procName":
+		return &b.ProcName
+	case "procPath":
+		return &b.ProcPath
+	case "parentProc":
+		return &b.ParentProc
+	case "parentPid":
+		return &b.ParentPID
+	case "responsibleProc":
+		return &b.Responsible
+	case "incident":
+		return &b.Incident
+	case "captureTime":
+		return &b.CaptureTime
+	case "bug_type":
+		return &b.BugType
+	case "bundleInfo":
+		return &b.BundleInfo
+	case "osVersion":
+		return &b.OSVersion
+	case "exception":
+		return &b.Exception
+	case "termination":
+		return &b.Termination
+	case "asi":
+		return &b.ASI
+	case "faultingThread":
+		return &b.FaultingThread
+	}
+	return nil
+}
+
+// triggeredFrames finds the crashed thread in the "threads" array without
+// decoding the others.
+func triggeredFrames(raw []byte, faulting *int) ([]ipsFrame, bool) {
+	els, ok := splitArray(raw)
+	if !ok {
+		return nil, false
+	}
+	var fallback []ipsFrame
+	for i, one := range els {
+		isFaulting := faulting != nil && *faulting == i
+		if !bytes.Contains(one[:min(len(one), 40)], []byte(`"triggered":true`)) && !isFaulting {
+			continue
+		}
+		// Decode the frames alone, not the thread's register state.
+		var frames []ipsFrame
+		if k := bytes.Index(one, []byte(`"frames":`)); k >= 0 {
+			v := one[k+len(`"frames":`):]
+			if end, ok := skipValue(v, skipSpace(v, 0)); ok {
+				if err := json.Unmarshal(v[:end], &frames); err != nil {
+					continue
+				}
+			}
+		}
+		if bytes.Contains(one[:min(len(one), 40)], []byte(`"triggered":true`)) {
+			return frames, true
+		}
+		fallback = frames
+	}
+	return fallback, true
+}
+
+// imageName returns the name (or path) of usedImages[i], decoding only it.
+func (b *ipsBody) imageName(i int) string {
+	if i >= 0 && i < len(b.UsedImages) {
+		if b.UsedImages[i].Name != "" {
+			return b.UsedImages[i].Name
+		}
+		return b.UsedImages[i].Path
+	}
+	if i < 0 || i >= len(b.imagesRaw) {
+		return ""
+	}
+	if name, ok := b.imageMemo[i]; ok {
+		return name
+	}
+	if b.imageMemo == nil {
+		b.imageMemo = map[int]string{}
+	}
+	name := ""
+	defer func() { b.imageMemo[i] = name }()
+	var img struct {
+		Name string `json:"name"`
+		Path string `json:"path"`
+	}
+	if json.Unmarshal(b.imagesRaw[i], &img) != nil {
+		return ""
+	}
+	name = img.Name
+	if name == "" {
+		name = img.Path
+	}
+	return name
+}
+
+// splitArray returns the elements of a JSON array as raw bytes, without
+// decoding them: one pass that tracks strings and nesting. ok is false for
+// anything that is not one whole array.
+func splitArray(raw []byte) (els [][]byte, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) {
+			return nil, false
+		}
+		if raw[i] == ']' && len(els) == 0 {
+			return els, skipSpace(raw, i+1) == len(raw)
+		}
+		end, ok := skipValue(raw, i)
+		if !ok {
+			return nil, false
+		}
+		els = append(els, raw[i:end])
+		i = skipSpace(raw, end)
+		if i >= len(raw) {
+			return nil, false
+		}
+		switch raw[i] {
+		case ',':
+			i++
+		case ']':
+			return els, skipSpace(raw, i+1) == len(raw)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	depth, inStr := 0, false
+	for j := i; j < len(b); j++ {
+		c := b[j]
+		if inStr {
+			switch c {
+			case '\\':
+				j++
+			case '"':
+				inStr = false
+				if depth == 0 {
+					return j + 1, true
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return j, j > i // end of a scalar
+			}
+			depth--
+			if depth == 0 {
+				return j + 1, true
+			}
+		case ',':
+			if depth == 0 {
+				return j, j > i
+			}
+		}
+	}
+	return 0, false
 }

@@ -11,11 +11,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -107,7 +106,6 @@ type facts struct {
 	termCode     string // as written: "1", "0x1"
 	asi          []string
 	crashed      []frame // the crashed thread's frames, innermost first
-	images       []string
 	incident     string
 	processGuess bool // process name inferred from the backtrace
 	partial      bool
@@ -153,10 +151,14 @@ func Parse(data []byte) (*Report, error) {
 // files (after following symlinks), never blocks on a FIFO, and reads at most
 // MaxReportSize bytes. Path is set on the returned Report.
 func ReadReport(path string) (*Report, error) {
-	data, err := readRegular(path, MaxReportSize)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	data, err := readRegularInto(path, MaxReportSize, bp)
 	if err != nil {
 		return nil, err
 	}
+	// Nothing in a Report refers to data (every string is copied by clean),
+	// so the buffer goes back to the pool when Parse returns.
 	r, err := Parse(data)
 	if r != nil {
 		r.Path = path
@@ -170,30 +172,83 @@ func ReadReport(path string) (*Report, error) {
 // readRegular opens path without blocking (a FIFO would otherwise wait for a
 // writer), checks on the open descriptor that it is a regular file (so a file
 // swapped after a Stat cannot slip through), and reads at most limit bytes.
+// It uses the system calls directly: a sweep reads thousands of files, and
+// os.File would try to register each non-blocking descriptor with the
+// network poller first.
 func readRegular(path string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	var buf []byte
+	return readRegularInto(path, limit, &buf)
+}
+
+// bufPool holds read buffers for ReadReport: a sweep reads thousands of
+// reports, and reusing buffers keeps the garbage collector out of it.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// readRegularInto is readRegular reading into *bp, which it may grow.
+func readRegularInto(path string, limit int64, bp *[]byte) ([]byte, error) {
+	fd, err := retryEINTR(func() (int, error) {
+		return syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("stat %s: %w", path, err)
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is a %s: %w", path, kindOf(fi.Mode()), ErrNotRegular)
+	if uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, fmt.Errorf("%s is a %s: %w", path, kindOfMode(uint32(st.Mode)), ErrNotRegular)
 	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes (limit %d): %w", path, fi.Size(), limit, ErrTooLarge)
+	if st.Size > limit {
+		return nil, fmt.Errorf("%s is %d bytes (limit %d): %w", path, st.Size, limit, ErrTooLarge)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+	// One read of the size fstat gave, plus a byte to notice a file that is
+	// still growing: a short read ends it (a file written meanwhile is read
+	// again by the watcher), a full buffer means read on.
+	if int64(cap(*bp)) < st.Size+1 {
+		*bp = make([]byte, st.Size+1)
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s grew past %d bytes: %w", path, limit, ErrTooLarge)
+	buf := (*bp)[:st.Size+1]
+	n := 0
+	for {
+		m, err := retryEINTR(func() (int, error) { return syscall.Read(fd, buf[n:]) })
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		n += m
+		if m == 0 || n < len(buf) {
+			return buf[:n], nil
+		}
+		if int64(n) > limit {
+			return nil, fmt.Errorf("%s grew past %d bytes: %w", path, limit, ErrTooLarge)
+		}
+		buf = append(buf, make([]byte, len(buf))...)
+		*bp = buf
 	}
-	return data, nil
+}
+
+func retryEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
+func kindOfMode(m uint32) string {
+	switch m & syscall.S_IFMT {
+	case syscall.S_IFDIR:
+		return "directory"
+	case syscall.S_IFIFO:
+		return "FIFO"
+	case syscall.S_IFSOCK:
+		return "socket"
+	case syscall.S_IFCHR, syscall.S_IFBLK:
+		return "device"
+	}
+	return "special file"
 }
 
 func kindOf(m fs.FileMode) string {

@@ -264,34 +264,20 @@ var newNotifier = newPlatformNotifier
 // sweep reads the reports already in the folders, skipping the paths the
 // state knows. It runs beside the loop; the loop decides what is new.
 func (w *Watcher) sweep(ctx context.Context, known map[string]bool, out chan<- sweepItem) {
-	present := map[string]bool{}
+	var dirs []string
 	for _, t := range w.targets {
-		if w.isCore[t] {
-			continue
+		if !w.isCore[t] {
+			dirs = append(dirs, t)
 		}
-		entries, err := os.ReadDir(t)
-		if err != nil {
-			continue
+	}
+	present := Sweep(ctx, dirs, known, func(r SweepResult) {
+		select {
+		case out <- sweepItem{path: r.Path, report: r.Report, err: r.Err}:
+		case <-ctx.Done():
 		}
-		for _, e := range entries {
-			if !IsReportName(e.Name()) || !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
-				continue
-			}
-			p := filepath.Join(t, e.Name())
-			present[p] = true
-			if known[p] {
-				continue
-			}
-			it := sweepItem{path: p}
-			if e.Type().IsRegular() {
-				it.report, it.err = ReadReport(p)
-			}
-			select {
-			case out <- it:
-			case <-ctx.Done():
-				return
-			}
-		}
+	})
+	if ctx.Err() != nil {
+		return
 	}
 	select {
 	case out <- sweepItem{done: true, present: present}:
