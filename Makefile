@@ -1,0 +1,60 @@
+# Forkwatch. `make run` starts the menu-bar app (the terminal `watch` mode
+# where there is no desktop); `make test` runs every check CI runs.
+
+GO       ?= go
+BIN      := bin/forkwatch
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: all build run test deps vet cross-vet unit fuzz bench app clean
+
+all: build
+
+# deps installs what cgo needs for the tray on Linux (as root with apt), or
+# says what to install; on macOS Xcode's Command Line Tools have it all.
+deps:
+	@build/deps.sh
+
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./app
+
+# Exit code 3 from the app means "no desktop here": fall back to watch.
+run: build
+	@$(BIN); s=$$?; \
+	if [ $$s -eq 3 ]; then echo "make run: no desktop, so starting the terminal mode: forkwatch watch"; exec $(BIN) watch; fi; \
+	exit $$s
+
+test: deps vet cross-vet unit
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Everything but the systray binding must build for macOS without cgo.
+cross-vet:
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
+	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Each fuzz target for a while (FUZZTIME each).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseIPS$$' -fuzztime $(FUZZTIME) ./monitor
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCrash$$' -fuzztime $(FUZZTIME) ./monitor
+	$(GO) test -run '^$$' -fuzz '^FuzzBlockRoundTrip$$' -fuzztime $(FUZZTIME) ./settings
+
+# Benchmarks with real runs: sweep vs grep, and the watcher's latency, idle
+# cost, burst and start-up figures.
+bench: deps
+	$(GO) test -run '^$$' -bench 'SweepVsGrep' -benchtime 3x ./monitor
+	$(GO) test -run '^$$' -bench 'Watch' -benchtime 1x -timeout 20m ./app
+
+# Forkwatch.app (on Linux: everything but lipo and codesign, which need macOS).
+app:
+	$(GO) run ./build app -version $(VERSION)
+
+clean:
+	rm -rf bin dist
