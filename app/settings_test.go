@@ -155,3 +155,15 @@ func snapshotDir(t *testing.T, dir string, skip ...string) map[string]string {
 	})
 	return m
 }
+
+// TestVersionStamp: `forkwatch --version` prints what the build stamped.
+func TestVersionStamp(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "fw")
+	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-test", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "forkwatch v9.8.7-test" {
+		t.Errorf("--version printed %q (%v)", out, err)
+	}
+}

@@ -1,5 +1,319 @@
 package main
 
-import "errors"
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"image/png"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"text/template"
+	"time"
 
-func runApp(args []string) error { return errors.New("not yet") }
+	"github.com/jackmordaunt/icns/v3"
+	"howett.net/plist"
+)
+
+// appInfo fills Info.plist.tmpl.
+type appInfo struct {
+	Executable, Identifier, Name string
+	ShortVersion, BuildVersion   string
+	MinimumSystem, Copyright     string
+}
+
+// versionsFrom turns `git describe` output into the two version strings a
+// bundle needs: CFBundleShortVersionString (X.Y.Z from a vX.Y.Z tag, else
+// 0.0.0) and CFBundleVersion (period-separated integers: X.Y.Z.N with N
+// the commit count).
+func versionsFrom(describe string, commits int) (short, build string) {
+	m := regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)`).FindStringSubmatch(describe)
+	short = "0.0.0"
+	if m != nil {
+		short = m[1] + "." + m[2] + "." + m[3]
+	}
+	return short, fmt.Sprintf("%s.%d", short, commits)
+}
+
+var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
+
+// renderPlist renders the template and checks that the result parses as a
+// property list with the keys macOS needs.
+func renderPlist(tmpl string, info appInfo) ([]byte, error) {
+	t, err := template.New("Info.plist").Funcs(template.FuncMap{"xml": xmlEscaper.Replace}).Option("missingkey=error").Parse(tmpl)
+	if err != nil {
+		return nil, fmt.Errorf("parse Info.plist.tmpl: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, info); err != nil {
+		return nil, fmt.Errorf("render Info.plist.tmpl: %w", err)
+	}
+	var got map[string]any
+	if _, err := plist.Unmarshal(buf.Bytes(), &got); err != nil {
+		return nil, fmt.Errorf("rendered Info.plist does not parse: %w", err)
+	}
+	for _, k := range []string{"CFBundleExecutable", "CFBundleIdentifier", "CFBundleShortVersionString", "CFBundleVersion", "LSUIElement"} {
+		if _, ok := got[k]; !ok {
+			return nil, fmt.Errorf("rendered Info.plist lacks %s", k)
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// makeIcns turns the 512x512 PNG into AppIcon.icns (pure Go, no iconutil).
+func makeIcns(pngData []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		return nil, fmt.Errorf("decode icon: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := icns.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("encode icns: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// layoutBundle writes Forkwatch.app/Contents/{MacOS/forkwatch,
+// Resources/AppIcon.icns, Info.plist} under dir.
+func layoutBundle(dir string, exe, infoPlist, icon []byte) (string, error) {
+	app := filepath.Join(dir, "Forkwatch.app")
+	if err := os.RemoveAll(app); err != nil {
+		return "", err
+	}
+	files := []struct {
+		path string
+		data []byte
+		mode fs.FileMode
+	}{
+		{"Contents/MacOS/forkwatch", exe, 0o755},
+		{"Contents/Resources/AppIcon.icns", icon, 0o644},
+		{"Contents/Info.plist", infoPlist, 0o644},
+		{"Contents/PkgInfo", []byte("APPL????"), 0o644},
+	}
+	for _, f := range files {
+		p := filepath.Join(app, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(p, f.data, f.mode); err != nil {
+			return "", err
+		}
+	}
+	return app, nil
+}
+
+// zipBundle zips the .app (keeping the executable bit) and returns the
+// archive's SHA-256.
+func zipBundle(app, out string) (string, error) {
+	f, err := os.Create(out)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	zw := zip.NewWriter(io.MultiWriter(f, h))
+	base := filepath.Dir(app)
+	err = filepath.WalkDir(app, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(base, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		hdr, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return err
+		}
+		hdr.Name = filepath.ToSlash(rel)
+		hdr.Modified = time.Unix(0, 0).UTC() // reproducible
+		if d.IsDir() {
+			hdr.Name += "/"
+			_, err := zw.CreateHeader(hdr)
+			return err
+		}
+		hdr.Method = zip.Deflate
+		w, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	})
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("zip %s: %w", app, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// goBuild builds the darwin binary for arch, stamped with the version. With
+// cgo (on a Mac) it has the menu bar; cross-built elsewhere it cannot.
+func goBuild(out, arch, version string, cgo bool) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version, "-o", out, "./app")
+	cgoFlag := "0"
+	if cgo {
+		cgoFlag = "1"
+	}
+	cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH="+arch, "CGO_ENABLED="+cgoFlag, "MACOSX_DEPLOYMENT_TARGET=11.0")
+	if cgo && arch == "amd64" {
+		cmd.Env = append(cmd.Env, "CGO_CFLAGS=-arch x86_64", "CGO_LDFLAGS=-arch x86_64")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build darwin/%s: %v\n%s", arch, err, out)
+	}
+	return nil
+}
+
+func gitOutput(args ...string) string {
+	out, err := exec.Command("git", args...).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// runApp builds dist/Forkwatch.app and dist/Forkwatch-VERSION.zip.
+func runApp(args []string) error {
+	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	version := fs.String("version", "", "version to stamp (default: git describe)")
+	out := fs.String("out", "dist", "output folder")
+	identity := fs.String("sign", os.Getenv("FORKWATCH_SIGN_IDENTITY"), "codesign identity (default: ad hoc)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *version == "" {
+		*version = gitOutput("describe", "--tags", "--always", "--dirty")
+		if *version == "" {
+			*version = "dev"
+		}
+	}
+	commits := 0
+	fmt.Sscan(gitOutput("rev-list", "--count", "HEAD"), &commits)
+	short, build := versionsFrom(*version, commits)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	onMac := runtime.GOOS == "darwin"
+	tmp, err := os.MkdirTemp("", "forkwatch-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	// 1. The binaries.
+	arm, amd := filepath.Join(tmp, "forkwatch-arm64"), filepath.Join(tmp, "forkwatch-amd64")
+	for arch, p := range map[string]string{"arm64": arm, "amd64": amd} {
+		if err := goBuild(p, arch, *version, onMac); err != nil {
+			return err
+		}
+	}
+	exePath := arm
+	if _, err := exec.LookPath("lipo"); err == nil {
+		exePath = filepath.Join(tmp, "forkwatch")
+		if o, err := exec.Command("lipo", "-create", "-output", exePath, arm, amd).CombinedOutput(); err != nil {
+			return fmt.Errorf("lipo: %v\n%s", err, o)
+		}
+		fmt.Println("universal binary: arm64 + x86_64 (lipo)")
+	} else {
+		fmt.Println("lipo not found (it comes with Xcode on macOS): the bundle holds the arm64 binary only")
+	}
+	if !onMac {
+		fmt.Println("not on macOS: the binaries are cross-built without cgo, so they run `forkwatch watch`, `inspect`, `status` and `set`, but the menu bar needs a build on a Mac")
+	}
+	exe, err := os.ReadFile(exePath)
+	if err != nil {
+		return err
+	}
+
+	// 2. Info.plist, icon, layout.
+	tmpl, err := os.ReadFile("Info.plist.tmpl")
+	if err != nil {
+		return err
+	}
+	info, err := renderPlist(string(tmpl), appInfo{
+		Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch",
+		ShortVersion: short, BuildVersion: build, MinimumSystem: "11.0",
+		Copyright: fmt.Sprintf("© %d The Forkwatch authors", time.Now().Year()),
+	})
+	if err != nil {
+		return err
+	}
+	iconPNG, err := os.ReadFile(filepath.Join("assets", "icon.png"))
+	if err != nil {
+		return err
+	}
+	icon, err := makeIcns(iconPNG)
+	if err != nil {
+		return err
+	}
+	app, err := layoutBundle(*out, exe, info, icon)
+	if err != nil {
+		return err
+	}
+	fmt.Println("bundle:", app, "version", short, "build", build)
+
+	// 3. Signing.
+	if _, err := exec.LookPath("codesign"); err == nil {
+		id := *identity
+		if id == "" {
+			id = "-" // ad hoc
+		}
+		if o, err := exec.Command("codesign", "--force", "--deep", "--options", "runtime", "-s", id, app).CombinedOutput(); err != nil {
+			return fmt.Errorf("codesign: %v\n%s", err, o)
+		}
+		fmt.Println("signed with identity", id)
+	} else {
+		fmt.Println("codesign not found (macOS only): the bundle is not signed")
+	}
+
+	// 4. Zip, checksum, cask.
+	zipPath := filepath.Join(*out, "Forkwatch-"+short+".zip")
+	sum, err := zipBundle(app, zipPath)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(zipPath+".sha256", []byte(sum+"  "+filepath.Base(zipPath)+"\n"), 0o644); err != nil {
+		return err
+	}
+	cask, err := renderCask(short, sum)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(*out, "forkwatch.rb"), cask, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("zip: %s\nsha256: %s\ncask: %s\n", zipPath, sum, filepath.Join(*out, "forkwatch.rb"))
+	return nil
+}
+
+// renderCask fills build/forkwatch.rb.tmpl with the version and checksum.
+func renderCask(version, sha string) ([]byte, error) {
+	tmpl, err := os.ReadFile(filepath.Join("build", "forkwatch.rb.tmpl"))
+	if err != nil {
+		return nil, err
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(sha) {
+		return nil, errors.New("bad sha256")
+	}
+	s := strings.ReplaceAll(string(tmpl), "{{VERSION}}", version)
+	return []byte(strings.ReplaceAll(s, "{{SHA256}}", sha)), nil
+}
