@@ -183,10 +183,10 @@ func (s *State) Save() error {
 		return fmt.Errorf("encode state: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(s.path), err)
+		return fmt.Errorf("save state %s: %w", s.path, err)
 	}
 	if err := settings.WriteAtomic(s.path, data, 0o600); err != nil {
-		return fmt.Errorf("save state: %w", err)
+		return fmt.Errorf("save state %s: %w", s.path, err)
 	}
 	s.dirty = false
 	return nil
