@@ -47,8 +47,8 @@ func (d *fakeDesk) OpenDocument(_ context.Context, p string) error {
 func (d *fakeDesk) Copy(_ context.Context, s string) error { d.rec("copy " + s); return nil }
 func (d *fakeDesk) Confirm(_ context.Context, q, yes string) (bool, error) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.question = q
-	d.mu.Unlock()
 	return d.confirm, nil
 }
 func (d *fakeDesk) Trash(_ context.Context, paths []string) error {
@@ -175,11 +175,17 @@ func TestControllerTrash(t *testing.T) {
 
 	c.Clicks <- "cores.trash"
 	eventually(t, "question", func() bool { desk.mu.Lock(); defer desk.mu.Unlock(); return desk.question != "" })
-	if q := desk.question; !strings.Contains(q, "Move 2 core files (4.0 kB)") {
+	desk.mu.Lock()
+	q := desk.question
+	desk.mu.Unlock()
+	if !strings.Contains(q, "Move 2 core files (4.0 kB)") {
 		t.Errorf("question: %q", q)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if len(desk.trashed) != 0 {
+	desk.mu.Lock()
+	n := len(desk.trashed)
+	desk.mu.Unlock()
+	if n != 0 {
 		t.Fatal("trashed after 'no'")
 	}
 	desk.mu.Lock()
@@ -187,6 +193,8 @@ func TestControllerTrash(t *testing.T) {
 	desk.mu.Unlock()
 	c.Clicks <- "cores.trash"
 	eventually(t, "trashed", func() bool { return ui.item("cores").Title == "No core files in "+cores })
+	desk.mu.Lock()
+	defer desk.mu.Unlock()
 	for _, p := range desk.trashed {
 		if strings.HasSuffix(p, "core.13") {
 			t.Error("a symlink was passed to the Trash")
