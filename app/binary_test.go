@@ -179,3 +179,19 @@ func sample(name string) string {
 }
 
 var _ = io.Discard
+
+func mkfifo(p string) error { return syscall.Mkfifo(p, 0o644) }
+
+// runBinStdout runs the binary and returns its standard output only.
+func runBinStdout(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(forkwatchBin(t), args...)
+	cmd.Env = env
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}

@@ -257,12 +257,7 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 	rest := body
 	for len(rest) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			line, rest = rest, nil
-		}
-		line = bytes.TrimRight(line, "\r")
+		line, rest = nextLine(rest)
 		if len(line) == 1 && line[0] == '}' {
 			complete = true
 			break
@@ -286,12 +281,7 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 			buf.Write(val)
 			for depth > 0 && len(rest) > 0 {
 				var l []byte
-				if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-					l, rest = rest[:i], rest[i+1:]
-				} else {
-					l, rest = rest, nil
-				}
-				l = bytes.TrimRight(l, "\r")
+				l, rest = nextLine(rest)
 				buf.Write(l)
 				depth += nesting(l)
 			}
@@ -382,6 +372,16 @@ func needFrames(b *ipsBody, threadsRaw []byte) bool {
 		}
 	}
 	return false
+}
+
+// nextLine cuts the first line (without its line ending) off b.
+func nextLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		line, rest = b[:i], b[i+1:]
+	} else {
+		line = b
+	}
+	return bytes.TrimRight(line, "\r"), rest
 }
 
 // nesting returns how many brackets and braces a line opens minus those it
