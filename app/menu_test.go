@@ -33,12 +33,12 @@ func TestBuildMenu(t *testing.T) {
 	}{
 		{
 			name:  "quiet day",
-			state: MenuState{Now: noon, CoreDir: "/cores"},
+			state: MenuState{Now: noon, CoreDir: "/x/cores"},
 			check: map[string]func(Item) bool{
 				"status":      func(i Item) bool { return i.Title == "No Python crashes today" && i.Disabled },
 				"recent.none": func(i Item) bool { return !i.Hidden },
 				"crash.0":     func(i Item) bool { return i.Hidden },
-				"cores":       func(i Item) bool { return i.Title == "No core files in /cores" },
+				"cores":       func(i Item) bool { return i.Title == "No core files in /x/cores" },
 				"cores.trash": func(i Item) bool { return i.Disabled },
 				"seen":        func(i Item) bool { return i.Hidden },
 				"pause":       func(i Item) bool { return i.Title == "Pause Notifications" },
@@ -46,7 +46,7 @@ func TestBuildMenu(t *testing.T) {
 		},
 		{
 			name: "fork crashes today, newest first",
-			state: MenuState{Now: noon, Unseen: 2, CoreDir: "/cores", Crashes: []monitor.Report{
+			state: MenuState{Now: noon, Unseen: 2, CoreDir: "/x/cores", Crashes: []monitor.Report{
 				crash("2026-11-24T13:05:00Z", 1, "fork-safety", true),
 				crash("2026-11-24T14:02:00Z", 2, "fork-safety", true),
 				crash("2026-11-23T09:00:00Z", 3, "fork-safety", true),
@@ -61,7 +61,7 @@ func TestBuildMenu(t *testing.T) {
 				"crash.0.open": func(i Item) bool { return i.Parent == "crash.0" && !i.Disabled },
 				"recent.none":  func(i Item) bool { return i.Hidden },
 				"seen":         func(i Item) bool { return i.Title == "Mark 2 New as Seen" && !i.Hidden },
-				"cores":        func(i Item) bool { return i.Title == "2 core files, 6.3 GB in /cores" },
+				"cores":        func(i Item) bool { return i.Title == "2 core files, 6.3 GB in /x/cores" },
 				"cores.trash":  func(i Item) bool { return !i.Disabled },
 			},
 		},
