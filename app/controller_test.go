@@ -204,3 +204,29 @@ func TestControllerTrash(t *testing.T) {
 		t.Error("file outside the core folder touched")
 	}
 }
+
+// TestControllerMenuActions: Reveal, About and Pause do what they say.
+func TestControllerMenuActions(t *testing.T) {
+	c, ui, desk, _, cores, _ := newTestController(t)
+	c.Clicks <- "cores.reveal"
+	eventually(t, "reveal", func() bool { return strings.Contains(desk.log(), "reveal "+cores) })
+	c.Clicks <- "about"
+	eventually(t, "about page", func() bool { return strings.Contains(desk.log(), "doc ") })
+	for _, l := range strings.Split(desk.log(), "\n") {
+		if p, ok := strings.CutPrefix(l, "doc "); ok {
+			b, err := os.ReadFile(p)
+			if err != nil || !strings.Contains(string(b), "OBJC_DISABLE_INITIALIZE_FORK_SAFETY") {
+				t.Errorf("about page %s: %v", p, err)
+			}
+		}
+	}
+	c.Clicks <- "pause.hour"
+	eventually(t, "paused", func() bool { return strings.HasPrefix(ui.item("pause").Title, "Notifications Paused Until") })
+	if ui.item("pause.resume").Hidden {
+		t.Error("no Resume item while paused")
+	}
+	c.Clicks <- "pause.resume"
+	eventually(t, "resumed", func() bool { return ui.item("pause").Title == "Pause Notifications" })
+	c.Clicks <- "quit"
+	eventually(t, "quit", func() bool { ui.mu.Lock(); defer ui.mu.Unlock(); return ui.quit })
+}
