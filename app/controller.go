@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -135,7 +136,7 @@ func (c *Controller) render() {
 	c.ui.SetAlert(s.Unseen > 0)
 	if c.menuDump != "" {
 		if b, err := json.Marshal(items); err == nil {
-			settings.WriteAtomic(c.menuDump, b, 0o600)
+			atomicfile.WriteAtomic(c.menuDump, b, 0o600)
 		}
 	}
 }
@@ -402,7 +403,7 @@ func (c *Controller) openAbout(ctx context.Context) error {
 		return err
 	}
 	p := filepath.Join(c.supportDir, "about.html")
-	if err := settings.WriteAtomic(p, assets.AboutHTML, 0o644); err != nil {
+	if err := atomicfile.WriteAtomic(p, assets.AboutHTML, 0o644); err != nil {
 		return err
 	}
 	return c.desk.OpenDocument(ctx, p)

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"os/exec"
 	"strings"
 	"time"
-
-	"github.com/forkwatch/forkwatch/settings"
 )
 
 // Desktop does what the menu's items ask of the system. Paths and text are
@@ -38,17 +37,17 @@ func newDesktop(goos string) Desktop {
 type macDesktop struct{}
 
 func (macDesktop) OpenReport(ctx context.Context, path string) error {
-	_, err := settings.Run(ctx, 0, "open", "-a", "Console", path)
+	_, err := syscmd.Run(ctx, 0, "open", "-a", "Console", path)
 	return err
 }
 
 func (macDesktop) Reveal(ctx context.Context, path string) error {
-	_, err := settings.Run(ctx, 0, "open", "-R", path)
+	_, err := syscmd.Run(ctx, 0, "open", "-R", path)
 	return err
 }
 
 func (macDesktop) OpenDocument(ctx context.Context, path string) error {
-	_, err := settings.Run(ctx, 0, "open", path)
+	_, err := syscmd.Run(ctx, 0, "open", path)
 	return err
 }
 
@@ -61,7 +60,7 @@ var confirmScript = []string{
 
 func (macDesktop) Confirm(ctx context.Context, question, yes string) (bool, error) {
 	args := append(append([]string{}, confirmScript...), question, yes)
-	_, err := settings.Run(ctx, 10*time.Minute, "osascript", args...)
+	_, err := syscmd.Run(ctx, 10*time.Minute, "osascript", args...)
 	if err != nil {
 		if strings.Contains(err.Error(), "-128") {
 			return false, nil
@@ -82,7 +81,7 @@ var trashScript = []string{
 
 func (macDesktop) Trash(ctx context.Context, paths []string) error {
 	args := append(append([]string{}, trashScript...), paths...)
-	_, err := settings.Run(ctx, time.Minute, "osascript", args...)
+	_, err := syscmd.Run(ctx, time.Minute, "osascript", args...)
 	return err
 }
 
@@ -95,22 +94,22 @@ func (macDesktop) Copy(ctx context.Context, text string) error {
 type linuxDesktop struct{}
 
 func (linuxDesktop) OpenReport(ctx context.Context, path string) error {
-	_, err := settings.Run(ctx, 0, "xdg-open", path)
+	_, err := syscmd.Run(ctx, 0, "xdg-open", path)
 	return err
 }
 
 func (linuxDesktop) Reveal(ctx context.Context, path string) error {
 	// gio can select the file in a file manager; fall back to its folder.
 	if _, err := exec.LookPath("gio"); err == nil {
-		_, err := settings.Run(ctx, 0, "gio", "open", dirOf(path))
+		_, err := syscmd.Run(ctx, 0, "gio", "open", dirOf(path))
 		return err
 	}
-	_, err := settings.Run(ctx, 0, "xdg-open", dirOf(path))
+	_, err := syscmd.Run(ctx, 0, "xdg-open", dirOf(path))
 	return err
 }
 
 func (linuxDesktop) OpenDocument(ctx context.Context, path string) error {
-	_, err := settings.Run(ctx, 0, "xdg-open", path)
+	_, err := syscmd.Run(ctx, 0, "xdg-open", path)
 	return err
 }
 
@@ -118,7 +117,7 @@ func (linuxDesktop) Confirm(ctx context.Context, question, yes string) (bool, er
 	if _, err := exec.LookPath("zenity"); err != nil {
 		return false, fmt.Errorf("confirm: zenity %w", errNoTool)
 	}
-	_, err := settings.Run(ctx, 10*time.Minute, "zenity", "--question", "--title=Forkwatch", "--ok-label="+yes, "--text="+question)
+	_, err := syscmd.Run(ctx, 10*time.Minute, "zenity", "--question", "--title=Forkwatch", "--ok-label="+yes, "--text="+question)
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() == 1 {
@@ -131,7 +130,7 @@ func (linuxDesktop) Confirm(ctx context.Context, question, yes string) (bool, er
 
 func (linuxDesktop) Trash(ctx context.Context, paths []string) error {
 	args := append([]string{"trash", "--"}, paths...)
-	_, err := settings.Run(ctx, time.Minute, "gio", args...)
+	_, err := syscmd.Run(ctx, time.Minute, "gio", args...)
 	return err
 }
 
@@ -148,7 +147,7 @@ func (linuxDesktop) Copy(ctx context.Context, text string) error {
 func pipeTo(ctx context.Context, text, name string, args ...string) error {
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, settings.ErrCommandMissing)
+		return fmt.Errorf("%s: %w", name, syscmd.ErrCommandMissing)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -110,20 +110,8 @@ func (a *Alerter) Event(ev monitor.Event) {
 	if ev.History {
 		return
 	}
-	var title, body, from string
-	switch {
-	case ev.Kind == monitor.KindCrash && ev.Report.Python:
-		title, body = crashMessage(ev.Report, ev.Core)
-		from = ev.Report.Process
-	case ev.Kind == monitor.KindCore && ev.Core.Complete && ev.Core.Size >= 100<<20:
-		who := "a process"
-		if ev.Core.Process != "" {
-			who = ev.Core.Process
-		}
-		title = "Core file: " + humanBytes(ev.Core.Size)
-		body = fmt.Sprintf("%s (pid %d) left %s in %s. Forkwatch can turn core dumps off from its menu.", who, ev.Core.PID, humanBytes(ev.Core.Size), ev.Core.Path)
-		from = "core files"
-	default:
+	title, body, from, ok := alertFor(ev)
+	if !ok {
 		return
 	}
 	a.mu.Lock()
@@ -152,21 +140,7 @@ func (a *Alerter) flush() {
 		a.held, a.heldFrom = 0, map[string]int{}
 		return
 	}
-	var parts []string
-	for from, n := range a.heldFrom {
-		parts = append(parts, fmt.Sprintf("%d from %s", n, from))
-	}
-	title := fmt.Sprintf("%d more Python crashes", a.held)
-	if a.held == 1 {
-		title = "1 more Python crash"
-	}
-	body := strings.Join(parts, ", ") + ". Open Forkwatch for details."
-	if len(a.heldFrom) == 1 {
-		for from := range a.heldFrom {
-			title += " from " + from
-			body = "In the last minute. Open Forkwatch for details."
-		}
-	}
+	title, body := summaryMessage(a.held, a.heldFrom)
 	a.held, a.heldFrom = 0, map[string]int{}
 	a.last = time.Now()
 	a.sendLocked(title, body)
@@ -180,53 +154,4 @@ func (a *Alerter) sendLocked(title, body string) {
 			errf(err)
 		}
 	}()
-}
-
-// crashMessage is the notification for a Python crash.
-func crashMessage(r *monitor.Report, core *monitor.CoreFile) (title, body string) {
-	who := fmt.Sprintf("%s (pid %d", orDash(r.Process), r.PID)
-	if r.ParentProcess != "" {
-		who += fmt.Sprintf(", parent %s %d", r.ParentProcess, r.ParentPID)
-	}
-	who += ")"
-	switch r.Cause {
-	case monitor.CauseForkSafety:
-		title = "Python crashed after fork()"
-		body = who + " was killed by the Objective-C fork-safety check"
-		if r.ObjCClass != "" {
-			body += " in +[" + r.ObjCClass + " initialize]"
-		}
-		body += "."
-	case monitor.CauseForkChild:
-		title = "Python crashed in a fork child"
-		body = who + " crashed after fork() but not by the Objective-C check"
-		if r.Trigger != "" {
-			body += " (" + r.Trigger + ")"
-		}
-		body += "."
-	default:
-		title = "Python crashed"
-		body = who + " crashed with " + orDash(r.Signal) + "."
-	}
-	if core != nil {
-		body += " Core file: " + humanBytes(core.Size) + "."
-	}
-	if r.Advice != "" {
-		body += " " + r.Advice
-	}
-	return title, body
-}
-
-// humanBytes formats a size the way Finder does (decimal units).
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

@@ -35,7 +35,7 @@ type watchTuning struct {
 }
 
 // newWatcher builds the watcher and loads the state.
-func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog.Logger) (*monitor.Watcher, *monitor.State, error) {
+func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog.Logger) (*monitor.Watcher, monitor.Store, error) {
 	wf.fill(ctx)
 	st, err := monitor.LoadState(wf.statePath)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/forkwatch/forkwatch/settings"
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 )
 
 // DefaultCorePattern is macOS's kern.corefile when nobody changed it.
@@ -23,12 +23,19 @@ type CoreFile struct {
 	Size     int64  `json:"size"`
 	Complete bool   `json:"complete"`
 	Process  string `json:"process,omitempty"`
+	// The dying process's parent, when it could be read as the file
+	// appeared (see Report for the fields).
+	ParentPID     int    `json:"parent_pid,omitempty"`
+	ParentProcess string `json:"parent_process,omitempty"`
+	ParentCommand string `json:"parent_command,omitempty"`
+	ParentCwd     string `json:"parent_cwd,omitempty"`
+	Group         string `json:"group,omitempty"`
 }
 
 // ReadCorePattern asks the system where core files go: `sysctl -n
 // kern.corefile` (sysctl(8); the default is /cores/core.%P).
 func ReadCorePattern(ctx context.Context) (string, error) {
-	out, err := settings.Run(ctx, 0, "sysctl", "-n", "kern.corefile")
+	out, err := syscmd.Run(ctx, 0, "sysctl", "-n", "kern.corefile")
 	if err != nil {
 		return "", fmt.Errorf("read kern.corefile: %w", err)
 	}

@@ -86,6 +86,44 @@ type Report struct {
 	// Partial is set when the report was cut short (an excerpt, or a file
 	// still being written) and the fields come from what could be read.
 	Partial bool `json:"partial,omitempty"`
+
+	// Attribution: who forked, in which project, with which tool. Filled on
+	// the detection path (the parent may exit seconds later); empty when
+	// unknown, never guessed.
+	ParentCommand string `json:"parent_command"` // the live parent's command line
+	ParentCwd     string `json:"parent_cwd"`     // the live parent's working folder
+	Interpreter   string `json:"interpreter"`    // origin: homebrew, python.org, pyenv, uv, conda, clt, system, venv, ...
+	PythonVersion string `json:"python_version"`
+	Project       string `json:"project"`   // the project folder
+	Venv          string `json:"venv"`      // the virtual environment folder
+	Framework     string `json:"framework"` // the tool that forked: multiprocessing, gunicorn, celery, ...
+	Fix           string `json:"fix,omitempty"`
+	FixSource     string `json:"fix_source,omitempty"` // where the fix is documented (docs/fixes.md)
+	Module        string `json:"module"`               // for crashes that are not fork deaths: the package at fault
+	ModulePath    string `json:"module_path,omitempty"`
+	// Group names a crash loop: crashes whose live parent had the same pid
+	// and start time share it.
+	Group string `json:"group"`
+
+	// Fork tracing (an opt-in tracer in the interpreter recorded the fork).
+	ForkSite      *ForkSite   `json:"fork_site,omitempty"`
+	ForkStack     []ForkFrame `json:"fork_stack,omitempty"`
+	ForkVia       string      `json:"fork_via,omitempty"`
+	ChildLastCall *ForkFrame  `json:"child_last_call,omitempty"`
+
+	// Probe is set for the crash of a child that `forkwatch doctor --probe`
+	// started on purpose: a test result, never an alert.
+	Probe bool `json:"probe,omitempty"`
+}
+
+// ForkSite is the line of Python that called fork().
+type ForkSite = ForkFrame
+
+// ForkFrame is one Python frame: file, line, function.
+type ForkFrame struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Function string `json:"function"`
 }
 
 // facts is what the format parsers extract; Classify turns it into a Report.

@@ -10,8 +10,36 @@ import (
 	"sort"
 	"time"
 
-	"github.com/forkwatch/forkwatch/settings"
+	"github.com/forkwatch/forkwatch/internal/atomicfile"
 )
+
+// Store is the watcher's memory between runs: which crashes were seen,
+// which files hold them, which core files were announced. The JSON State
+// below and the history database both keep it. Methods are called from the
+// watch loop only.
+type Store interface {
+	// FirstRun is true when nothing was remembered: the first run's sweep
+	// lists history without notifying it.
+	FirstRun() bool
+	Seen(id string) bool
+	PathID(path string) (string, bool)
+	// KnownPaths returns a copy, for a sweep running in another goroutine.
+	KnownPaths() map[string]bool
+	MarkSeen(r *Report, now time.Time)
+	MarkPath(path, id string)
+	ForgetPath(path string)
+	CoreAnnounced(path string) (int64, bool)
+	MarkCore(path string, size int64)
+	// Recent returns the last crashes seen, oldest first.
+	Recent() []Report
+	// Save makes what was marked durable (the watcher calls it debounced).
+	Save() error
+}
+
+var _ Store = (*State)(nil)
+
+// FirstRun reports that no state file was found.
+func (s *State) FirstRun() bool { return !s.Existed }
 
 // State is what the watcher remembers between runs, so that a restart does
 // not announce old crashes again. It is owned by one goroutine (the watch
@@ -185,7 +213,7 @@ func (s *State) Save() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("save state %s: %w", s.path, err)
 	}
-	if err := settings.WriteAtomic(s.path, data, 0o600); err != nil {
+	if err := atomicfile.WriteAtomic(s.path, data, 0o600); err != nil {
 		return fmt.Errorf("save state %s: %w", s.path, err)
 	}
 	s.dirty = false

@@ -70,7 +70,13 @@ type Config struct {
 	ReportDirs []string // each is watched with its Retired subfolder
 	CoreDir    string   // "" watches no core files
 	CoreName   string   // file-name part of kern.corefile; default "core.%P"
-	State      *State
+	State      Store
+	// Enrich runs on the detection path for every new crash, before it is
+	// emitted and recorded (attribution, fork-tracer records, probe marks).
+	Enrich []func(*Report)
+	// EnrichCore does the same for a core file when it first appears (the
+	// dying process may still be in the process table).
+	EnrichCore []func(*CoreFile)
 	// QuietAfter is how long an incomplete report may stay unchanged before
 	// it is reported as unreadable.
 	QuietAfter time.Duration
@@ -139,6 +145,7 @@ type coreState struct {
 	nextCheck  time.Time
 	complete   bool
 	history    bool
+	enriched   *CoreFile // what EnrichCore added when the file appeared
 }
 
 type sweepItem struct {
@@ -152,7 +159,8 @@ type sweepItem struct {
 // NewWatcher checks the configuration; Run starts watching.
 func NewWatcher(cfg Config) (*Watcher, error) {
 	if cfg.State == nil {
-		cfg.State, _ = LoadState("")
+		st, _ := LoadState("")
+		cfg.State = st
 	}
 	if cfg.QuietAfter <= 0 {
 		cfg.QuietAfter = defaultQuietAfter
@@ -210,7 +218,7 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 	// Core folders are small: list them here.
 	for _, t := range w.targets {
 		if w.isCore[t] && w.watched[t] {
-			w.rescanDir(t, !w.cfg.State.Existed)
+			w.rescanDir(t, w.cfg.State.FirstRun())
 		}
 	}
 
@@ -249,7 +257,7 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 			if err != nil {
 				continue
 			}
-			fs := &fileState{sig: sigOf(fi), lastChange: time.Now(), history: !w.cfg.State.Existed}
+			fs := &fileState{sig: sigOf(fi), lastChange: time.Now(), history: w.cfg.State.FirstRun()}
 			w.files[it.path] = fs
 			w.result(it.path, fs, it.report, it.err)
 		case <-w.timer.C:
@@ -508,6 +516,9 @@ func (w *Watcher) result(p string, st *fileState, r *Report, err error) {
 			w.scheduleSave()
 			return
 		}
+		for _, f := range w.cfg.Enrich {
+			f(r)
+		}
 		w.cfg.State.MarkSeen(r, now)
 		w.scheduleSave()
 		w.rememberPID(r)
@@ -561,7 +572,12 @@ func (w *Watcher) rememberPID(r *Report) {
 }
 
 func (c *coreState) file() *CoreFile {
-	return &CoreFile{Path: c.path, PID: c.pid, Size: c.size, Complete: c.complete}
+	f := &CoreFile{}
+	if c.enriched != nil {
+		*f = *c.enriched
+	}
+	f.Path, f.PID, f.Size, f.Complete = c.path, c.pid, c.size, c.complete
+	return f
 }
 
 // checkCore looks at an entry of the core folder. It never opens the file.
@@ -601,6 +617,10 @@ func (w *Watcher) checkCore(p string, history bool) {
 		}
 		w.cores[p] = c
 		w.coreByPID[pid] = c
+		c.enriched = c.file()
+		for _, f := range w.cfg.EnrichCore {
+			f(c.enriched)
+		}
 		w.emitCore(c)
 		return
 	}
@@ -615,7 +635,9 @@ func (w *Watcher) checkCore(p string, history bool) {
 
 func (w *Watcher) emitCore(c *coreState) {
 	f := c.file()
-	f.Process = w.pids[c.pid]
+	if p := w.pids[c.pid]; p != "" {
+		f.Process = p
+	}
 	w.emit(Event{Kind: KindCore, Core: f, History: c.history})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"os"
 	"strings"
 )
@@ -91,7 +92,7 @@ func (c *Coredump) daemonPath() string {
 }
 
 func (c *Coredump) State(ctx context.Context) State {
-	out, err := Run(ctx, 0, "sysctl", "-n", "kern.coredump")
+	out, err := syscmd.Run(ctx, 0, "sysctl", "-n", "kern.coredump")
 	if err != nil {
 		return State{Error: fmt.Sprintf("read kern.coredump: %v", err), Detail: "kern.coredump is not available on this system"}
 	}
@@ -107,7 +108,7 @@ func (c *Coredump) State(ctx context.Context) State {
 		}
 	} else {
 		st.Detail = "kern.coredump=" + v + ": processes whose core limit allows it write core files"
-		if pat, err := Run(ctx, 0, "sysctl", "-n", "kern.corefile"); err == nil {
+		if pat, err := syscmd.Run(ctx, 0, "sysctl", "-n", "kern.corefile"); err == nil {
 			st.Detail += " to " + strings.TrimSpace(pat)
 		}
 		if daemon {
@@ -126,7 +127,7 @@ func (c *Coredump) Set(ctx context.Context, on bool) error {
 	}
 	args := append(append([]string{}, adminApplet...), script)
 	timeout := c.Env.PromptTimeout
-	_, err := Run(ctx, timeout, "osascript", args...)
+	_, err := syscmd.Run(ctx, timeout, "osascript", args...)
 	if err != nil {
 		if strings.Contains(err.Error(), "-128") || strings.Contains(err.Error(), "User canceled") {
 			return fmt.Errorf("coredump-off %s: %w", onOff(on), ErrCancelled)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"path/filepath"
 	"strings"
 )
@@ -44,7 +45,7 @@ func (f *ForkSafety) job() launchdJob {
 const forkSafetyCaveat = "Reaches only processes started afterwards: restart Terminal, IDEs and servers. It silences a real hazard rather than fixing it; the fix is to not fork without exec."
 
 func (f *ForkSafety) State(ctx context.Context) State {
-	out, err := Run(ctx, 0, "launchctl", "getenv", forkSafetyVar)
+	out, err := syscmd.Run(ctx, 0, "launchctl", "getenv", forkSafetyVar)
 	if err != nil && !isExitStatus(err) {
 		return State{Error: fmt.Sprintf("launchctl getenv: %v", err)}
 	}
@@ -73,13 +74,13 @@ func (f *ForkSafety) Set(ctx context.Context, on bool) error {
 		if err := writeJob(f.Env, f.agentPath(), f.job()); err != nil {
 			return fmt.Errorf("fork-safety-off on: %w", err)
 		}
-		if _, err := Run(ctx, 0, "launchctl", "setenv", forkSafetyVar, "YES"); err != nil {
+		if _, err := syscmd.Run(ctx, 0, "launchctl", "setenv", forkSafetyVar, "YES"); err != nil {
 			return fmt.Errorf("fork-safety-off on: %w", err)
 		}
 		return nil
 	}
 	var errs []error
-	if _, err := Run(ctx, 0, "launchctl", "unsetenv", forkSafetyVar); err != nil {
+	if _, err := syscmd.Run(ctx, 0, "launchctl", "unsetenv", forkSafetyVar); err != nil {
 		errs = append(errs, err)
 	}
 	if err := removeFile(f.agentPath()); err != nil {
@@ -94,5 +95,5 @@ func (f *ForkSafety) Set(ctx context.Context, on bool) error {
 // isExitStatus reports whether err is a command that ran and exited
 // non-zero (launchctl getenv of an unset variable), not a missing command.
 func isExitStatus(err error) bool {
-	return err != nil && !errors.Is(err, ErrCommandMissing) && !errors.Is(err, ErrTimeout)
+	return err != nil && !errors.Is(err, syscmd.ErrCommandMissing) && !errors.Is(err, syscmd.ErrTimeout)
 }

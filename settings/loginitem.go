@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,7 +61,7 @@ func (l *Login) State(ctx context.Context) State {
 	if firstArg(j) != l.Env.Exe {
 		st.Conflicts = append(st.Conflicts, fmt.Sprintf("%s starts %s, but Forkwatch is now at %s (fixed when Forkwatch starts)", l.agentPath(), firstArg(j), l.Env.Exe))
 	}
-	if _, err := Run(ctx, 0, "launchctl", "print", l.domain()+"/"+loginLabel); err == nil {
+	if _, err := syscmd.Run(ctx, 0, "launchctl", "print", l.domain()+"/"+loginLabel); err == nil {
 		st.Detail += "; loaded"
 	} else {
 		st.Detail += "; loads at next login"
@@ -83,12 +84,12 @@ func (l *Login) Set(ctx context.Context, on bool) error {
 		if err := writeJob(l.Env, l.agentPath(), l.job()); err != nil {
 			return fmt.Errorf("login-item on: %w", err)
 		}
-		if _, err := Run(ctx, 0, "launchctl", "print", l.domain()+"/"+loginLabel); err == nil {
+		if _, err := syscmd.Run(ctx, 0, "launchctl", "print", l.domain()+"/"+loginLabel); err == nil {
 			return nil // already loaded
 		}
 		// Loading it starts a second Forkwatch, which sees the first one's
 		// lock and exits at once; the job is then loaded for good.
-		if _, err := Run(ctx, 0, "launchctl", "bootstrap", l.domain(), l.agentPath()); err != nil {
+		if _, err := syscmd.Run(ctx, 0, "launchctl", "bootstrap", l.domain(), l.agentPath()); err != nil {
 			return fmt.Errorf("login-item on: %w", err)
 		}
 		return nil
@@ -97,7 +98,7 @@ func (l *Login) Set(ctx context.Context, on bool) error {
 	// XPC_SERVICE_NAME for its jobs), removing the file is enough and the
 	// job is gone at next login.
 	if os.Getenv("XPC_SERVICE_NAME") != loginLabel {
-		if _, err := Run(ctx, 0, "launchctl", "bootout", l.domain()+"/"+loginLabel); err != nil && !isExitStatus(err) {
+		if _, err := syscmd.Run(ctx, 0, "launchctl", "bootout", l.domain()+"/"+loginLabel); err != nil && !isExitStatus(err) {
 			return fmt.Errorf("login-item off: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -65,6 +66,16 @@ type Env struct {
 	// SupportDir is Forkwatch's own folder; it records the folders
 	// Forkwatch created, so that uninstall removes them and only them.
 	SupportDir string
+	// writerUID, when set, replaces os.Getuid as the user edits are made
+	// for (tests run as root, which may replace anyone's file).
+	writerUID func() int
+}
+
+func (env Env) writer() atomicfile.Writer {
+	if env.writerUID != nil {
+		return atomicfile.Writer{UID: env.writerUID()}
+	}
+	return atomicfile.Writer{UID: os.Getuid()}
 }
 
 // DefaultEnv reads the environment of this process.
@@ -150,7 +161,7 @@ func onOff(on bool) string {
 // meanwhile. edit gets nil content and existed=false for a missing file; it
 // returns the new content, or remove=true to delete a file we created.
 func (env Env) editFile(path string, perm fs.FileMode, edit func(old []byte, existed bool) (out []byte, remove bool, err error)) error {
-	target, err := resolve(path)
+	target, err := atomicfile.Resolve(path)
 	if err != nil {
 		return err
 	}
@@ -166,7 +177,7 @@ func (env Env) editFile(path string, perm fs.FileMode, edit func(old []byte, exi
 	if remove {
 		cur, err := os.ReadFile(target)
 		if err != nil || string(cur) != string(old) {
-			return fmt.Errorf("%s: %w", target, ErrChanged)
+			return fmt.Errorf("%s: %w", target, atomicfile.ErrChanged)
 		}
 		if err := os.Remove(target); err != nil {
 			return fmt.Errorf("remove %s: %w", target, err)
@@ -185,5 +196,5 @@ func (env Env) editFile(path string, perm fs.FileMode, edit func(old []byte, exi
 		}
 		old = nil
 	}
-	return ReplaceIfUnchanged(target, old, out, perm)
+	return env.writer().ReplaceIfUnchanged(target, old, out, perm)
 }

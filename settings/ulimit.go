@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -157,7 +158,7 @@ func (u *Ulimit) State(ctx context.Context) State {
 		// launchd's own limit applies to apps it starts, not to shells; we
 		// report it and leave it (changing it needs root and is the
 		// kern.coredump toggle's job). core(5): `launchctl limit core`.
-		if out, err := Run(ctx, 0, "launchctl", "limit", "core"); err == nil {
+		if out, err := syscmd.Run(ctx, 0, "launchctl", "limit", "core"); err == nil {
 			st.Detail += "; launchd's limit for apps: " + strings.Join(strings.Fields(out), " ")
 		}
 	}

@@ -1,4 +1,8 @@
-package settings
+// Package syscmd runs the system commands Forkwatch depends on (sysctl,
+// launchctl, osascript, open, codesign) with a time limit and arguments as a
+// list, never through a shell. It sits below both monitor and settings so
+// that the watcher does not depend on the toggles.
+package syscmd
 
 import (
 	"bytes"

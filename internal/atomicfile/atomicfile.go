@@ -1,4 +1,9 @@
-package settings
+// Package atomicfile replaces files so that a reader, a crash or a full disk
+// never sees a half-written one: temporary file in the same folder, fsync,
+// rename, folder fsync. Symlinked dotfiles are followed to their target, and
+// a file keeps its mode and owner. Both the watcher's state and the toggles'
+// edits of start-up files go through it.
+package atomicfile
 
 import (
 	"bytes"
@@ -22,22 +27,47 @@ var ErrChanged = errors.New("file changed since it was read")
 // the link's target is replaced and the link is kept. The file keeps its mode
 // (perm is used only for a new file) and, where we may set it, its owner.
 func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
-	target, err := resolve(path)
+	return Writer{UID: os.Getuid()}.Write(path, data, perm)
+}
+
+// Writer writes as a given user: a file owned by someone else is refused
+// (unless UID is 0). Faults lets tests inject a full disk or a racing edit.
+type Writer struct {
+	UID    int
+	Faults Faults
+}
+
+// Faults are test hooks between the steps of a write; nil means none.
+type Faults struct {
+	// Write replaces the write of the data into the temporary file.
+	Write func(f *os.File, data []byte) (int, error)
+	// BeforeRename runs after the temporary file is complete.
+	BeforeRename func(tmp string) error
+}
+
+// Write is WriteAtomic for w's user.
+func (w Writer) Write(path string, data []byte, perm fs.FileMode) error {
+	target, err := Resolve(path)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(target, data, perm, nil)
+	return w.write(target, data, perm, nil)
 }
 
 // ReplaceIfUnchanged is WriteAtomic that first checks that the file still
 // holds old (what the caller read and edited); otherwise it returns
 // ErrChanged and writes nothing. old == nil means the file must not exist.
 func ReplaceIfUnchanged(path string, old, data []byte, perm fs.FileMode) error {
-	target, err := resolve(path)
+	return Writer{UID: os.Getuid()}.ReplaceIfUnchanged(path, old, data, perm)
+}
+
+// ReplaceIfUnchanged is the package function for w's user.
+func (w Writer) ReplaceIfUnchanged(path string, old, data []byte, perm fs.FileMode) error {
+	target, err := Resolve(path)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(target, data, perm, func() error {
+	return w.write(target, data, perm, func() error {
 		cur, err := os.ReadFile(target)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && old == nil:
@@ -51,9 +81,9 @@ func ReplaceIfUnchanged(path string, old, data []byte, perm fs.FileMode) error {
 	})
 }
 
-// resolve follows symlinks to the file that holds the content. A missing
+// Resolve follows symlinks to the file that holds the content. A missing
 // file resolves to itself; a dangling symlink resolves to its target path.
-func resolve(path string) (string, error) {
+func Resolve(path string) (string, error) {
 	for i := 0; i < 40; i++ {
 		fi, err := os.Lstat(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -80,23 +110,10 @@ func resolve(path string) (string, error) {
 	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
-// testHookBeforeRename lets tests inject a fault (a full disk, a racing
-// editor) between writing the temporary file and renaming it.
-type writeHooks struct {
-	beforeRename func(tmp string) error
-	write        func(f *os.File, data []byte) (int, error)
-}
-
-var noHooks writeHooks
-
-// currentUID is os.Getuid, replaceable in tests (which run as root in CI).
-var currentUID = os.Getuid
-
-func writeAtomic(target string, data []byte, perm fs.FileMode, check func() error) error {
-	return writeAtomicHooks(target, data, perm, check, noHooks)
-}
-
-func writeAtomicHooks(target string, data []byte, perm fs.FileMode, check func() error, h writeHooks) (err error) {
+// write replaces target (already resolved) with data; check, if set, runs
+// just before the rename and can veto it.
+func (w Writer) write(target string, data []byte, perm fs.FileMode, check func() error) (err error) {
+	h := w.Faults
 	dir := filepath.Dir(target)
 	mode := perm
 	var owner *fileOwner
@@ -109,7 +126,7 @@ func writeAtomicHooks(target string, data []byte, perm fs.FileMode, check func()
 		}
 		// A file someone else owns (root, after a `sudo` edit) must not be
 		// replaced by one we own, though the folder would let us.
-		if uid := currentUID(); owner != nil && uid != 0 && owner.uid != uid {
+		if uid := w.UID; owner != nil && uid != 0 && owner.uid != uid {
 			return fmt.Errorf("%s is owned by uid %d, not by you (uid %d): %w", target, owner.uid, uid, fs.ErrPermission)
 		}
 	}
@@ -124,8 +141,8 @@ func writeAtomicHooks(target string, data []byte, perm fs.FileMode, check func()
 		}
 	}()
 	write := tmp.Write
-	if h.write != nil {
-		write = func(b []byte) (int, error) { return h.write(tmp, b) }
+	if h.Write != nil {
+		write = func(b []byte) (int, error) { return h.Write(tmp, b) }
 	}
 	if _, err := write(data); err != nil {
 		return fmt.Errorf("write %s: %w", tmp.Name(), err)
@@ -144,8 +161,8 @@ func writeAtomicHooks(target string, data []byte, perm fs.FileMode, check func()
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp.Name(), err)
 	}
-	if h.beforeRename != nil {
-		if err := h.beforeRename(tmp.Name()); err != nil {
+	if h.BeforeRename != nil {
+		if err := h.BeforeRename(tmp.Name()); err != nil {
 			return err
 		}
 	}
