@@ -58,8 +58,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSet(ctx, args[1:], stdout, stderr)
 	case "uninstall":
 		return runUninstall(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args[1:], stdout, stderr)
+	case "history":
+		return runHistory(ctx, args[1:], stdout, stderr)
+	case "trace":
+		return runTrace(ctx, args[1:], stdout, stderr)
+	case "notify":
+		return runNotify(ctx, args[1:], stdout, stderr)
 	case "--version", "-version", "version":
-		fmt.Fprintf(stdout, "forkwatch %s\n", version)
+		fmt.Fprintf(stdout, "forkwatch %s\n", appVersion())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
