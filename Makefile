@@ -6,8 +6,9 @@ BIN      := bin/forkwatch
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
-.PHONY: all build run test deps vet cross-vet unit fuzz bench app clean
+.PHONY: all build run test deps vet lint cross-vet unit fuzz bench app clean
 
 all: build
 
@@ -25,12 +26,16 @@ run: build
 	if [ $$s -eq 3 ]; then echo "make run: no desktop, so starting the terminal mode: forkwatch watch"; exec $(BIN) watch; fi; \
 	exit $$s
 
-test: deps vet cross-vet unit
+test: deps vet lint cross-vet unit
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
+
+# staticcheck, pinned, fetched through the Go module proxy.
+lint:
+	$(GO) run $(STATICCHECK) ./...
 
 # Everything but the systray binding must build for macOS without cgo.
 cross-vet:

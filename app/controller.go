@@ -324,7 +324,8 @@ func (c *Controller) setBusy(name string, busy bool) {
 	}
 }
 
-// crashAction handles crash.N.open and crash.N.copy.
+// crashAction handles crash.N.open, crash.N.copy (Copy Fix) and
+// crash.N.project.
 func (c *Controller) crashAction(ctx context.Context, id string) {
 	parts := strings.Split(id, ".")
 	if len(parts) != 3 {
@@ -345,12 +346,23 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 			return nil
 		})
 	case "copy":
+		fix := fixOrAdvice(r)
 		c.later(ctx, func() func() {
-			if err := c.desk.Copy(ctx, r.Advice); err != nil {
-				// No clipboard: show the advice instead.
+			if err := c.desk.Copy(ctx, fix); err != nil {
+				// No clipboard: show the fix instead.
 				if c.notifier != nil {
-					c.notifier.Notify("Advice for "+r.Process, r.Advice)
+					c.notifier.Notify("Fix for "+r.Process, fix)
 				}
+			}
+			return nil
+		})
+	case "project":
+		if r.Project == "" {
+			return
+		}
+		c.later(ctx, func() func() {
+			if err := c.desk.OpenDocument(ctx, r.Project); err != nil {
+				c.fail("Could not open the project folder", err)
 			}
 			return nil
 		})

@@ -30,7 +30,25 @@ type MenuState struct {
 	Problem     string // a watcher problem worth a line (folder unreadable)
 	// FileManager names the file manager in "Reveal in ..." (Finder on macOS).
 	FileManager string
+	// Traces are the interpreters and venvs fork tracing can be turned on
+	// for, with the state read back from their site-packages.
+	Traces []TraceView
+	// NotifyPath says how notifications are delivered (About shows it).
+	NotifyPath string
+	// Working names slow work under way (a probe), shown on its item.
+	Working map[string]bool
 }
+
+// TraceView is one interpreter or venv in the Fork Tracing submenu.
+type TraceView struct {
+	Label  string
+	Target string
+	On     bool
+	Busy   bool
+}
+
+// maxTraces is how many interpreters the Fork Tracing submenu lists.
+const maxTraces = 8
 
 // ToggleView is a toggle as the menu shows it.
 type ToggleView struct {
@@ -66,24 +84,31 @@ func BuildMenu(s MenuState) []Item {
 		add(Item{ID: "problem", Hidden: true, Disabled: true})
 	}
 
-	// Recent crashes, newest first.
-	crashes := recentCrashes(s.Crashes)
+	// Recent crashes, newest first; a crash loop (one live parent) is one
+	// line with a count.
+	entries := recentEntries(s.Crashes)
 	add(Item{ID: "recent", Title: "Recent crashes", Disabled: true, Separator: true})
-	add(Item{ID: "recent.none", Title: "None recorded", Disabled: true, Hidden: len(crashes) > 0})
+	add(Item{ID: "recent.none", Title: "None recorded", Disabled: true, Hidden: len(entries) > 0})
 	for i := 0; i < maxRecent; i++ {
 		id := fmt.Sprintf("crash.%d", i)
-		if i >= len(crashes) {
+		if i >= len(entries) {
 			add(Item{ID: id, Hidden: true})
 			add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console"})
 			add(Item{ID: id + ".advice", Parent: id, Disabled: true})
-			add(Item{ID: id + ".copy", Parent: id, Title: "Copy Advice"})
+			add(Item{ID: id + ".site", Parent: id, Disabled: true, Hidden: true})
+			add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix"})
+			add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: true})
 			continue
 		}
-		r := crashes[i]
-		add(Item{ID: id, Title: crashLabel(r, s.Now), Tooltip: r.Path})
+		e := entries[i]
+		r := e.Latest
+		add(Item{ID: id, Title: crashLabel(e, s.Now), Tooltip: crashTooltip(e)})
 		add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console", Disabled: r.Path == ""})
-		add(Item{ID: id + ".advice", Parent: id, Title: truncate(r.Advice, 90), Tooltip: r.Advice, Disabled: true, Hidden: r.Advice == ""})
-		add(Item{ID: id + ".copy", Parent: id, Title: "Copy Advice", Disabled: r.Advice == ""})
+		add(Item{ID: id + ".advice", Parent: id, Title: truncate(fixOrAdvice(r), 90), Tooltip: fixOrAdvice(r), Disabled: true, Hidden: fixOrAdvice(r) == ""})
+		site := forkSiteLine(r)
+		add(Item{ID: id + ".site", Parent: id, Title: truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
+		add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix", Disabled: fixOrAdvice(r) == ""})
+		add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: r.Project == ""})
 	}
 	add(Item{ID: "seen", Title: fmt.Sprintf("Mark %d New as Seen", s.Unseen), Hidden: s.Unseen == 0})
 
@@ -140,42 +165,103 @@ func BuildMenu(s MenuState) []Item {
 	add(Item{ID: "pause.hour", Parent: "pause", Title: "For 1 Hour"})
 	add(Item{ID: "pause.tomorrow", Parent: "pause", Title: "Until Tomorrow"})
 	add(Item{ID: "pause.resume", Parent: "pause", Title: "Resume Now", Hidden: !paused})
-	add(Item{ID: "about", Title: "About the Fork-Safety Crash…"})
+	add(Item{ID: "doctor", Title: workingTitle("Check This Mac…", s.Working["doctor"]), Disabled: s.Working["doctor"], Separator: true})
+	add(Item{ID: "probe", Title: workingTitle("Test Fork Safety…", s.Working["probe"]), Disabled: s.Working["probe"]})
+	add(Item{ID: "history", Title: workingTitle("Crash History…", s.Working["history"]), Disabled: s.Working["history"]})
+	add(Item{ID: "trace", Title: "Fork Tracing"})
+	add(Item{ID: "trace.none", Parent: "trace", Title: "No interpreters found", Disabled: true, Hidden: len(s.Traces) > 0})
+	for i := 0; i < maxTraces; i++ {
+		id := fmt.Sprintf("trace.%d", i)
+		if i >= len(s.Traces) {
+			add(Item{ID: id, Parent: "trace", Checkbox: true, Hidden: true})
+			continue
+		}
+		tv := s.Traces[i]
+		add(Item{ID: id, Parent: "trace", Title: workingTitle(truncate(tv.Label, 60), tv.Busy), Tooltip: tv.Target, Checkbox: true, Checked: tv.On, Disabled: tv.Busy})
+	}
+	add(Item{ID: "about", Title: "About the Fork-Safety Crash…", Tooltip: s.NotifyPath})
+	add(Item{ID: "about.notify", Title: s.NotifyPath, Disabled: true, Hidden: s.NotifyPath == ""})
 	add(Item{ID: "quit", Title: "Quit Forkwatch"})
 	return items
 }
 
-// recentCrashes keeps the crashes worth listing (Python, or any death after
-// fork), newest first, at most maxRecent.
-func recentCrashes(all []monitor.Report) []monitor.Report {
-	var out []monitor.Report
+// crashEntry is one line of the recent list: a crash, or the crashes of one
+// crash loop (the same live parent), shown by the newest.
+type crashEntry struct {
+	Latest monitor.Report
+	Count  int
+	First  time.Time
+}
+
+func reportTime(r monitor.Report) time.Time {
+	t, _ := time.Parse(time.RFC3339, r.Time)
+	return t
+}
+
+// recentEntries keeps the crashes worth listing (Python, or any death after
+// fork), folds each crash loop into one entry, newest first, at most
+// maxRecent. Probe results are not listed: they are test runs.
+func recentEntries(all []monitor.Report) []crashEntry {
+	var out []crashEntry
+	byGroup := map[string]int{}
 	for _, r := range all {
-		if r.Python || r.ForkChild {
-			out = append(out, r)
+		if !(r.Python || r.ForkChild) || r.Probe {
+			continue
 		}
+		t := reportTime(r)
+		if r.Group != "" {
+			if i, ok := byGroup[r.Group]; ok {
+				e := &out[i]
+				e.Count++
+				if t.After(reportTime(e.Latest)) {
+					e.Latest = r
+				}
+				if t.Before(e.First) {
+					e.First = t
+				}
+				continue
+			}
+			byGroup[r.Group] = len(out)
+		}
+		out = append(out, crashEntry{Latest: r, Count: 1, First: t})
 	}
-	at := func(r monitor.Report) time.Time {
-		t, _ := time.Parse(time.RFC3339, r.Time)
-		return t
-	}
-	sort.SliceStable(out, func(i, j int) bool { return at(out[i]).After(at(out[j])) })
+	sort.SliceStable(out, func(i, j int) bool { return reportTime(out[i].Latest).After(reportTime(out[j].Latest)) })
 	if len(out) > maxRecent {
 		out = out[:maxRecent]
 	}
 	return out
 }
 
-// statusLine is the title line: the state in words.
+// recentCrashes is the newest crash of each listed entry, in menu order.
+func recentCrashes(all []monitor.Report) []monitor.Report {
+	var out []monitor.Report
+	for _, e := range recentEntries(all) {
+		out = append(out, e.Latest)
+	}
+	return out
+}
+
+// statusLine is the title line: the state in words, today and the last
+// seven days.
 func statusLine(s MenuState) string {
-	today := s.Now.Format("2006-01-02")
-	var n, fork int
+	loc := s.Now.Location()
+	y, m, d := s.Now.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	weekStart := today.AddDate(0, 0, -6)
+	var n, fork, week int
 	var last time.Time
 	for _, r := range s.Crashes {
-		if !r.Python {
+		if !r.Python || r.Probe {
 			continue
 		}
 		t, err := time.Parse(time.RFC3339, r.Time)
-		if err != nil || t.In(s.Now.Location()).Format("2006-01-02") != today {
+		if err != nil || t.After(s.Now.Add(time.Hour)) {
+			continue
+		}
+		if !t.Before(weekStart) {
+			week++
+		}
+		if t.Before(today) {
 			continue
 		}
 		n++
@@ -186,13 +272,21 @@ func statusLine(s MenuState) string {
 			last = t
 		}
 	}
+	weekPart := ""
+	if week > n {
+		weekPart = fmt.Sprintf(", %d in 7 days", week)
+	}
 	switch {
-	case n == 0:
+	case n == 0 && week == 0:
 		return "No Python crashes today"
+	case n == 0:
+		return fmt.Sprintf("No Python crashes today (%d in 7 days)", week)
+	case fork == n && weekPart == "":
+		return fmt.Sprintf("%d Python %s after fork() — last %s", n, plural(n, "crash", "crashes"), last.In(loc).Format("15:04"))
 	case fork == n:
-		return fmt.Sprintf("%d Python %s after fork() — last %s", n, plural(n, "crash", "crashes"), last.In(s.Now.Location()).Format("15:04"))
+		return fmt.Sprintf("%d Python %s after fork() today%s — last %s", n, plural(n, "crash", "crashes"), weekPart, last.In(loc).Format("15:04"))
 	default:
-		return fmt.Sprintf("%d Python %s today (%d after fork()) — last %s", n, plural(n, "crash", "crashes"), fork, last.In(s.Now.Location()).Format("15:04"))
+		return fmt.Sprintf("%d Python %s today (%d after fork())%s — last %s", n, plural(n, "crash", "crashes"), fork, weekPart, last.In(loc).Format("15:04"))
 	}
 }
 
@@ -203,22 +297,66 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// crashLabel is "14:02  Python (4242) — fork-safety".
-func crashLabel(r monitor.Report, now time.Time) string {
+// whenLabel is a short date: the time today, the day this year, the year
+// otherwise.
+func whenLabel(t, now time.Time) string {
+	t = t.In(now.Location())
+	switch {
+	case t.Format("2006-01-02") == now.Format("2006-01-02"):
+		return t.Format("15:04")
+	case t.Year() == now.Year():
+		return t.Format("Jan 2 15:04")
+	default:
+		return t.Format("Jan 2 2006 15:04")
+	}
+}
+
+// crashLabel is "14:02  Python (4242) — fork-safety", or with attribution
+// "14:02  gunicorn (shop) — 37× fork-safety" for a crash loop.
+func crashLabel(e crashEntry, now time.Time) string {
+	r := e.Latest
 	when := "?"
 	if t, err := time.Parse(time.RFC3339, r.Time); err == nil {
-		t = t.In(now.Location())
-		if t.Format("2006-01-02") == now.Format("2006-01-02") {
-			when = t.Format("15:04")
-		} else {
-			when = t.Format("Jan 2 15:04")
+		when = whenLabel(t, now)
+	}
+	who := programProject(r)
+	if who == "" {
+		who = truncate(orDash(r.Process), 30)
+		if r.PID != 0 && e.Count == 1 {
+			who += fmt.Sprintf(" (%d)", r.PID)
 		}
 	}
-	proc := truncate(orDash(r.Process), 30)
-	if r.PID != 0 {
-		proc += fmt.Sprintf(" (%d)", r.PID)
+	cause := r.Cause
+	if e.Count > 1 {
+		cause = fmt.Sprintf("%d× %s", e.Count, cause)
 	}
-	return when + "  " + proc + " — " + r.Cause
+	return when + "  " + truncate(who, 40) + " — " + cause
+}
+
+func crashTooltip(e crashEntry) string {
+	r := e.Latest
+	var parts []string
+	if r.ParentCommand != "" {
+		parts = append(parts, "Started as: "+r.ParentCommand)
+	}
+	if r.Project != "" {
+		parts = append(parts, "Project: "+r.Project)
+	}
+	if e.Count > 1 {
+		parts = append(parts, fmt.Sprintf("%d crashes since %s", e.Count, e.First.Format("Jan 2 15:04")))
+	}
+	if r.Path != "" {
+		parts = append(parts, r.Path)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// workingTitle marks an item whose work is under way.
+func workingTitle(title string, busy bool) string {
+	if busy {
+		return strings.TrimSuffix(title, "…") + " (working…)"
+	}
+	return title
 }
 
 func truncate(s string, n int) string {

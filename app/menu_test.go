@@ -53,7 +53,7 @@ func TestBuildMenu(t *testing.T) {
 				{Process: "Safari", Time: "2026-11-24T14:10:00Z", Cause: "crash"}, // not listed
 			}, Cores: []monitor.CoreFile{{Path: "/cores/core.1", Size: 2_100_000_000}, {Path: "/cores/core.2", Size: 4_200_000_000}}},
 			check: map[string]func(Item) bool{
-				"status":       func(i Item) bool { return i.Title == "2 Python crashes after fork() — last 14:02" },
+				"status":       func(i Item) bool { return i.Title == "2 Python crashes after fork() today, 3 in 7 days — last 14:02" },
 				"crash.0":      func(i Item) bool { return i.Title == "14:02  Python (2) — fork-safety" && !i.Hidden },
 				"crash.1":      func(i Item) bool { return strings.HasPrefix(i.Title, "13:05") },
 				"crash.2":      func(i Item) bool { return strings.HasPrefix(i.Title, "Nov 23 09:00") },
@@ -124,5 +124,74 @@ func TestMenuTextIsInert(t *testing.T) {
 	it := findItem(BuildMenu(MenuState{Now: noon, Crashes: []monitor.Report{r}}), "crash.0")
 	if strings.ContainsAny(it.Title, "\n\x1b") || len([]rune(it.Title)) > 80 {
 		t.Errorf("label not inert: %q", it.Title)
+	}
+}
+
+// TestMenuAttribution: a crash loop from one live parent is one line with a
+// count that names program and project; the submenu offers the tool's fix,
+// the fork site and the project folder; older dates carry their year; the
+// status line counts today and the last seven days; probe results are not
+// listed.
+func TestMenuAttribution(t *testing.T) {
+	loop := func(ts string, pid int) monitor.Report {
+		r := crash(ts, pid, "fork-safety", true)
+		r.Group, r.Framework, r.Project = "parent:100:1764000000", "gunicorn", "/home/u/src/shop"
+		r.ParentCommand = "/home/u/src/shop/.venv/bin/python /home/u/src/shop/.venv/bin/gunicorn app:app"
+		r.Fix = "Start gunicorn without --preload"
+		r.ForkSite = &monitor.ForkSite{File: "/home/u/src/shop/app.py", Line: 42, Function: "spawn_worker"}
+		r.ForkVia = "gunicorn.arbiter"
+		return r
+	}
+	var crashes []monitor.Report
+	for i := 0; i < 37; i++ {
+		crashes = append(crashes, loop(fmt.Sprintf("2026-11-24T13:%02d:00Z", i), 1000+i))
+	}
+	old := crash("2025-03-01T09:00:00Z", 7, "crash", true)
+	probe := crash("2026-11-24T14:20:00Z", 8, "fork-safety", true)
+	probe.Probe = true
+	crashes = append(crashes, old, probe, crash("2026-11-20T10:00:00Z", 9, "fork-safety", true))
+	b := BuildMenu(MenuState{Now: noon, Crashes: crashes})
+	tests := map[string]func(Item) bool{
+		"status":          func(i Item) bool { return i.Title == "37 Python crashes after fork() today, 38 in 7 days — last 13:36" },
+		"crash.0":         func(i Item) bool { return i.Title == "13:36  gunicorn (shop) — 37× fork-safety" },
+		"crash.0.advice":  func(i Item) bool { return i.Title == "Start gunicorn without --preload" },
+		"crash.0.copy":    func(i Item) bool { return i.Title == "Copy Fix" && !i.Disabled },
+		"crash.0.project": func(i Item) bool { return !i.Hidden },
+		"crash.0.site":    func(i Item) bool { return !i.Hidden && strings.Contains(i.Title, "app.py:42 in spawn_worker() via gunicorn.arbiter") },
+		"crash.1":         func(i Item) bool { return strings.HasPrefix(i.Title, "Nov 20 10:00  Python (9)") },
+		"crash.2":         func(i Item) bool { return strings.HasPrefix(i.Title, "Mar 1 2025 09:00  Python (7)") },
+		"crash.2.project": func(i Item) bool { return i.Hidden },
+		"crash.3":         func(i Item) bool { return i.Hidden },
+	}
+	for id, ok := range tests {
+		if it := findItem(b, id); !ok(it) {
+			t.Errorf("%s: %+v", id, it)
+		}
+	}
+}
+
+// TestCrashMessageAttributed: the notification leads with program and
+// project and carries the tool's fix; without attribution it is as before.
+func TestCrashMessageAttributed(t *testing.T) {
+	t.Setenv("HOME", "/home/u")
+	r := crash("2026-11-24T13:00:00Z", 4242, "fork-safety", true)
+	r.Framework, r.Project, r.Fix = "celery worker", "/home/u/src/shop", "Start the worker with --pool=solo or -P threads."
+	title, body := crashMessage(&r, nil)
+	if title != "celery worker in ~/src/shop: killed after fork()" || !strings.Contains(body, "pid 4242") || !strings.HasSuffix(body, r.Fix) {
+		t.Errorf("attributed: %q / %q", title, body)
+	}
+	plain := crash("2026-11-24T13:00:00Z", 4242, "fork-safety", true)
+	if title, body := crashMessage(&plain, nil); title != "Python crashed after fork()" || !strings.HasPrefix(body, "Python (pid 4242)") {
+		t.Errorf("plain: %q / %q", title, body)
+	}
+	for cmd, want := range map[string]string{
+		"/x/.venv/bin/python3 -m celery -A shop worker": "celery",
+		"/x/.venv/bin/python /x/.venv/bin/gunicorn a:b": "gunicorn",
+		"ansible-playbook site.yml":                     "ansible-playbook",
+		"": "",
+	} {
+		if got := commandName(cmd); got != want {
+			t.Errorf("commandName(%q) = %q, want %q", cmd, got, want)
+		}
 	}
 }

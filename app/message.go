@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/forkwatch/forkwatch/monitor"
@@ -15,7 +16,11 @@ func alertFor(ev monitor.Event) (title, body, from string, ok bool) {
 	switch {
 	case ev.Kind == monitor.KindCrash && ev.Report.Python && !ev.Report.Probe:
 		title, body = crashMessage(ev.Report, ev.Core)
-		return title, body, ev.Report.Process, true
+		from = ev.Report.Process
+		if pp := programProject(*ev.Report); pp != "" {
+			from = pp
+		}
+		return title, body, from, true
 	case ev.Kind == monitor.KindCore && ev.Core.Complete && ev.Core.Size >= 100<<20:
 		who := "a process"
 		if ev.Core.Process != "" {
@@ -48,8 +53,13 @@ func summaryMessage(held int, heldFrom map[string]int) (title, body string) {
 	return title, body
 }
 
-// crashMessage is the notification for a Python crash.
+// crashMessage is the notification for a Python crash. With attribution it
+// leads with the program and project ("celery worker in ~/src/shop: killed
+// after fork()") and the fix for the tool that forked.
 func crashMessage(r *monitor.Report, core *monitor.CoreFile) (title, body string) {
+	if prog := programName(*r); prog != "" {
+		return attributedMessage(r, prog, core)
+	}
 	who := fmt.Sprintf("%s (pid %d", orDash(r.Process), r.PID)
 	if r.ParentProcess != "" {
 		who += fmt.Sprintf(", parent %s %d", r.ParentProcess, r.ParentPID)
@@ -95,4 +105,131 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// attributedMessage is crashMessage when the program that forked is known.
+func attributedMessage(r *monitor.Report, prog string, core *monitor.CoreFile) (title, body string) {
+	title = prog
+	if r.Project != "" {
+		title += " in " + tildePath(r.Project)
+	}
+	switch r.Cause {
+	case monitor.CauseForkSafety:
+		title += ": killed after fork()"
+		body = fmt.Sprintf("A child (pid %d) was killed by the Objective-C fork-safety check", r.PID)
+		if r.ObjCClass != "" {
+			body += " in +[" + r.ObjCClass + " initialize]"
+		}
+		body += "."
+	case monitor.CauseForkChild:
+		title += ": a fork child crashed"
+		body = fmt.Sprintf("A child (pid %d) crashed after fork(), not by the Objective-C check", r.PID)
+		if r.Trigger != "" {
+			body += " (" + r.Trigger + ")"
+		}
+		body += "."
+	case "corefoundation-fork": // monitor.CauseCFFork
+		title += ": killed after fork()"
+		body = fmt.Sprintf("A child (pid %d) used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here.", r.PID)
+	default:
+		title += ": Python crashed"
+		body = fmt.Sprintf("%s (pid %d) crashed with %s", orDash(r.Process), r.PID, orDash(r.Signal))
+		if r.Module != "" {
+			body += " in " + r.Module
+		}
+		body += "."
+	}
+	if site := forkSiteLine(*r); site != "" {
+		body += " " + site + "."
+	}
+	if core != nil {
+		body += " Core file: " + humanBytes(core.Size) + "."
+	}
+	if fix := fixOrAdvice(*r); fix != "" {
+		body += " " + fix
+	}
+	return title, body
+}
+
+// programName names the program a crash belongs to, from what attribution
+// found: the tool that forked, else the live parent's command. "" when
+// nothing is known beyond the report's process name.
+func programName(r monitor.Report) string {
+	if r.Framework != "" && r.Framework != "not affected" {
+		return r.Framework
+	}
+	if r.ParentCommand != "" {
+		return commandName(r.ParentCommand)
+	}
+	return ""
+}
+
+// programProject is "gunicorn (shop)", "celery worker", or "" when unknown.
+func programProject(r monitor.Report) string {
+	prog := programName(r)
+	if prog == "" {
+		return ""
+	}
+	if r.Project != "" {
+		return prog + " (" + filepath.Base(r.Project) + ")"
+	}
+	return prog
+}
+
+// commandName is the program of a command line: the script a Python
+// interpreter runs (python3 -m celery → celery; .venv/bin/gunicorn → gunicorn),
+// else the executable's base name.
+func commandName(cmdline string) string {
+	f := strings.Fields(cmdline)
+	if len(f) == 0 {
+		return ""
+	}
+	name := filepath.Base(f[0])
+	if strings.HasPrefix(strings.ToLower(name), "python") {
+		for i := 1; i < len(f); i++ {
+			switch {
+			case f[i] == "-m" && i+1 < len(f):
+				return f[i+1]
+			case strings.HasPrefix(f[i], "-"):
+				continue
+			default:
+				return filepath.Base(f[i])
+			}
+		}
+	}
+	return name
+}
+
+// fixOrAdvice is the tool's own fix when attribution found one, else the
+// general advice.
+func fixOrAdvice(r monitor.Report) string {
+	if r.Fix != "" {
+		return r.Fix
+	}
+	return r.Advice
+}
+
+// forkSiteLine is "Forked at app/tasks.py:42 in run_jobs() via
+// multiprocessing.pool" when the fork tracer recorded the fork.
+func forkSiteLine(r monitor.Report) string {
+	if r.ForkSite == nil {
+		return ""
+	}
+	s := fmt.Sprintf("Forked at %s:%d", tildePath(r.ForkSite.File), r.ForkSite.Line)
+	if r.ForkSite.Function != "" {
+		s += " in " + r.ForkSite.Function + "()"
+	}
+	if r.ForkVia != "" {
+		s += " via " + r.ForkVia
+	}
+	return s
+}
+
+// tildePath shortens a path under the home folder to ~/….
+func tildePath(p string) string {
+	h := home()
+	if h != "" && h != "/" && strings.HasPrefix(p, h+"/") {
+		return "~" + p[len(h):]
+	}
+	return p
 }
