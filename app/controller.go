@@ -250,6 +250,11 @@ func (c *Controller) onClick(ctx context.Context, id string) {
 		c.alerter.PauseUntil(time.Date(y, m, d+1, 8, 0, 0, 0, c.now().Location()))
 	case id == "pause.resume":
 		c.alerter.PauseUntil(time.Time{})
+	case id == "doctor" || id == "probe":
+		probe := id == "probe"
+		c.openPage(ctx, id, "Could not check this Mac", func() (string, error) {
+			return DoctorPage(ctx, c.supportDir, probe, c.log)
+		})
 	case id == "about":
 		c.later(ctx, func() func() {
 			if err := c.openAbout(ctx); err != nil {
@@ -406,6 +411,34 @@ func (c *Controller) trashCores(ctx context.Context) {
 			}
 		}
 		return func() { c.listCores() }
+	})
+}
+
+// openPage runs slow work that writes a page (the check of this Mac, the
+// history), marking the item as working meanwhile, then opens the page.
+func (c *Controller) openPage(ctx context.Context, id, failTitle string, write func() (string, error)) {
+	if c.state.Working[id] {
+		return
+	}
+	if c.state.Working == nil {
+		c.state.Working = map[string]bool{}
+	}
+	c.state.Working[id] = true
+	c.later(ctx, func() func() {
+		err := c.env.MkdirRecorded(c.supportDir)
+		var p string
+		if err == nil {
+			p, err = write()
+		}
+		if err == nil {
+			err = c.desk.OpenDocument(ctx, p)
+		}
+		return func() {
+			delete(c.state.Working, id)
+			if err != nil {
+				c.fail(failTitle, err)
+			}
+		}
 	})
 }
 

@@ -2,13 +2,137 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/forkwatch/forkwatch/internal/atomicfile"
+	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/settings/doctor"
 )
 
-// runDoctor is `forkwatch doctor`. (Placeholder until its helper lands it.)
+// runDoctor is `forkwatch doctor [--json] [--probe] [--python PATH]...
+// [--html FILE]`: the interpreters, core-file and fork-safety verdicts with
+// their fixes, and, with --probe, the live fork probe. Exit 0 when the
+// check ran (whatever it found), 1 when it could not, 2 for usage.
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	_ = ctx
-	fmt.Fprintln(stderr, "forkwatch doctor: not built yet")
-	return 1
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "one JSON object per line: each interpreter, core_system, fork_safety")
+	probe := fs.Bool("probe", false, "run the live fork probe (a throwaway Python child) on the chosen interpreters")
+	var pythons multiFlag
+	fs.Var(&pythons, "python", "interpreter to include and probe (repeatable; default: probe all)")
+	htmlOut := fs.String("html", "", "also write the report as a self-contained HTML page to this file")
+	probeTimeout := fs.Duration("probe-timeout", 20*time.Second, "time limit for one probe run")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "doctor: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	for i, p := range pythons {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "doctor: --python %s: %v\n", p, err)
+			return 2
+		}
+		if _, err := os.Stat(abs); err != nil {
+			fmt.Fprintf(stderr, "doctor: --python %s: %v\n", p, err)
+			return 2
+		}
+		pythons[i] = abs
+	}
+	opts := doctorOptions(supportDir(), slog.Default())
+	opts.Probe = *probe
+	opts.ProbeTimeout = *probeTimeout
+	opts.ExtraPythons = append(opts.ExtraPythons, pythons...)
+	opts.ProbePythons = pythons
+	rep, err := doctor.Run(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "doctor:", err)
+		return 1
+	}
+	if *htmlOut != "" {
+		if err := writeDoctorHTML(*htmlOut, rep); err != nil {
+			fmt.Fprintln(stderr, "doctor:", err)
+			return 1
+		}
+	}
+	if *asJSON {
+		err = doctor.WriteJSON(stdout, rep)
+	} else {
+		err = doctor.WriteText(stdout, rep)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "doctor:", err)
+		return 1
+	}
+	return 0
+}
+
+// doctorOptions are the doctor's options for this user: the app's support
+// folder (where the watcher looks for probe pids) and the venvs of recent
+// crashes from the watcher's state file.
+func doctorOptions(support string, log *slog.Logger) doctor.Options {
+	opts := doctor.DefaultOptions()
+	opts.SupportDir = support
+	opts.Settings.SupportDir = support
+	opts.Log = log
+	opts.ExtraPythons = recentVenvs(filepath.Join(support, "state.json"))
+	return opts
+}
+
+// recentVenvs lists the virtual environments of the crashes the watcher
+// remembers, so the check covers the Pythons that actually crashed.
+func recentVenvs(statePath string) []string {
+	st, err := monitor.LoadState(statePath)
+	if err != nil || st == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range st.Recent() {
+		if r.Venv != "" && !seen[r.Venv] && filepath.IsAbs(r.Venv) {
+			seen[r.Venv] = true
+			out = append(out, r.Venv)
+		}
+	}
+	return out
+}
+
+// writeDoctorHTML writes the page atomically.
+func writeDoctorHTML(path string, rep doctor.Report) error {
+	var b strings.Builder
+	if err := doctor.WriteHTML(&b, rep); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	if err := atomicfile.WriteAtomic(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// DoctorPage runs the check (with the probe for "Test Fork Safety…") and
+// writes the page the menu's "Check This Mac…" opens; it returns the page's
+// path, support/check-this-mac.html, for Desktop.OpenDocument. It takes a
+// second or two (up to ProbeTimeout per run with the probe): call it off
+// the menu's event loop.
+func DoctorPage(ctx context.Context, support string, probe bool, log *slog.Logger) (string, error) {
+	opts := doctorOptions(support, log)
+	opts.Probe = probe
+	rep, err := doctor.Run(ctx, opts)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(support, "check-this-mac.html")
+	return path, writeDoctorHTML(path, rep)
 }

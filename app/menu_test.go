@@ -152,12 +152,16 @@ func TestMenuAttribution(t *testing.T) {
 	crashes = append(crashes, old, probe, crash("2026-11-20T10:00:00Z", 9, "fork-safety", true))
 	b := BuildMenu(MenuState{Now: noon, Crashes: crashes})
 	tests := map[string]func(Item) bool{
-		"status":          func(i Item) bool { return i.Title == "37 Python crashes after fork() today, 38 in 7 days — last 13:36" },
+		"status": func(i Item) bool {
+			return i.Title == "37 Python crashes after fork() today, 38 in 7 days — last 13:36"
+		},
 		"crash.0":         func(i Item) bool { return i.Title == "13:36  gunicorn (shop) — 37× fork-safety" },
 		"crash.0.advice":  func(i Item) bool { return i.Title == "Start gunicorn without --preload" },
 		"crash.0.copy":    func(i Item) bool { return i.Title == "Copy Fix" && !i.Disabled },
 		"crash.0.project": func(i Item) bool { return !i.Hidden },
-		"crash.0.site":    func(i Item) bool { return !i.Hidden && strings.Contains(i.Title, "app.py:42 in spawn_worker() via gunicorn.arbiter") },
+		"crash.0.site": func(i Item) bool {
+			return !i.Hidden && strings.Contains(i.Title, "app.py:42 in spawn_worker() via gunicorn.arbiter")
+		},
 		"crash.1":         func(i Item) bool { return strings.HasPrefix(i.Title, "Nov 20 10:00  Python (9)") },
 		"crash.2":         func(i Item) bool { return strings.HasPrefix(i.Title, "Mar 1 2025 09:00  Python (7)") },
 		"crash.2.project": func(i Item) bool { return i.Hidden },
@@ -188,7 +192,7 @@ func TestCrashMessageAttributed(t *testing.T) {
 		"/x/.venv/bin/python3 -m celery -A shop worker": "celery",
 		"/x/.venv/bin/python /x/.venv/bin/gunicorn a:b": "gunicorn",
 		"ansible-playbook site.yml":                     "ansible-playbook",
-		"": "",
+		"":                                              "",
 	} {
 		if got := commandName(cmd); got != want {
 			t.Errorf("commandName(%q) = %q, want %q", cmd, got, want)
