@@ -16,8 +16,24 @@ const (
 	markerMultiThread = "*** multi-threaded process forked ***"
 )
 
+// CoreFoundation's own fork check: a forked child that calls CoreFoundation
+// before exec is stopped in a function named for the purpose, after the
+// message "The process has forked and you cannot use this CoreFoundation
+// functionality safely. You MUST exec()." (Apple, CoreFoundation release
+// notes for Mac OS X 10.5, "CoreFoundation and fork()"). It is not the
+// Objective-C +initialize check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY does
+// not turn it off (users report it with the variable set, e.g.
+// DeepLabCut/DeepLabCut#1362, shred86/Ortho4XP#60).
+const (
+	cfForkSymbol  = "__THE_PROCESS_HAS_FORKED_AND_YOU_CANNOT_USE_THIS_COREFOUNDATION_FUNCTIONALITY___YOU_MUST_EXEC__"
+	cfForkMessage = "The process has forked and you cannot use this CoreFoundation functionality safely"
+)
+
 var (
-	reObjCLine   = regexp.MustCompile(`\+\[([A-Za-z_][A-Za-z0-9_]*) initialize\] may have been in progress in another thread when fork\(\) was called`)
+	reObjCLine = regexp.MustCompile(`\+\[([A-Za-z_][A-Za-z0-9_]*) initialize\] may have been in progress in another thread when fork\(\) was called`)
+	// reObjCCut is the same line cut short, as excerpts pasted into bug
+	// reports often are: "objc[123]: +[NSString initialize] may have been in pro".
+	reObjCCut    = regexp.MustCompile(`objc\[\d+\]: \+\[([A-Za-z_][A-Za-z0-9_]*) initialize\] may have`)
 	rePythonName = regexp.MustCompile(`^(?i:python)(\d+(\.\d+)*)?[tw]?(-\S+)?$`)
 )
 
@@ -74,6 +90,16 @@ func Classify(f *facts) *Report {
 		r.Python = true
 		ev("executable inside a Python framework")
 	}
+	if !r.Python && f.exePath == "" {
+		// A fragment without header: only the frames show the interpreter.
+		for _, fr := range f.crashed {
+			if isLibPython(fr.image) || fr.image == "org.python.python" {
+				r.Python = true
+				ev("crashed thread runs in " + quote(clean(fr.image, 128)))
+				break
+			}
+		}
+	}
 	if r.Python && (strings.Contains(f.exePath, "Python.framework") || strings.Contains(f.exePath, "Python3.framework")) && !containsEvidence(r.Evidence, "framework") {
 		ev("framework build (" + frameworkOf(f.exePath) + ")")
 	}
@@ -94,6 +120,27 @@ func Classify(f *facts) *Report {
 		r.ObjCForkSafety, r.ForkChild = true, true
 		r.ObjCClass = m[1]
 		ev("objc message: +[" + m[1] + " initialize] may have been in progress in another thread when fork() was called")
+	} else if m := reObjCCut.FindStringSubmatch(asi); m != nil {
+		r.ObjCForkSafety, r.ForkChild = true, true
+		r.ObjCClass = m[1]
+		ev("objc message, cut short: +[" + m[1] + " initialize] may have …")
+	}
+
+	// CoreFoundation's own fork check?
+	cfFork := false
+	if strings.Contains(asi, cfForkMessage) || strings.Contains(asi, cfForkSymbol) {
+		cfFork = true
+		ev("application specific information: " + quote(cfForkMessage))
+	}
+	for _, fr := range f.crashed {
+		if strings.Contains(fr.symbol, cfForkSymbol) {
+			cfFork = true
+			ev("crashed thread calls " + cfForkSymbol)
+			break
+		}
+	}
+	if cfFork {
+		r.ForkChild = true
 	}
 	for _, fr := range f.crashed {
 		for _, sym := range objcForkFrames {
@@ -124,13 +171,89 @@ func Classify(f *facts) *Report {
 	switch {
 	case r.ObjCForkSafety:
 		r.Cause = CauseForkSafety
+	case cfFork:
+		r.Cause = CauseCFFork
 	case r.ForkChild:
 		r.Cause = CauseForkChild
 	default:
 		r.Cause = CauseCrash
 	}
+	fromReport(r, f)
 	r.Advice = advice(r, objcTerm)
 	return r
+}
+
+// fromReport fills what the report itself says about who crashed: the
+// interpreter's origin and version, the environment and project from the
+// loaded images, the tool (where an image path names it), and for a crash
+// that is not a fork death the extension module at fault.
+func fromReport(r *Report, f *facts) {
+	if r.Python {
+		images := f.images
+		for _, fr := range f.crashed {
+			if isLibPython(fr.image) {
+				images = append(images[:len(images):len(images)], fr.image)
+			}
+		}
+		origin, version := interpreterOf(f.exePath, f.bundleID, f.appVersion, images)
+		r.Interpreter, r.PythonVersion = clean(origin, 32), clean(version, 32)
+		venv, project := envOf(f.images)
+		r.Venv, r.Project = clean(venv, 1024), clean(project, 1024)
+		if r.Venv != "" && origin == "" {
+			r.Interpreter = OriginVenv
+		}
+		if r.Interpreter != "" {
+			r.Evidence = append(r.Evidence, "interpreter: "+r.Interpreter+versionSuffix(r.PythonVersion))
+		}
+		if r.Venv != "" {
+			r.Evidence = append(r.Evidence, "environment from loaded images: "+r.Venv)
+		}
+	}
+	if fw := frameworkFromImages(f.exePath, f.process, f.images); fw != nil {
+		r.Framework = fw.Name
+		r.Evidence = append(r.Evidence, "tool from the report's paths: "+fw.Name)
+	} else if r.ForkChild && r.Python {
+		for _, im := range f.images {
+			if strings.Contains(path.Base(im), "_multiprocessing.") {
+				// A fork child that loaded multiprocessing's extension:
+				// most likely a fork-context pool; a live parent's command
+				// line, when known, overrides this.
+				r.Framework = "multiprocessing"
+				r.Evidence = append(r.Evidence, "multiprocessing's extension module is loaded in the fork child")
+				break
+			}
+		}
+	}
+	if r.Cause == CauseCrash && r.Python {
+		for _, fr := range f.crashed {
+			if isSystemFrame(fr) || isPythonRuntimeImage(fr.image) || fr.path == f.exePath && f.exePath != "" {
+				continue
+			}
+			r.Module = clean(moduleOf(fr.image, fr.path), 128)
+			r.ModulePath = clean(fr.path, 1024)
+			if r.Module != "" {
+				r.Evidence = append(r.Evidence, "first non-system image in the crashed thread: "+clean(fr.image, 128))
+			}
+			break
+		}
+	}
+}
+
+// isSystemFrame says whether a frame runs in macOS's own code. The image's
+// path decides where the report gives it (a "libtorch.dylib" is no system
+// library); else its name.
+func isSystemFrame(fr frame) bool {
+	if fr.path != "" {
+		return isSystemPath(fr.path)
+	}
+	return isSystemImage(fr.image) && !isLibPython(fr.image)
+}
+
+func versionSuffix(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " " + v
 }
 
 // trigger names a known cause seen in the crashed thread or the images.
@@ -171,6 +294,8 @@ func trigger(f *facts, asi string) string {
 func advice(r *Report, objcTerm bool) string {
 	const realFix = "Real fix: don't fork without exec — use multiprocessing.set_start_method('spawn'), subprocess, or a server setting that avoids preloading before fork."
 	switch {
+	case r.Cause == CauseCFFork:
+		return "A forked child used CoreFoundation before exec, and CoreFoundation's own fork check stopped it (\"You MUST exec()\"). OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help with this check. Fix: exec after fork — multiprocessing.set_start_method('spawn'), subprocess, or posix_spawn — or keep CoreFoundation users (proxy lookups, Keychain, GUI toolkits) out of the child."
 	case r.ObjCForkSafety && r.Trigger == "_scproxy":
 		return "The forked child looked up the system proxy settings (urllib/requests → _scproxy) and the Objective-C runtime killed it. Set no_proxy='*' in the parent's environment, or don't fork. " + realFix
 	case r.ObjCForkSafety && r.Python:
@@ -183,6 +308,12 @@ func advice(r *Report, objcTerm bool) string {
 		return "It crashed in a forked child before exec, but not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
 	case objcTerm && r.Python:
 		return "The Objective-C runtime stopped this Python process (Namespace OBJC). If it was a fork child (its parent is " + orUnknown(r.ParentProcess) + "), this is the fork-safety check: see the report's Application Specific Information."
+	case r.Python && r.Module != "":
+		where := ""
+		if r.ModulePath != "" {
+			where = " (" + r.ModulePath + ")"
+		}
+		return "Python crashed (" + orUnknown(r.Signal) + ") in the extension module " + r.Module + where + ", not from fork(): upgrade " + r.Module + " or report the crash to its maintainers with this report."
 	case r.Python:
 		return "Python crashed (" + orUnknown(r.Signal) + "), not from fork(): look at the crashed thread in the report for the extension module at fault."
 	}

@@ -36,6 +36,9 @@ func parseCrash(data []byte) (*facts, error) {
 		sawImages     bool
 		markers       int // lines that only a crash report has
 		curThread     = -1
+		imageByName   map[string]string // Binary Images outside the system folders
+		crashedNames  map[string]bool   // images the crashed thread runs in
+		pythonish     bool              // the report so far names a Python process
 	)
 	// One pass over the lines, without regular expressions on the hot path:
 	// most of a report is backtraces of threads that did not crash and the
@@ -62,6 +65,32 @@ func parseCrash(data []byte) (*facts, error) {
 		case secImages:
 			if strings.HasPrefix(trimmed, "0x") {
 				sawImages = true
+				// Most images are the system's and say nothing: parse only
+				// those the crashed thread runs in or that name the
+				// interpreter, an environment or a tool.
+				if !pythonish {
+					// Only a Python crash is attributed: the image list of
+					// any other process is passed over.
+					continue
+				}
+				if crashedNames == nil {
+					crashedNames = map[string]bool{}
+					for _, fr := range f.crashed {
+						if !isSystemImage(fr.image) || isLibPython(fr.image) {
+							crashedNames[fr.image] = true
+						}
+					}
+				}
+				if !crashedNames[imageLineName(trimmed)] && !hasImageNeedle(trimmed) {
+					continue
+				}
+				if name, p := binaryImage(trimmed); p != "" && !isSystemPath(p) {
+					f.images = append(f.images, p)
+					if imageByName == nil {
+						imageByName = map[string]string{}
+					}
+					imageByName[name] = p
+				}
 				continue
 			}
 			section = secNone
@@ -100,6 +129,12 @@ func parseCrash(data []byte) (*facts, error) {
 			continue
 		case strings.HasPrefix(trimmed, "Binary Images:"):
 			section = secImages
+			pythonish = rePythonName.MatchString(f.process) || strings.Contains(f.exePath, "Python") || f.bundleID == "org.python.python"
+			for _, fr := range f.crashed {
+				if isLibPython(fr.image) {
+					pythonish = true
+				}
+			}
 			continue
 		}
 		key, val, isKV := keyValue(trimmed)
@@ -120,6 +155,8 @@ func parseCrash(data []byte) (*facts, error) {
 			f.process, f.pid = nameAndPID(val)
 		case "Path":
 			f.exePath = val
+		case "Version":
+			f.appVersion = val
 		case "Identifier":
 			if strings.Contains(val, ".") {
 				f.bundleID = val
@@ -163,6 +200,11 @@ func parseCrash(data []byte) (*facts, error) {
 	}
 	if markers == 0 {
 		return nil, fmt.Errorf("no crash report fields: %w", ErrNotCrashReport)
+	}
+	for i := range f.crashed {
+		if p, ok := imageByName[f.crashed[i].image]; ok {
+			f.crashed[i].path = p
+		}
 	}
 	if f.process == "" {
 		if name := guessProcess(f.crashed); name != "" {
@@ -288,4 +330,72 @@ func isSystemImage(name string) bool {
 		return true
 	}
 	return false
+}
+
+// imageLineName returns the image name of a "Binary Images" line
+// ("0x1 - 0x2 +name ...") without allocating; "" if the layout differs.
+func imageLineName(line string) string {
+	i := strings.Index(line, " - ")
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(line[i+3:], " ")
+	j := strings.IndexByte(rest, ' ')
+	if j < 0 {
+		return ""
+	}
+	rest = strings.TrimLeft(rest[j:], " +")
+	if k := strings.IndexByte(rest, ' '); k >= 0 {
+		rest = rest[:k]
+	}
+	return rest
+}
+
+// imageNeedles mark the loaded images that tell the interpreter, the
+// environment or the tool (see interpreterOf, envOf, frameworkFromImages).
+// The interpreter library of a framework build ends in "/Python".
+var imageNeedles = []string{"site-packages", "libpython", "_multiprocessing", "uwsgi", "venvs", "Cellar/ansible", "Cellar/celery", "Cellar/apache-airflow"}
+
+func hasImageNeedle(s string) bool {
+	if strings.HasSuffix(s, "/Python") {
+		return true
+	}
+	for _, n := range imageNeedles {
+		if strings.Contains(s, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// binaryImage splits a "Binary Images" line,
+// "0x104d80000 - 0x104d83fff _setproctitle.cpython-312-darwin.so (*) <uuid> /path",
+// into the image's name and path. Paths may hold spaces; the path starts
+// after the UUID in brackets, or else at the first " /".
+func binaryImage(line string) (name, path string) {
+	if i := strings.LastIndex(line, "> /"); i >= 0 {
+		path = line[i+2:]
+	} else if i := strings.Index(line, " /"); i >= 0 {
+		path = line[i+1:]
+	}
+	path = strings.TrimSpace(path)
+	fs := strings.Fields(line)
+	// 0xSTART - 0xEND NAME ... (older layouts: 0xSTART-0xEND)
+	for i, f := range fs {
+		if i > 0 && strings.HasPrefix(f, "0x") && i+1 < len(fs) {
+			name = strings.TrimPrefix(fs[i+1], "+")
+			break
+		}
+	}
+	if name == "" || strings.HasPrefix(name, "/") {
+		name = pathBase(path)
+	}
+	return name, path
+}
+
+func pathBase(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
 }

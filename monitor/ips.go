@@ -23,6 +23,7 @@ type ipsHeader struct {
 	Incident  string `json:"incident_id"`
 	Timestamp string `json:"timestamp"`
 	BundleID  string `json:"bundleID"`
+	Version   string `json:"app_version"`
 }
 
 type ipsBody struct {
@@ -36,7 +37,8 @@ type ipsBody struct {
 	CaptureTime string `json:"captureTime"`
 	BugType     string `json:"bug_type"`
 	BundleInfo  struct {
-		ID string `json:"CFBundleIdentifier"`
+		ID      string `json:"CFBundleIdentifier"`
+		Version string `json:"CFBundleShortVersionString"`
 	} `json:"bundleInfo"`
 	OSVersion struct {
 		Train string `json:"train"`
@@ -191,8 +193,10 @@ func parseIPS(data []byte) (*facts, error) {
 		f.asi = append(f.asi, lines...)
 	}
 	for _, fr := range thread {
-		f.crashed = append(f.crashed, frame{image: b.imageName(fr.ImageIndex), symbol: fr.Symbol})
+		f.crashed = append(f.crashed, frame{image: b.imageName(fr.ImageIndex), symbol: fr.Symbol, path: b.imagePath(fr.ImageIndex)})
 	}
+	f.images = b.imagePaths()
+	f.appVersion = b.BundleInfo.Version
 	fillFromHeader(f, &hdr)
 	if f.process == "" && f.pid == 0 && f.exePath == "" && f.exception == "" && len(f.asi) == 0 {
 		if partial {
@@ -219,6 +223,9 @@ func fillFromHeader(f *facts, h *ipsHeader) {
 	}
 	if f.bundleID == "" {
 		f.bundleID = h.BundleID
+	}
+	if f.appVersion == "" {
+		f.appVersion = h.Version
 	}
 	if f.incident == "" {
 		f.incident = h.Incident
@@ -267,7 +274,30 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 			continue
 		}
 		k := string(key)
-		wanted := b.member(k) != nil || k == "threads" || (k == "usedImages" && needFrames(b, threadsRaw))
+		// usedImages is kept for a Python crash (its paths name the
+		// interpreter, the environment and the module at fault) and for
+		// a death after fork.
+		wanted := b.member(k) != nil || k == "threads" || (k == "usedImages" && (pythonBody(b) || needFrames(b, threadsRaw)))
+		if k == "usedImages" && wanted && len(val) > 0 && val[0] == '[' && cap(val) <= cap(body) {
+			// The image list, one image over several lines: split it in
+			// place, in one pass (val starts inside body, so the array
+			// can be read on from there without gathering lines).
+			start := cap(body) - cap(val)
+			els, end, ok := splitArrayEnd(body[start:])
+			found++
+			if !ok {
+				imagesBad = true
+				break // cut short inside the list
+			}
+			b.imagesRaw = els
+			rest = body[start+end:]
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				rest = rest[i+1:]
+			} else {
+				rest = nil
+			}
+			continue
+		}
 		if depth := nesting(val); depth > 0 {
 			if !wanted {
 				// Not needed: its inner lines are indented deeper than a
@@ -315,8 +345,23 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 	// The crashed thread's frames matter only for a death after fork(): to
 	// see the Objective-C check's own frames, or to name a trigger. For any
 	// other crash they are not decoded at all.
-	if threadsRaw != nil && needFrames(b, threadsRaw) {
-		fr, ok := triggeredFrames(threadsRaw, b.FaultingThread)
+	if threadsRaw != nil && (needFrames(b, threadsRaw) || pythonBody(b)) {
+		// A death after fork needs every frame (the objc check's own
+		// frames, a trigger); any other Python crash only the frames down
+		// to the first one outside the system and the interpreter, to
+		// name the module at fault.
+		var stop func(ipsFrame) bool
+		if !needFrames(b, threadsRaw) {
+			stop = func(fr ipsFrame) bool {
+				p := b.imagePath(fr.ImageIndex)
+				name := b.imageName(fr.ImageIndex)
+				if p != "" {
+					return !isSystemPath(p) && !isPythonRuntimeImage(name) && !isPythonRuntimeImage(pathBase(p))
+				}
+				return !isSystemImage(name) && !isPythonRuntimeImage(name)
+			}
+		}
+		fr, ok := triggeredFrames(threadsRaw, b.FaultingThread, stop)
 		if !ok || imagesBad {
 			complete = false
 		}
@@ -371,7 +416,15 @@ func needFrames(b *ipsBody, threadsRaw []byte) bool {
 			return true
 		}
 	}
-	return false
+	return bytes.Contains(threadsRaw, []byte(cfForkSymbol))
+}
+
+// pythonBody says whether the body names a Python process: its crashed
+// thread is decoded to name the extension module at fault.
+func pythonBody(b *ipsBody) bool {
+	return rePythonName.MatchString(b.ProcName) || b.BundleInfo.ID == "org.python.python" ||
+		b.BundleInfo.ID == "com.apple.python3" || strings.Contains(b.ProcPath, "Python.framework/") ||
+		strings.Contains(b.ProcPath, "Python3.framework/")
 }
 
 // nextLine cuts the first line (without its line ending) off b.
@@ -468,10 +521,35 @@ func (b *ipsBody) member(key string) any {
 
 // triggeredFrames finds the crashed thread in the "threads" array without
 // decoding the others.
-func triggeredFrames(raw []byte, faulting *int) ([]ipsFrame, bool) {
-	els, ok := splitArray(raw)
-	if !ok {
-		return nil, false
+// With stop set, frames are decoded one by one until stop says enough.
+func triggeredFrames(raw []byte, faulting *int, stop func(ipsFrame) bool) ([]ipsFrame, bool) {
+	var els [][]byte
+	if stop != nil {
+		// Only the crashed thread's first frames are wanted: walk the
+		// threads one by one and stop at the triggered one. An array cut
+		// short does not end with its bracket.
+		if t := bytes.TrimSpace(raw); len(t) == 0 || t[len(t)-1] != ']' {
+			return nil, false
+		}
+		// The crashed thread is usually the first: its frames are read
+		// straight from there, without scanning its register state.
+		if i := skipSpace(raw, 0); i < len(raw) && raw[i] == '[' {
+			j := skipSpace(raw, i+1)
+			if bytes.Contains(raw[j:min(len(raw), j+40)], []byte(`"triggered":true`)) {
+				if k := bytes.Index(raw[j:], []byte(`"frames":`)); k >= 0 {
+					v := raw[j+k+len(`"frames":`):]
+					return decodeFramesUntil(v[skipSpace(v, 0):], stop), true
+				}
+			}
+		}
+		els = lazyElements(raw, func(one []byte) bool {
+			return bytes.Contains(one[:min(len(one), 40)], []byte(`"triggered":true`))
+		})
+	} else {
+		var ok bool
+		if els, ok = splitArray(raw); !ok {
+			return nil, false
+		}
 	}
 	var fallback []ipsFrame
 	for i, one := range els {
@@ -484,7 +562,9 @@ func triggeredFrames(raw []byte, faulting *int) ([]ipsFrame, bool) {
 		if k := bytes.Index(one, []byte(`"frames":`)); k >= 0 {
 			v := one[k+len(`"frames":`):]
 			if end, ok := skipValue(v, skipSpace(v, 0)); ok {
-				if err := json.Unmarshal(v[:end], &frames); err != nil {
+				if stop != nil {
+					frames = decodeFramesUntil(v[:end], stop)
+				} else if err := json.Unmarshal(v[:end], &frames); err != nil {
 					continue
 				}
 			}
@@ -495,6 +575,161 @@ func triggeredFrames(raw []byte, faulting *int) ([]ipsFrame, bool) {
 		fallback = frames
 	}
 	return fallback, true
+}
+
+// imagePath returns the path of usedImages[i], or "".
+func (b *ipsBody) imagePath(i int) string {
+	if i >= 0 && i < len(b.UsedImages) {
+		return b.UsedImages[i].Path
+	}
+	if i < 0 || i >= len(b.imagesRaw) {
+		return ""
+	}
+	return rawPath(b.imagesRaw[i])
+}
+
+// imagePaths lists the loaded images outside the system folders (those
+// say nothing about the interpreter, the environment or the project).
+func (b *ipsBody) imagePaths() []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && !isSystemPath(p) {
+			out = append(out, p)
+		}
+	}
+	for _, im := range b.UsedImages {
+		add(im.Path)
+	}
+	for _, raw := range b.imagesRaw {
+		// Decode only the images that can tell the interpreter, the
+		// environment or the tool (paths are JSON-escaped: "\/"); the
+		// needles are looked for in the path member alone.
+		pv := rawPathValue(raw)
+		for _, n := range imageNeedlesJSON {
+			if bytes.Contains(pv, n) {
+				var p string
+				decodeMember(pv, &p)
+				add(p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// imageNeedlesJSON are imageNeedles as they appear in JSON, with and
+// without escaped slashes. Read-only after start.
+var imageNeedlesJSON = func() [][]byte {
+	out := [][]byte{[]byte(`/Python"`), []byte(`\/Python"`)}
+	for _, n := range imageNeedles {
+		out = append(out, []byte(n))
+		if strings.Contains(n, "/") {
+			out = append(out, []byte(strings.ReplaceAll(n, "/", `\/`)))
+		}
+	}
+	return out
+}()
+
+// rawPath reads the "path" member of one usedImages element without
+// decoding the rest of it.
+func rawPath(raw []byte) string {
+	pv := rawPathValue(raw)
+	if pv == nil {
+		return ""
+	}
+	var p string
+	decodeMember(pv, &p)
+	return p
+}
+
+// rawPathValue returns the "path" member's JSON string, quotes included,
+// or nil.
+func rawPathValue(raw []byte) []byte {
+	k := bytes.Index(raw, []byte(`"path"`))
+	if k < 0 {
+		return nil
+	}
+	i := skipSpace(raw, k+len(`"path"`))
+	if i >= len(raw) || raw[i] != ':' {
+		return nil
+	}
+	i = skipSpace(raw, i+1)
+	if i >= len(raw) || raw[i] != '"' {
+		return nil
+	}
+	end, ok := skipValue(raw, i)
+	if !ok {
+		return nil
+	}
+	return raw[i:end]
+}
+
+// isSystemPath says whether a loaded image is part of macOS itself.
+func isSystemPath(p string) bool {
+	return strings.HasPrefix(p, "/System/") || strings.HasPrefix(p, "/usr/lib/") || strings.HasPrefix(p, "/Library/Apple/")
+}
+
+// lazyElements returns the elements of a JSON array up to and including
+// the first for which last is true, without scanning further.
+func lazyElements(raw []byte, last func([]byte) bool) [][]byte {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil
+	}
+	i++
+	var els [][]byte
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] == ']' {
+			return els
+		}
+		end, ok := skipValue(raw, i)
+		if !ok {
+			return els
+		}
+		els = append(els, raw[i:end])
+		if last(raw[i:end]) {
+			return els
+		}
+		i = skipSpace(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i++
+		}
+	}
+}
+
+// decodeFramesUntil decodes a frames array element by element and stops
+// after the frame for which stop is true.
+// Elements are found one at a time, so frames past the stop are not even
+// scanned.
+func decodeFramesUntil(raw []byte, stop func(ipsFrame) bool) []ipsFrame {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil
+	}
+	i++
+	var out []ipsFrame
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] == ']' {
+			return out
+		}
+		end, ok := skipValue(raw, i)
+		if !ok {
+			return out
+		}
+		var fr ipsFrame
+		if json.Unmarshal(raw[i:end], &fr) == nil {
+			out = append(out, fr)
+			if stop(fr) {
+				return out
+			}
+		}
+		i = skipSpace(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i++
+		}
+	}
 }
 
 // imageName returns the name (or path) of usedImages[i], decoding only it.
@@ -563,6 +798,42 @@ func splitArray(raw []byte) (els [][]byte, ok bool) {
 			return els, skipSpace(raw, i+1) == len(raw)
 		default:
 			return nil, false
+		}
+	}
+}
+
+// splitArrayEnd is splitArray for an array followed by more data: it
+// returns the elements and the index just past the closing bracket.
+func splitArrayEnd(raw []byte) (els [][]byte, end int, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil, 0, false
+	}
+	i++
+	for {
+		i = skipSpace(raw, i)
+		if i >= len(raw) {
+			return nil, 0, false
+		}
+		if raw[i] == ']' && len(els) == 0 {
+			return els, i + 1, true
+		}
+		e, ok := skipValue(raw, i)
+		if !ok {
+			return nil, 0, false
+		}
+		els = append(els, raw[i:e])
+		i = skipSpace(raw, e)
+		if i >= len(raw) {
+			return nil, 0, false
+		}
+		switch raw[i] {
+		case ',':
+			i++
+		case ']':
+			return els, i + 1, true
+		default:
+			return nil, 0, false
 		}
 	}
 }

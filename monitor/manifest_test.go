@@ -108,8 +108,9 @@ func checkManifest(t *testing.T, dir string, rows []manifestRow) {
 			for _, col := range []struct {
 				name string
 				got  string
-			}{{"objc_class", r.ObjCClass}, {"trigger", r.Trigger}} {
-				if want, ok := row.get(col.name); ok {
+			}{{"objc_class", r.ObjCClass}, {"trigger", r.Trigger}, {"cause", r.Cause}, {"interpreter", r.Interpreter},
+				{"python_version", r.PythonVersion}, {"module", r.Module}, {"framework", r.Framework}} {
+				if want, ok := row.get(col.name); ok && want != "" {
 					if want == "–" {
 						want = ""
 					}
@@ -158,4 +159,51 @@ func TestSharedManifest(t *testing.T) {
 		t.Skipf("no shared crash reports beside the repository (%v)", err)
 	}
 	checkManifest(t, dir, readManifest(t, filepath.Join(dir, "MANIFEST.md")))
+}
+
+// TestReportsAsPasted: real reports cut or edited the way they reach bug
+// trackers and the way CoreFoundation's own check shows in a backtrace.
+func TestReportsAsPasted(t *testing.T) {
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join("testdata", "reports", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	fontbakery := read("python37-objc-fork-fontbakery-2982.crash")
+	cut := fontbakery[:strings.Index(fontbakery, "may have been in progress")+len("may have been in prog")]
+	airflow := read("python312-fragment-airflow-setproctitle-airflow-45124.crash")
+	cfFrame := strings.Replace(airflow, "_CFBundleCopyLoadedImagePathForPointer + 84", cfForkSymbol+" + 0", 1)
+	kalite := read("python27-sigsegv-fork-child-ka-lite-2844.crash")
+	// The message as CoreFoundation prints it (DeepLabCut/DeepLabCut#1362).
+	cfASI := strings.Replace(kalite, "Application Specific Information:\n", "Application Specific Information:\nThe process has forked and you cannot use this CoreFoundation functionality safely. You MUST exec().\n", 1)
+	if cfASI == kalite || cfFrame == airflow {
+		t.Fatal("the real reports changed: update the test")
+	}
+	cases := []struct {
+		name, data, cause, evidence, class string
+	}{
+		{"objc line cut mid-line", cut, CauseForkSafety, "cut short", "__NSCFConstantString"},
+		{"CoreFoundation check in the crashed thread", cfFrame, CauseCFFork, cfForkSymbol, ""},
+		{"CoreFoundation message in the application specific information", cfASI, CauseCFFork, cfForkMessage, ""},
+		{"headerless fragment, Python only in the frames", airflow, CauseForkChild, "libpython3.12.dylib", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := Parse([]byte(tc.data))
+			if r == nil {
+				t.Fatal("no report")
+			}
+			if r.Cause != tc.cause || !r.ForkChild || !r.Python || r.ObjCClass != tc.class {
+				t.Errorf("cause %q fork child %v python %v class %q; want %q, true, true, %q", r.Cause, r.ForkChild, r.Python, r.ObjCClass, tc.cause, tc.class)
+			}
+			if !containsEvidence(r.Evidence, tc.evidence) {
+				t.Errorf("evidence %q lacks %q", r.Evidence, tc.evidence)
+			}
+			if tc.cause == CauseCFFork && (!strings.Contains(r.Advice, "does not help") || !strings.Contains(r.Advice, "spawn")) {
+				t.Errorf("advice %q: want exec/spawn and that the variable does not help", r.Advice)
+			}
+		})
+	}
 }

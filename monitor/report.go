@@ -53,6 +53,10 @@ const (
 	CauseForkSafety = "fork-safety" // killed by the Objective-C +initialize check
 	CauseForkChild  = "fork-child"  // died in a fork child before exec, another way
 	CauseCrash      = "crash"       // any other crash
+	// CauseCFFork: a fork child stopped by CoreFoundation's own fork check
+	// (__THE_PROCESS_HAS_FORKED_AND_YOU_CANNOT_USE_THIS_COREFOUNDATION_FUNCTIONALITY___YOU_MUST_EXEC__).
+	// OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help there.
+	CauseCFFork = "corefoundation-fork"
 )
 
 // Report is what Forkwatch knows about one crash. Field names in JSON are the
@@ -147,11 +151,14 @@ type facts struct {
 	incident     string
 	processGuess bool // process name inferred from the backtrace
 	partial      bool
+	appVersion   string   // the executable's version (bundle or "Version:" line)
+	images       []string // paths of loaded images outside the system folders
 }
 
 type frame struct {
 	image  string
 	symbol string
+	path   string // the image's path, where the report lists it
 }
 
 // Parse reads a crash report in either format. It returns ErrNotCrashReport

@@ -1,0 +1,168 @@
+package monitor
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFixesDoc keeps docs/fixes.md and Frameworks() in step: one row per
+// tool holding the same fix text and source, and every fix sourced.
+func TestFixesDoc(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "fixes.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, fw := range Frameworks() {
+		row := ""
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(line, "| "+fw.Name+" |") {
+				row = line
+			}
+		}
+		if row == "" {
+			t.Errorf("docs/fixes.md has no row for %s", fw.Name)
+			continue
+		}
+		if !strings.Contains(row, fw.Fix) {
+			t.Errorf("%s: docs/fixes.md row does not hold the fix text %q", fw.Name, fw.Fix)
+		}
+		if fw.FixSource == "" && !fw.NotAffected {
+			t.Errorf("%s: a fix without a source", fw.Name)
+		}
+		if fw.FixSource != "" && !strings.Contains(row, fw.FixSource) {
+			t.Errorf("%s: docs/fixes.md row does not cite %s", fw.Name, fw.FixSource)
+		}
+	}
+}
+
+func TestFrameworkFromCommand(t *testing.T) {
+	cases := []struct {
+		comm    string
+		argv    []string
+		want    string
+		program string
+	}{
+		{"python3.12", []string{"/Users/a/shop/.venv/bin/python3.12", "/Users/a/shop/.venv/bin/gunicorn", "shop.wsgi", "-w", "4"}, "gunicorn", "gunicorn"},
+		{"Python", []string{"gunicorn: master [shop.wsgi:application]"}, "gunicorn", "gunicorn"},
+		{"python3", []string{"python3", "-X", "dev", "-m", "celery", "-A", "shop", "worker", "-l", "info"}, "celery", "celery worker"},
+		{"Python", []string{"/opt/homebrew/bin/python3", "manage.py", "rqworker", "default"}, "rq", "rq worker"},
+		{"python3.11", []string{"/usr/local/bin/python3.11", "/usr/local/bin/ansible-playbook", "-i", "hosts", "site.yml"}, "ansible", "ansible-playbook"},
+		{"uwsgi", []string{"uwsgi", "--ini", "site.ini"}, "uwsgi", "uwsgi"},
+		{"python3", []string{"python3", "-m", "ipykernel_launcher", "-f", "/x/kernel-1.json"}, "jupyter", "Jupyter kernel"},
+		{"airflow", []string{"/x/venv/bin/python", "/x/venv/bin/airflow", "standalone"}, "airflow", "airflow standalone"},
+		{"uv", []string{"uv", "run", "chunkhound", "index"}, "uv", "uv"},
+		{"Python", []string{"python3", "train.py", "--epochs", "3"}, "", "train"},
+		{"zsh", []string{"-zsh"}, "", "zsh"},
+		{"Python", nil, "", "Python"},
+	}
+	for _, tc := range cases {
+		fw, program := frameworkFromCommand(tc.comm, tc.argv)
+		got := ""
+		if fw != nil {
+			got = fw.Name
+		}
+		if got != tc.want || program != tc.program {
+			t.Errorf("frameworkFromCommand(%q, %q) = %q, %q; want %q, %q", tc.comm, tc.argv, got, program, tc.want, tc.program)
+		}
+	}
+}
+
+func TestSameProcessName(t *testing.T) {
+	cases := []struct {
+		reported string
+		p        liveProc
+		want     bool
+	}{
+		{"Python", liveProc{Comm: "python3.12"}, true},
+		{"python3.12", liveProc{Comm: "Python"}, true},
+		{"Python", liveProc{Comm: "Python"}, true},
+		// macOS cuts p_comm at 16, Linux at 15; the report may carry either.
+		{"celery-beat-scheduler", liveProc{Comm: "celery-beat-sch"}, true},
+		{"celery-beat-sch", liveProc{Comm: "celery-beat-sche"}, true},
+		{"gunicorn", liveProc{Comm: "Python", Argv: []string{"/x/.venv/bin/gunicorn"}}, true},
+		{"Python", liveProc{Comm: "ruby"}, false},
+		{"ruby", liveProc{Comm: "Python"}, false},
+		{"celery", liveProc{Comm: "cel"}, false},
+		{"", liveProc{Comm: "Python"}, false},
+	}
+	for _, tc := range cases {
+		if got := sameProcessName(tc.reported, &tc.p); got != tc.want {
+			t.Errorf("sameProcessName(%q, %+v) = %v, want %v", tc.reported, tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestInterpreterOf(t *testing.T) {
+	cases := []struct {
+		exe, bundle, version string
+		images               []string
+		origin, pyVersion    string
+	}{
+		{"/opt/homebrew/Cellar/python@3.12/3.12.4/Frameworks/Python.framework/Versions/3.12/Resources/Python.app/Contents/MacOS/Python", "org.python.python", "3.12.4", nil, "homebrew", "3.12.4"},
+		{"/Library/Frameworks/Python.framework/Versions/3.11/Resources/Python.app/Contents/MacOS/Python", "org.python.python", "3.11.9", nil, "python.org", "3.11.9"},
+		{"/Users/a/.pyenv/versions/3.10.14/bin/python3.10", "", "", nil, "pyenv", "3.10.14"},
+		{"/Users/a/.local/share/uv/python/cpython-3.12.7-macos-aarch64-none/bin/python3.12", "", "", nil, "uv", "3.12.7"},
+		{"/Users/a/miniforge3/envs/ml/bin/python3.11", "", "", nil, "conda", "3.11"},
+		{"/Library/Developer/CommandLineTools/Library/Frameworks/Python3.framework/Versions/3.9/Resources/Python.app/Contents/MacOS/Python", "com.apple.python3", "3.9.6", nil, "clt", "3.9.6"},
+		{"/System/Library/Frameworks/Python.framework/Versions/2.7/Resources/Python.app/Contents/MacOS/Python", "", "", nil, "system", "2.7"},
+		{"/Users/a/shop/.venv/bin/python3.12", "", "", []string{"/opt/homebrew/Cellar/python@3.12/3.12.4/Frameworks/Python.framework/Versions/3.12/Python"}, "homebrew", "3.12.4"},
+		{"/Users/a/shop/.venv/bin/python3.12", "", "", nil, "venv", "3.12"},
+	}
+	for _, tc := range cases {
+		o, v := interpreterOf(tc.exe, tc.bundle, tc.version, tc.images)
+		if o != tc.origin || v != tc.pyVersion {
+			t.Errorf("interpreterOf(%q) = %q, %q; want %q, %q", tc.exe, o, v, tc.origin, tc.pyVersion)
+		}
+	}
+}
+
+func TestEnvOfAndModule(t *testing.T) {
+	cases := []struct {
+		images        []string
+		venv, project string
+	}{
+		{[]string{"/Users/a/src/shop/.venv/lib/python3.12/site-packages/psycopg2/_psycopg.cpython-312-darwin.so"}, "/Users/a/src/shop/.venv", "/Users/a/src/shop"},
+		{[]string{"/Users/a/miniforge3/envs/ml/lib/python3.11/site-packages/torch/lib/libtorch.dylib"}, "/Users/a/miniforge3/envs/ml", ""},
+		{[]string{"/Users/a/.pyenv/versions/shop-3.11/lib/python3.11/site-packages/x/y.so"}, "/Users/a/.pyenv/versions/shop-3.11", ""},
+		{[]string{"/Users/a/.pyenv/versions/3.11.9/lib/python3.11/site-packages/x/y.so"}, "", ""},
+		{[]string{"/opt/homebrew/Cellar/python@3.12/3.12.4/Frameworks/Python.framework/Versions/3.12/lib/python3.12/site-packages/x/y.so"}, "", ""},
+		{[]string{"/Users/USER/*/site-packages/duckdb.cpython-313-darwin.so"}, "", ""},
+	}
+	for _, tc := range cases {
+		v, p := envOf(tc.images)
+		if v != tc.venv || p != tc.project {
+			t.Errorf("envOf(%q) = %q, %q; want %q, %q", tc.images, v, p, tc.venv, tc.project)
+		}
+	}
+	mods := []struct{ image, path, want string }{
+		{"duckdb.cpython-313-darwin.so", "/Users/USER/Documents/*/duckdb.cpython-313-darwin.so", "duckdb"},
+		{"_pydantic_core.cpython-313-darwin.so", "/x/.venv/lib/python3.13/site-packages/pydantic_core/_pydantic_core.cpython-313-darwin.so", "pydantic_core"},
+		{"libtorch_cpu.dylib", "/x/.venv/lib/python3.12/site-packages/torch/lib/libtorch_cpu.dylib", "torch"},
+		{"_cffi_backend.cpython-312-darwin.so", "/x/.venv/lib/python3.12/site-packages/_cffi_backend.cpython-312-darwin.so", "_cffi_backend"},
+	}
+	for _, m := range mods {
+		if got := moduleOf(m.image, m.path); got != m.want {
+			t.Errorf("moduleOf(%q) = %q, want %q", m.image, got, m.want)
+		}
+	}
+}
+
+// TestParseProcArgs reads a kern.procargs2 buffer laid out as xnu's
+// sysctl_procargsx writes it: argc (int32), the executable path, NUL
+// padding, the arguments, then the environment.
+func TestParseProcArgs(t *testing.T) {
+	buf := []byte{3, 0, 0, 0}
+	buf = append(buf, "/opt/homebrew/bin/python3.12\x00\x00\x00\x00"...)
+	buf = append(buf, "python3.12\x00/Users/a/shop/.venv/bin/gunicorn\x00app:app\x00PATH=/usr/bin\x00HOME=/Users/a\x00"...)
+	got := parseProcArgs(buf)
+	want := []string{"python3.12", "/Users/a/shop/.venv/bin/gunicorn", "app:app"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("parseProcArgs = %q, want %q", got, want)
+	}
+	for _, bad := range [][]byte{nil, {1, 0}, {5, 0, 0, 0, 'x'}} {
+		_ = parseProcArgs(bad) // no panic on short or cut buffers
+	}
+}

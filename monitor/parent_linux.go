@@ -1,0 +1,113 @@
+//go:build linux
+
+package monitor
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// On Linux (where Forkwatch is developed and tested) a process is read
+// from /proc (proc(5)): /proc/PID/stat for the short name, parent pid and
+// start time (field 22, clock ticks since boot), /proc/PID/cmdline (NUL-
+// separated argv) and the /proc/PID/cwd link.
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports
+// (sysconf(_SC_CLK_TCK) is not reachable without cgo; proc(5) documents
+// the unit).
+const clockTicks = 100
+
+// newProcReader returns a reader that reads the boot time once, from
+// /proc/stat ("btime"): it does not change while the system runs.
+func newProcReader() procReader {
+	bootTime := sync.OnceValues(readBootTime)
+	return func(pid int) (*liveProc, error) { return readProc(bootTime, pid) }
+}
+
+func readBootTime() (time.Time, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read /proc/stat: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("parse btime %q: %w", v, err)
+			}
+			return time.Unix(n, 0), nil
+		}
+	}
+	return time.Time{}, errors.New("no btime in /proc/stat")
+}
+
+func readProc(bootTime func() (time.Time, error), pid int) (*liveProc, error) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			return nil, errNoProc
+		}
+		return nil, fmt.Errorf("read %s/stat: %w", dir, err)
+	}
+	p, err := parseProcStat(pid, stat, bootTime)
+	if err != nil {
+		return nil, err
+	}
+	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil {
+		p.Argv = splitNUL(cmd)
+	}
+	if cwd, err := os.Readlink(dir + "/cwd"); err == nil {
+		p.Cwd = cwd
+	}
+	return p, nil
+}
+
+// parseProcStat reads "PID (COMM) STATE PPID ... STARTTIME ..."; the name
+// may hold spaces and parentheses, so the fields start after the last ')'.
+func parseProcStat(pid int, stat []byte, bootTime func() (time.Time, error)) (*liveProc, error) {
+	open := bytes.IndexByte(stat, '(')
+	end := bytes.LastIndexByte(stat, ')')
+	if open < 0 || end < open {
+		return nil, fmt.Errorf("parse /proc/%d/stat: no name", pid)
+	}
+	fields := strings.Fields(string(stat[end+1:]))
+	// fields[0] is field 3 (state): ppid is field 4, starttime field 22.
+	if len(fields) < 20 {
+		return nil, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields))
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		return nil, fmt.Errorf("parse /proc/%d/stat ppid: %w", pid, err)
+	}
+	ticks, err := strconv.ParseInt(fields[19], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("parse /proc/%d/stat starttime: %w", pid, err)
+	}
+	p := &liveProc{PID: pid, PPID: ppid, Comm: string(stat[open+1 : end])}
+	if bt, err := bootTime(); err == nil {
+		p.Start = bt.Add(time.Duration(ticks) * time.Second / clockTicks)
+	}
+	return p, nil
+}
+
+func splitNUL(b []byte) []string {
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) == 0 {
+		return nil
+	}
+	parts := bytes.Split(b, []byte{0})
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = string(p)
+	}
+	return out
+}

@@ -1,0 +1,9 @@
+//go:build !darwin && !linux
+
+package monitor
+
+// newProcReader has no implementation on this system: every parent counts
+// as gone, so reports get no attribution rather than a guess.
+func newProcReader() procReader {
+	return func(int) (*liveProc, error) { return nil, errNoProc }
+}
