@@ -1,0 +1,315 @@
+package history
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor"
+)
+
+// The page is one self-contained HTML file rather than a page served by
+// Forkwatch on 127.0.0.1: a file needs no listening socket, no token to
+// guard it from other local users and web pages, keeps working after the
+// app quits, and can be kept or mailed as it is. Its data is a snapshot
+// taken when it is written; the menu writes it again on each click.
+//
+// Everything is inline (no CDN, no request at all): the chart library is
+// uPlot (MIT, https://github.com/leeoniya/uPlot, small and maintained: see
+// uplot/README.md), embedded below; the data is JSON in a
+// <script type="application/json"> block, encoded by json.Marshal, which
+// escapes <, > and & so that no string in a crash report can close the
+// block; the rest is filled in by html/template. A strict CSP forbids any
+// fetch.
+
+var (
+	//go:embed page.html.tmpl
+	pageTemplate string
+	//go:embed uplot/uPlot.iife.min.js
+	uplotJS string
+	//go:embed uplot/uPlot.min.css
+	uplotCSS string
+	//go:embed uplot/LICENSE
+	uplotLicense string
+)
+
+var pageTmpl = template.Must(template.New("page").Parse(pageTemplate))
+
+// PageOptions say what the page covers.
+type PageOptions struct {
+	Now time.Time
+	// Since is the first day on the timeline; zero: the day of the oldest
+	// crash, at most DefaultMaxAge back.
+	Since time.Time
+	// Recent is how many crashes the table lists; 0 means 200.
+	Recent int
+	Title  string
+}
+
+type pageCounts struct {
+	Total, ForkSafety, ForkChild, Other, Today, Week int
+}
+
+type pageRow struct {
+	Time, Program, Project, Cause, Class, Advice, Path string
+	PID                                                int
+	Link                                               template.URL
+}
+
+type pageGroup struct {
+	Key     string
+	Count   int
+	Percent float64
+}
+
+type pageView struct {
+	Title      string
+	Generated  string
+	FirstDay   string
+	LastDay    string
+	Counts     pageCounts
+	Programs   []pageGroup
+	Projects   []pageGroup
+	Rows       []pageRow
+	Toggles    []Toggle
+	CoreFound  int
+	CoreBytes  string
+	Reclaimed  string
+	OnDisk     string
+	JSON       template.JS
+	UPlotJS    template.JS
+	UPlotCSS   template.CSS
+	UPlotNotes string
+}
+
+// chartData is what the page's script draws: day stamps, counts
+// per cause (noon UTC of each local date, so the axis reads the same in
+// every time zone), toggle marks, core-file bytes on disk and reclaimed.
+type chartData struct {
+	Days       []int64     `json:"days"`
+	Labels     []string    `json:"labels"`
+	ForkSafety []int       `json:"fork_safety"`
+	ForkChild  []int       `json:"fork_child"`
+	Other      []int       `json:"other"`
+	Toggles    []toggleMap `json:"toggles"`
+	OnDisk     []int64     `json:"core_on_disk"`
+	Reclaimed  []int64     `json:"core_reclaimed"`
+}
+
+type toggleMap struct {
+	X      float64 `json:"x"` // day stamp plus the fraction of the day
+	Name   string  `json:"name"`
+	On     bool    `json:"on"`
+	Detail string  `json:"detail"`
+}
+
+// WritePage writes the history page for the crashes from opts.Since to
+// opts.Now.
+func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) error {
+	now := opts.Now.In(r.loc)
+	if opts.Now.IsZero() {
+		now = time.Now().In(r.loc)
+	}
+	if opts.Recent <= 0 {
+		opts.Recent = 200
+	}
+	if opts.Title == "" {
+		opts.Title = "Forkwatch: crash history"
+	}
+	since := opts.Since
+	if since.IsZero() {
+		var first string
+		if err := r.db.QueryRowContext(ctx, `SELECT coalesce(min(day), '') FROM crashes`).Scan(&first); err != nil {
+			return fmt.Errorf("history: page: %w", err)
+		}
+		since = now.AddDate(0, 0, -29)
+		if t, err := time.ParseInLocation(time.DateOnly, first, r.loc); err == nil && t.Before(since) {
+			since = t
+		}
+		if oldest := now.Add(-DefaultMaxAge); since.Before(oldest) {
+			since = oldest
+		}
+	}
+	since = since.In(r.loc)
+	start := time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, r.loc)
+
+	days, err := r.ByDay(ctx, start)
+	if err != nil {
+		return err
+	}
+	byDay := map[string]Day{}
+	for _, d := range days {
+		byDay[d.Day] = d
+	}
+	var cd chartData
+	var v pageView
+	index := map[string]int{}
+	for d := start; !d.After(now); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, r.loc) {
+		label := d.Format(time.DateOnly)
+		index[label] = len(cd.Days)
+		// Noon, so that a bar centred on it spans its day and a toggle mark
+		// falls inside the bar of its day.
+		cd.Days = append(cd.Days, time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.UTC).Unix())
+		cd.Labels = append(cd.Labels, label)
+		x := byDay[label]
+		cd.ForkSafety = append(cd.ForkSafety, x.ForkSafety)
+		cd.ForkChild = append(cd.ForkChild, x.ForkChild)
+		cd.Other = append(cd.Other, x.Other)
+		v.Counts.Total += x.Total
+		v.Counts.ForkSafety += x.ForkSafety
+		v.Counts.ForkChild += x.ForkChild
+		v.Counts.Other += x.Other
+	}
+	if v.Counts.Today, v.Counts.Week, err = r.Counts(ctx, now); err != nil {
+		return err
+	}
+
+	toggles, err := r.Toggles(ctx, start)
+	if err != nil {
+		return err
+	}
+	for _, t := range toggles {
+		lt := t.Time.In(r.loc)
+		i, ok := index[lt.Format(time.DateOnly)]
+		if !ok {
+			continue
+		}
+		frac := float64(lt.Hour()*3600+lt.Minute()*60+lt.Second()) / 86400
+		cd.Toggles = append(cd.Toggles, toggleMap{X: float64(cd.Days[i]-43200) + frac*86400, Name: t.Name, On: t.On, Detail: t.Detail})
+	}
+	v.Toggles = toggles
+
+	cores, err := r.Cores(ctx, start)
+	if err != nil {
+		return err
+	}
+	cd.OnDisk = make([]int64, len(cd.Days))
+	cd.Reclaimed = make([]int64, len(cd.Days))
+	var found, reclaimed, onDisk int64
+	for _, c := range cores {
+		if !c.Found.Before(start) {
+			v.CoreFound++
+			found += c.Size
+		}
+		if !c.Removed.IsZero() && !c.Removed.Before(start) {
+			reclaimed += c.Size
+		}
+		if c.Removed.IsZero() {
+			onDisk += c.Size
+		}
+		for i, label := range cd.Labels {
+			dayStart, _ := time.ParseInLocation(time.DateOnly, label, r.loc)
+			end := dayStart.AddDate(0, 0, 1)
+			if c.Found.Before(end) && (c.Removed.IsZero() || !c.Removed.Before(end)) {
+				cd.OnDisk[i] += c.Size
+			}
+			if !c.Removed.IsZero() && c.Removed.Before(end) && !c.Removed.Before(start) {
+				cd.Reclaimed[i] += c.Size
+			}
+		}
+	}
+	v.CoreBytes, v.Reclaimed, v.OnDisk = humanBytes(found), humanBytes(reclaimed), humanBytes(onDisk)
+
+	for by, dst := range map[string]*[]pageGroup{"program": &v.Programs, "project": &v.Projects} {
+		groups, err := r.GroupBy(ctx, by, start, 11)
+		if err != nil {
+			return err
+		}
+		max := 1
+		for _, g := range groups {
+			if g.Key == "" {
+				continue
+			}
+			max = maxInt(max, g.Count)
+		}
+		for _, g := range groups {
+			if g.Key == "" || len(*dst) == 10 {
+				continue
+			}
+			*dst = append(*dst, pageGroup{Key: g.Key, Count: g.Count, Percent: 100 * float64(g.Count) / float64(max)})
+		}
+	}
+
+	crashes, err := r.Crashes(ctx, start, opts.Recent)
+	if err != nil {
+		return err
+	}
+	for _, c := range crashes {
+		row := pageRow{Time: c.At.In(r.loc).Format("2006-01-02 15:04"), Program: c.Process, PID: c.PID, Project: c.Project,
+			Cause: causeLabel(c.Cause), Class: causeClass(c.Cause), Advice: c.Advice, Path: c.Path}
+		if c.Path != "" {
+			// Built here from a path, never from report text: a file: URL is
+			// the one scheme html/template would otherwise refuse.
+			row.Link = template.URL((&url.URL{Scheme: "file", Path: c.Path}).String())
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	sort.SliceStable(v.Rows, func(i, j int) bool { return v.Rows[i].Time > v.Rows[j].Time })
+
+	js, err := json.Marshal(cd) // escapes <, > and &: safe inside <script>
+	if err != nil {
+		return fmt.Errorf("history: page data: %w", err)
+	}
+	v.Title = opts.Title
+	v.Generated = now.Format("2 January 2006, 15:04 MST")
+	v.FirstDay, v.LastDay = cd.Labels[0], cd.Labels[len(cd.Labels)-1]
+	v.JSON, v.UPlotJS, v.UPlotCSS = template.JS(js), template.JS(uplotJS), template.CSS(uplotCSS)
+	v.UPlotNotes = uplotLicense
+	var buf bytes.Buffer
+	if err := pageTmpl.Execute(&buf, v); err != nil {
+		return fmt.Errorf("history: page: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// causeLabel is the wording of the page's legend.
+func causeLabel(c string) string {
+	switch c {
+	case monitor.CauseForkSafety:
+		return "fork-safety check"
+	case monitor.CauseForkChild:
+		return "death after fork"
+	default:
+		return "other crash"
+	}
+}
+
+// causeClass is the CSS class of a cause's colour dot.
+func causeClass(c string) string {
+	switch c {
+	case monitor.CauseForkSafety:
+		return "fork-safety-check"
+	case monitor.CauseForkChild:
+		return "death-after-fork"
+	default:
+		return "other-crash"
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,264 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor"
+)
+
+// Reader answers questions about the history. It opens the file read-only
+// and takes no lock, so `forkwatch history` runs beside a recording
+// watcher (WAL: readers see the last commit and never block the writer).
+type Reader struct {
+	db  *sql.DB
+	loc *time.Location
+}
+
+// OpenReader opens the database at path for queries. It returns an error
+// wrapping ErrNoHistory when there is no file, and one wrapping ErrNewer
+// when the schema is newer than this Forkwatch knows.
+func OpenReader(path string, loc *time.Location) (*Reader, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist", ErrNoHistory, path)
+	}
+	r, err := openReader(path, loc)
+	if err != nil {
+		return nil, err
+	}
+	v, err := schemaVersion(context.Background(), r.db)
+	if err == nil && v > SchemaVersion {
+		err = fmt.Errorf("%w: schema version %d, this one knows %d", ErrNewer, v, SchemaVersion)
+	}
+	if err == nil && v < SchemaVersion {
+		// Read-only: an older file is not migrated here. The watcher does it.
+		err = fmt.Errorf("history: %s has schema version %d; start `forkwatch watch` or the app once to upgrade it to %d", path, v, SchemaVersion)
+	}
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("history: %s: %w", path, err)
+	}
+	return r, nil
+}
+
+func openReader(path string, loc *time.Location) (*Reader, error) {
+	if loc == nil {
+		loc = time.Local
+	}
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("history: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(2)
+	return &Reader{db: db, loc: loc}, nil
+}
+
+// Close closes the reader's connections.
+func (r *Reader) Close() error { return r.db.Close() }
+
+// Day is the number of crashes on one local day, by cause.
+type Day struct {
+	Day        string `json:"day"` // YYYY-MM-DD
+	Total      int    `json:"total"`
+	ForkSafety int    `json:"fork_safety"` // killed by the Objective-C fork-safety check
+	ForkChild  int    `json:"fork_child"`  // other death after fork, before exec
+	Other      int    `json:"other"`       // any other crash
+}
+
+func (d *Day) add(cause string, n int) {
+	d.Total += n
+	switch cause {
+	case monitor.CauseForkSafety:
+		d.ForkSafety += n
+	case monitor.CauseForkChild:
+		d.ForkChild += n
+	default:
+		d.Other += n
+	}
+}
+
+// dayOf is the local date of t, as stored in crashes.day.
+func (r *Reader) dayOf(t time.Time) string { return t.In(r.loc).Format(time.DateOnly) }
+
+// ByDay counts crashes per day from the day of since on, oldest first;
+// days without crashes are left out. It reads only the (day, cause) index.
+func (r *Reader) ByDay(ctx context.Context, since time.Time) ([]Day, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT day, cause, count(*) FROM crashes WHERE day >= ? GROUP BY day, cause ORDER BY day`, r.dayOf(since))
+	if err != nil {
+		return nil, fmt.Errorf("history: by day: %w", err)
+	}
+	defer rows.Close()
+	var out []Day
+	for rows.Next() {
+		var day, cause string
+		var n int
+		if err := rows.Scan(&day, &cause, &n); err != nil {
+			return nil, fmt.Errorf("history: by day: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].Day != day {
+			out = append(out, Day{Day: day})
+		}
+		out[len(out)-1].add(cause, n)
+	}
+	return out, rows.Err()
+}
+
+// Group is the number of crashes sharing one value of a column.
+type Group struct {
+	Key   string    `json:"key"`
+	Count int       `json:"count"`
+	Last  time.Time `json:"last"`
+}
+
+// groupColumns maps `--by` names to columns; only these reach the SQL.
+var groupColumns = map[string]string{
+	"cause":   "cause",
+	"program": "process",
+	"project": "project",
+}
+
+// GroupBy counts crashes since since by cause, program or project, the
+// most frequent first; limit <= 0 means all.
+func (r *Reader) GroupBy(ctx context.Context, by string, since time.Time, limit int) ([]Group, error) {
+	col, ok := groupColumns[by]
+	if !ok {
+		return nil, fmt.Errorf("history: cannot group by %q (cause, program or project)", by)
+	}
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT `+col+`, count(*) AS n, max(time) FROM crashes WHERE time >= ? GROUP BY `+col+` ORDER BY n DESC, `+col+` LIMIT ?`, since.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("history: by %s: %w", by, err)
+	}
+	defer rows.Close()
+	var out []Group
+	for rows.Next() {
+		var g Group
+		var last int64
+		if err := rows.Scan(&g.Key, &g.Count, &last); err != nil {
+			return nil, fmt.Errorf("history: by %s: %w", by, err)
+		}
+		g.Last = time.Unix(last, 0).In(r.loc)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// Crash is one recorded crash.
+type Crash struct {
+	monitor.Report
+	Seen time.Time // when Forkwatch first saw it
+	At   time.Time // when it happened (the report's time, else Seen)
+}
+
+// Crashes returns the crashes that happened since since, newest first;
+// limit <= 0 means all.
+func (r *Reader) Crashes(ctx context.Context, since time.Time, limit int) ([]Crash, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT report, seen_at, time FROM crashes WHERE time >= ? ORDER BY time DESC, rowid DESC LIMIT ?`, since.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("history: crashes: %w", err)
+	}
+	defer rows.Close()
+	var out []Crash
+	for rows.Next() {
+		var js string
+		var seen, at int64
+		if err := rows.Scan(&js, &seen, &at); err != nil {
+			return nil, fmt.Errorf("history: crashes: %w", err)
+		}
+		var c Crash
+		if err := json.Unmarshal([]byte(js), &c.Report); err != nil {
+			return nil, fmt.Errorf("history: crashes: stored report: %w", err)
+		}
+		c.Seen, c.At = time.Unix(seen, 0).In(r.loc), time.Unix(at, 0).In(r.loc)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Counts gives the Python crashes of today and of the last 7 days (today
+// and the six before), local time, for the menu's status line. Probe
+// results are test runs, not counted.
+func (r *Reader) Counts(ctx context.Context, now time.Time) (today, week int, err error) {
+	now = now.In(r.loc)
+	from := time.Date(now.Year(), now.Month(), now.Day()-6, 12, 0, 0, 0, r.loc)
+	err = r.db.QueryRowContext(ctx, `SELECT coalesce(sum(day = ?), 0), count(*) FROM crashes WHERE python = 1 AND probe = 0 AND day >= ? AND day <= ?`,
+		r.dayOf(now), r.dayOf(from), r.dayOf(now)).Scan(&today, &week)
+	if err != nil {
+		return 0, 0, fmt.Errorf("history: counts: %w", err)
+	}
+	return today, week, nil
+}
+
+// Toggle is one recorded toggle change.
+type Toggle struct {
+	Time   time.Time `json:"time"`
+	Name   string    `json:"name"`
+	On     bool      `json:"on"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Toggles returns the toggle changes since since, oldest first.
+func (r *Reader) Toggles(ctx context.Context, since time.Time) ([]Toggle, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT time, name, on_, detail FROM toggles WHERE time >= ? ORDER BY time, id`, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("history: toggles: %w", err)
+	}
+	defer rows.Close()
+	var out []Toggle
+	for rows.Next() {
+		var t Toggle
+		var at int64
+		if err := rows.Scan(&at, &t.Name, &t.On, &t.Detail); err != nil {
+			return nil, fmt.Errorf("history: toggles: %w", err)
+		}
+		t.Time = time.Unix(at, 0).In(r.loc)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Core is one recorded core file.
+type Core struct {
+	Path    string
+	PID     int
+	Process string
+	Size    int64
+	Found   time.Time
+	Removed time.Time // zero while on disk
+}
+
+// Cores returns the core files on disk at since or found after it, oldest
+// first.
+func (r *Reader) Cores(ctx context.Context, since time.Time) ([]Core, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT path, pid, process, size, found_at, removed_at FROM core_files WHERE found_at >= ? OR removed_at IS NULL OR removed_at >= ? ORDER BY found_at, id`, since.Unix(), since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("history: cores: %w", err)
+	}
+	defer rows.Close()
+	var out []Core
+	for rows.Next() {
+		var c Core
+		var found int64
+		var removed sql.NullInt64
+		if err := rows.Scan(&c.Path, &c.PID, &c.Process, &c.Size, &found, &removed); err != nil {
+			return nil, fmt.Errorf("history: cores: %w", err)
+		}
+		c.Found = time.Unix(found, 0).In(r.loc)
+		if removed.Valid {
+			c.Removed = time.Unix(removed.Int64, 0).In(r.loc)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

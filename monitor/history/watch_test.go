@@ -1,0 +1,154 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor"
+)
+
+// realReports are real, complete crash reports from public trackers (see
+// monitor/testdata/MANIFEST.md; the fork-safety ones there are excerpts,
+// which the watcher rightly waits on).
+var realReports = []string{
+	"monerod-sigbus-fork-child-monero-gui-4380.ips",
+	"python313-duckdb-segv-chunkhound.ips",
+	"itubedownloader-segv-10.8.crash",
+}
+
+func copyReport(t testing.TB, name, dir, as string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "reports", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(filepath.Dir(dir), "."+as)
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, as)
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// runWatcher runs the real watcher with the database as its Store until
+// want crash events arrived (or quiet for settle after them), and returns
+// the crash events.
+func runWatcher(t *testing.T, d *DB, reports string, want int, act func()) []monitor.Event {
+	t.Helper()
+	w, err := monitor.NewWatcher(monitor.Config{ReportDirs: []string{reports}, State: d, QuietAfter: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	evs := make(chan monitor.Event, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Run(ctx, func(ev monitor.Event) {
+			t.Logf("event %s %s %s", ev.Kind, ev.Path, ev.Err)
+			if ev.Kind == monitor.KindCrash {
+				evs <- ev
+			}
+		})
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if act != nil {
+		act()
+	}
+	var got []monitor.Event
+	deadline := time.After(10 * time.Second)
+	for len(got) < want {
+		select {
+		case ev := <-evs:
+			got = append(got, ev)
+		case <-deadline:
+			t.Fatalf("%d of %d crash events", len(got), want)
+		}
+	}
+	// Nothing more should come.
+	select {
+	case ev := <-evs:
+		t.Errorf("unexpected event %+v", ev.Report)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// The real watcher with the database as its memory: crashes are recorded
+// and announced once; after a restart, and after macOS moves a report to
+// Retired/, nothing is announced again.
+func TestWatcherWithDB(t *testing.T) {
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "DiagnosticReports")
+	os.MkdirAll(filepath.Join(reports, "Retired"), 0o755)
+	path := filepath.Join(dir, "history.db")
+	now := time.Now()
+	opts := Options{PruneEvery: -1, Now: func() time.Time { return now }}
+
+	d, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	got := runWatcher(t, d, reports, len(realReports), func() {
+		for i, name := range realReports {
+			paths = append(paths, copyReport(t, name, reports, fmt.Sprintf("Proc%d-2026-11-20-1000%d%s", i, i, filepath.Ext(name))))
+		}
+	})
+	var causes []string
+	for _, ev := range got {
+		causes = append(causes, ev.Report.Cause)
+	}
+	sort.Strings(causes)
+	if want := []string{"crash", "crash", "fork-child"}; len(causes) != 3 || causes[0] != want[0] || causes[1] != want[1] || causes[2] != want[2] {
+		t.Errorf("causes %v", causes)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart: the known reports are not read or announced again; one is
+	// retired (moved), which must not announce it either.
+	d, err = Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.FirstRun() {
+		t.Error("second run counted as first")
+	}
+	runWatcher(t, d, reports, 0, func() {
+		if err := os.Rename(paths[0], filepath.Join(reports, "Retired", filepath.Base(paths[0]))); err != nil {
+			t.Fatal(err)
+		}
+	})
+	days, err := d.ByDay(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, x := range days {
+		total += x.Total
+	}
+	if total != 3 {
+		t.Errorf("%d crashes recorded, want 3 (%+v)", total, days)
+	}
+	known := d.KnownPaths()
+	if known[paths[0]] || !known[filepath.Join(reports, "Retired", filepath.Base(paths[0]))] {
+		t.Errorf("known paths after the move: %v", known)
+	}
+	if rec := d.Recent(); len(rec) != 3 {
+		t.Errorf("Recent: %d", len(rec))
+	}
+}
