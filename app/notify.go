@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +20,115 @@ type Notifier interface {
 	Notify(title, body string) error
 }
 
+// Notification is one notification with what its actions act on: Open
+// Report needs ReportPath, Copy Fix needs Fix; an empty field leaves its
+// button out.
+type Notification struct {
+	Title, Body string
+	ReportPath  string
+	Fix         string
+}
+
+// The actions a notification offers, as passed to an ActionHandler.
+// ActionDefault is a click on the notification itself, which opens the
+// report like ActionOpen.
+const (
+	ActionOpen    = "open"
+	ActionCopyFix = "copy-fix"
+	ActionPause   = "pause-1h"
+	ActionDefault = "default"
+)
+
+// ActionHandler receives the action a user chose on a notification. It may
+// be called on any goroutine (on macOS from a thread of the system's
+// notification queue), so it must only hand the work on, never block.
+type ActionHandler func(action string, n Notification)
+
+// ActionNotifier posts notifications with buttons (Open Report, Copy Fix,
+// Pause for 1 Hour) and reports the chosen one to the handler set with
+// OnAction. Notify(title, body) still works, for messages without actions.
+type ActionNotifier interface {
+	Notifier
+	Post(n Notification) error
+	OnAction(h ActionHandler)
+	// Path names the way notifications are delivered, for the About item:
+	// "native", "beeep", "dbus", with the reason for a fallback.
+	Path() string
+}
+
+// newAppNotifier is the notifier of the menu-bar app: on macOS the native
+// one (UNUserNotificationCenter, after the per-version child check; beeep
+// until then and as fallback), on Linux D-Bus with actions (beeep as
+// fallback). Its Path goes in the About item; its actions go to the handler
+// set with OnAction. It stops when ctx is done.
+func newAppNotifier(ctx context.Context, log *slog.Logger) ActionNotifier {
+	return platformNotifier(ctx, appNotifierConfig(log))
+}
+
+// appNotifierConfig is the real configuration: this executable, this
+// version, the support folder, the child check with a timeout long enough
+// for a person to answer the permission prompt.
+func appNotifierConfig(log *slog.Logger) nativeConfig {
+	if log == nil {
+		log = slog.Default()
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = ""
+	}
+	return nativeConfig{
+		Exe: exe, Version: appVersion(), SupportDir: supportDir(), Log: log,
+		Backend:  nativeBackendFunc(),
+		Fallback: newBeeepNotifier(),
+		// The child waits up to 30 x Wait (5 min) for an answer to the
+		// permission prompt; a child still running a minute after that hangs.
+		Wait:  10 * time.Second,
+		Prove: func(ctx context.Context) error { return proveInChild(ctx, exe, 6*time.Minute) },
+	}
+}
+
+// actionsFor lists the buttons a notification gets, as (id, label) pairs.
+func actionsFor(n Notification) [][2]string {
+	var out [][2]string
+	if n.ReportPath != "" {
+		out = append(out, [2]string{ActionOpen, "Open Report"})
+	}
+	if n.Fix != "" {
+		out = append(out, [2]string{ActionCopyFix, "Copy Fix"})
+	}
+	return append(out, [2]string{ActionPause, "Pause for 1 Hour"})
+}
+
+// runNotificationAction does what a notification's button asks: open the
+// report (also for a click on the notification), copy the fix, or pause
+// notifications for an hour. The controller calls it off its loop; alerter
+// may be nil (no pausing then).
+func runNotificationAction(ctx context.Context, desk Desktop, alerter *Alerter, now time.Time, action string, n Notification) error {
+	switch action {
+	case ActionOpen, ActionDefault:
+		if n.ReportPath == "" {
+			return nil // a summary: nothing to open
+		}
+		if err := desk.OpenReport(ctx, n.ReportPath); err != nil {
+			return fmt.Errorf("open report %s: %w", n.ReportPath, err)
+		}
+	case ActionCopyFix:
+		if n.Fix == "" {
+			return nil
+		}
+		if err := desk.Copy(ctx, n.Fix); err != nil {
+			return fmt.Errorf("copy fix: %w", err)
+		}
+	case ActionPause:
+		if alerter != nil {
+			alerter.PauseUntil(now.Add(time.Hour))
+		}
+	default:
+		return fmt.Errorf("unknown notification action %q", action)
+	}
+	return nil
+}
+
 // beeepNotifier sends notifications with beeep: on macOS through
 // terminal-notifier or osascript (beeep quotes the text with Go's %q, and
 // our text has no control characters), on Linux over D-Bus. A notification
@@ -29,6 +141,15 @@ func newBeeepNotifier() *beeepNotifier {
 	beeep.AppName = "Forkwatch"
 	return &beeepNotifier{timeout: 5 * time.Second}
 }
+
+// Post sends n without buttons: beeep has none.
+func (b *beeepNotifier) Post(n Notification) error { return b.Notify(n.Title, n.Body) }
+
+// OnAction does nothing: beeep reports no clicks.
+func (b *beeepNotifier) OnAction(ActionHandler) {}
+
+// Path is "beeep".
+func (b *beeepNotifier) Path() string { return "beeep" }
 
 func (b *beeepNotifier) Notify(title, body string) error {
 	done := make(chan error, 1)
@@ -114,6 +235,10 @@ func (a *Alerter) Event(ev monitor.Event) {
 	if !ok {
 		return
 	}
+	n := Notification{Title: title, Body: body}
+	if ev.Kind == monitor.KindCrash && ev.Report != nil {
+		n.ReportPath, n.Fix = ev.Report.Path, ev.Report.Fix
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := time.Now()
@@ -122,7 +247,7 @@ func (a *Alerter) Event(ev monitor.Event) {
 	}
 	if a.last.IsZero() || now.Sub(a.last) >= a.window {
 		a.last = now
-		a.sendLocked(title, body)
+		a.sendLocked(n)
 		return
 	}
 	a.held++
@@ -143,14 +268,22 @@ func (a *Alerter) flush() {
 	title, body := summaryMessage(a.held, a.heldFrom)
 	a.held, a.heldFrom = 0, map[string]int{}
 	a.last = time.Now()
-	a.sendLocked(title, body)
+	a.sendLocked(Notification{Title: title, Body: body})
 }
 
-func (a *Alerter) sendLocked(title, body string) {
+// sendLocked posts n off the caller's goroutine, with its buttons when the
+// notifier has them.
+func (a *Alerter) sendLocked(n Notification) {
 	a.sent++
-	n, errf := a.n, a.errf
+	notifier, errf := a.n, a.errf
 	go func() {
-		if err := n.Notify(title, body); err != nil {
+		var err error
+		if an, ok := notifier.(interface{ Post(Notification) error }); ok {
+			err = an.Post(n)
+		} else {
+			err = notifier.Notify(n.Title, n.Body)
+		}
+		if err != nil {
 			errf(err)
 		}
 	}()

@@ -271,22 +271,45 @@ func runApp(args []string) error {
 	}
 	fmt.Println("bundle:", app, "version", short, "build", build)
 
-	// 3. Signing.
+	// 3. Signing, with the hardened runtime and the (empty) entitlements
+	// either way. A Developer ID signature also gets a secure timestamp,
+	// which notarization requires; ad-hoc signatures cannot have one.
 	if _, err := exec.LookPath("codesign"); err == nil {
-		id := *identity
-		if id == "" {
-			id = "-" // ad hoc
-		}
-		if o, err := exec.Command("codesign", "--force", "--deep", "--options", "runtime", "-s", id, app).CombinedOutput(); err != nil {
+		if o, err := exec.Command("codesign", signArgs(*identity, filepath.Join("build", "entitlements.plist"), app)...).CombinedOutput(); err != nil {
 			return fmt.Errorf("codesign: %v\n%s", err, o)
 		}
-		fmt.Println("signed with identity", id)
+		fmt.Println("signed with identity", orAdHoc(*identity))
 	} else {
 		fmt.Println("codesign not found (macOS only): the bundle is not signed")
 	}
 
 	// 4. Zip, checksum, cask.
-	zipPath := filepath.Join(*out, "Forkwatch-"+short+".zip")
+	return packageBundle(app, *out, short)
+}
+
+// signArgs are codesign's arguments: `--options runtime` (the hardened
+// runtime, required for notarization) and the entitlements file always;
+// `--timestamp` only with a real identity ("-" is ad hoc).
+func signArgs(identity, entitlements, app string) []string {
+	args := []string{"--force", "--options", "runtime", "--entitlements", entitlements}
+	if identity != "" && identity != "-" {
+		args = append(args, "--timestamp")
+	}
+	return append(args, "--sign", orAdHoc(identity), app)
+}
+
+func orAdHoc(identity string) string {
+	if identity == "" {
+		return "-"
+	}
+	return identity
+}
+
+// packageBundle zips app into out/Forkwatch-VERSION.zip with its SHA-256
+// and the cask. It runs again after notarization (`go run ./build package`),
+// since stapling changes the bundle.
+func packageBundle(app, out, short string) error {
+	zipPath := filepath.Join(out, "Forkwatch-"+short+".zip")
 	sum, err := zipBundle(app, zipPath)
 	if err != nil {
 		return err
@@ -298,11 +321,33 @@ func runApp(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*out, "forkwatch.rb"), cask, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "forkwatch.rb"), cask, 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("zip: %s\nsha256: %s\ncask: %s\n", zipPath, sum, filepath.Join(*out, "forkwatch.rb"))
+	fmt.Printf("zip: %s\nsha256: %s\ncask: %s\n", zipPath, sum, filepath.Join(out, "forkwatch.rb"))
 	return nil
+}
+
+// runPackage is `go run ./build package [-app dist/Forkwatch.app]`: zip,
+// checksum and cask for an existing (notarized, stapled) bundle, with the
+// version from its Info.plist.
+func runPackage(args []string) error {
+	fs := flag.NewFlagSet("package", flag.ContinueOnError)
+	app := fs.String("app", filepath.Join("dist", "Forkwatch.app"), "the bundle")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(filepath.Join(*app, "Contents", "Info.plist"))
+	if err != nil {
+		return err
+	}
+	var info struct {
+		Short string `plist:"CFBundleShortVersionString"`
+	}
+	if _, err := plist.Unmarshal(data, &info); err != nil || !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(info.Short) {
+		return fmt.Errorf("%s: no CFBundleShortVersionString (%v)", *app, err)
+	}
+	return packageBundle(*app, filepath.Dir(*app), info.Short)
 }
 
 // renderCask fills build/forkwatch.rb.tmpl with the version and checksum.

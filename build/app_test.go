@@ -115,3 +115,112 @@ func TestBundleLayout(t *testing.T) {
 		t.Errorf("cask: %s %v", cask, err)
 	}
 }
+
+// TestEntitlements: the shipped file passes; any exception, the debugging
+// entitlement, or a file that is not a plist dictionary fails.
+func TestEntitlements(t *testing.T) {
+	shipped, err := os.ReadFile("entitlements.plist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkEntitlements(shipped); err != nil {
+		t.Errorf("build/entitlements.plist: %v", err)
+	}
+	wrap := func(body string) []byte {
+		return []byte(`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>` + body + `</dict></plist>`)
+	}
+	for name, data := range map[string][]byte{
+		"jit":            wrap(`<key>com.apple.security.cs.allow-jit</key><true/>`),
+		"get-task-allow": wrap(`<key>com.apple.security.get-task-allow</key><true/>`),
+		"library":        wrap(`<key>com.apple.security.cs.disable-library-validation</key><true/>`),
+		"array":          []byte(`<plist version="1.0"><array><string>x</string></array></plist>`),
+		"garbage":        []byte("not a plist <"),
+	} {
+		if err := checkEntitlements(data); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// machOStub is the start of a 64-bit Mach-O file (MH_MAGIC_64, little-endian).
+var machOStub = []byte{0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01}
+
+func testBundle(t *testing.T, exe []byte, mutate func(*appInfo)) string {
+	t.Helper()
+	tmpl, err := os.ReadFile(filepath.Join("..", "Info.plist.tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := appInfo{Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch", ShortVersion: "1.2.3", BuildVersion: "1.2.3.40", MinimumSystem: "11.0", Copyright: "©"}
+	if mutate != nil {
+		mutate(&info)
+	}
+	pl, err := renderPlist(string(tmpl), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iconPNG, _ := os.ReadFile(filepath.Join("..", "assets", "icon.png"))
+	icon, err := makeIcns(iconPNG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := layoutBundle(t.TempDir(), exe, pl, icon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// TestCheckBundle: a bundle as `make app` lays it out passes; each kind of
+// damage is named.
+func TestCheckBundle(t *testing.T) {
+	if err := checkBundle(testBundle(t, machOStub, nil)); err != nil {
+		t.Fatalf("good bundle: %v", err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		exe        []byte
+		mutate     func(*appInfo)
+		damage     func(app string)
+	}{
+		{name: "ELF executable", want: "not a Mach-O", exe: []byte("\x7fELF....")},
+		{name: "bad version", want: "CFBundleShortVersionString", mutate: func(i *appInfo) { i.ShortVersion = "dev" }},
+		{name: "bad identifier", want: "CFBundleIdentifier", mutate: func(i *appInfo) { i.Identifier = "forkwatch" }},
+		{name: "executable name mismatch", want: "executable", mutate: func(i *appInfo) { i.Executable = "Forkwatch" }},
+		{name: "no icon", want: "icon", damage: func(app string) { os.Remove(filepath.Join(app, "Contents", "Resources", "AppIcon.icns")) }},
+		{name: "stray file", want: "unexpected Contents/notes.txt", damage: func(app string) { os.WriteFile(filepath.Join(app, "Contents", "notes.txt"), nil, 0o644) }},
+		{name: "not executable", want: "not an executable", damage: func(app string) { os.Chmod(filepath.Join(app, "Contents", "MacOS", "forkwatch"), 0o644) }},
+		{name: "no LSUIElement", want: "LSUIElement", damage: func(app string) {
+			p := filepath.Join(app, "Contents", "Info.plist")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(b, []byte("<key>LSUIElement</key>\n\t<true/>"), nil, 1), 0o644)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exe := tc.exe
+			if exe == nil {
+				exe = machOStub
+			}
+			app := testBundle(t, exe, tc.mutate)
+			if tc.damage != nil {
+				tc.damage(app)
+			}
+			err := checkBundle(app)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want …%s…", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSignArgs(t *testing.T) {
+	for _, tc := range []struct{ id, want string }{
+		{"", "--force --options runtime --entitlements build/entitlements.plist --sign - F.app"},
+		{"-", "--force --options runtime --entitlements build/entitlements.plist --sign - F.app"},
+		{"Developer ID Application: X (TEAM1234)", "--force --options runtime --entitlements build/entitlements.plist --timestamp --sign Developer ID Application: X (TEAM1234) F.app"},
+	} {
+		if got := strings.Join(signArgs(tc.id, "build/entitlements.plist", "F.app"), " "); got != tc.want {
+			t.Errorf("%q: %s", tc.id, got)
+		}
+	}
+}

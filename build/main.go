@@ -1,5 +1,6 @@
 // Command build makes Forkwatch's release outputs: the icons in assets/
-// (`go run ./build icons`) and Forkwatch.app (`go run ./build app`).
+// (`go run ./build icons`) and Forkwatch.app (`go run ./build app`), and
+// checks a release on any platform (`go run ./build release-check`).
 package main
 
 import (
@@ -9,7 +10,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./build icons|app [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./build icons|app|package|release-check [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -18,6 +19,10 @@ func main() {
 		err = writeIcons("assets")
 	case "app":
 		err = runApp(os.Args[2:])
+	case "package":
+		err = runPackage(os.Args[2:])
+	case "release-check":
+		err = runReleaseCheck(os.Args[2:])
 	default:
 		fmt.Fprintf(os.Stderr, "build: unknown step %q\n", os.Args[1])
 		os.Exit(2)

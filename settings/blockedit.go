@@ -10,8 +10,9 @@ import (
 // Forkwatch edits shell start-up files only between these two lines, so that
 // turning a toggle off removes exactly what turning it on added. Flags after
 // the begin marker record what the insertion did to the rest of the file, so
-// removal can undo it byte for byte: "+eol" or "+crlf" (that line ending was
-// added after a last line that had none) and "+new" (the file did not exist).
+// removal can undo it byte for byte: "+eol" (an LF was added after a last
+// line that had none; "+crlf", a CRLF, from older versions, is still undone)
+// and "+new" (the file did not exist).
 const (
 	BeginMarker = "# >>> forkwatch >>>"
 	EndMarker   = "# <<< forkwatch <<<"
@@ -27,7 +28,9 @@ func HasBlock(content []byte) bool {
 	return ok
 }
 
-// BlockBody returns the lines between the markers of the first block.
+// BlockBody returns the lines between the markers of the first block, as
+// they are in the file (a CRLF body keeps its "\r": it does not work in bash,
+// so callers comparing it with what they wrote see it as different).
 func BlockBody(content []byte) (string, bool) {
 	start, end, ok := findBlock(content)
 	if !ok {
@@ -43,22 +46,26 @@ func BlockBody(content []byte) (string, bool) {
 
 // InsertBlock returns content with a block holding body (lines without the
 // markers) at its end. If a block is already there with the same body,
-// content is returned unchanged; with another body, the body is replaced in
-// place. existed says whether the file existed (for the "+new" flag). The
-// block uses the file's line ending (CRLF if the file uses it).
+// content is returned unchanged; with another body, or with lines ending in
+// CRLF (written by an older Forkwatch, or by an editor since), the block is
+// rewritten in place. existed says whether the file existed (for the "+new"
+// flag).
+//
+// The block's lines always end in LF, even in a file whose other lines end
+// in CRLF: bash and zsh read "\r" as part of the last word, so a CRLF block
+// fails in bash ("ulimit: 0\r: invalid number") while an LF line inside a
+// CRLF file works in both. For the same reason the line ending added after a
+// last line without one is LF ("+eol"): a CRLF there would append "\r" to the
+// user's last command.
 func InsertBlock(content []byte, body string, existed bool) ([]byte, error) {
-	eol := "\n"
-	if bytes.Contains(content, []byte("\r\n")) {
-		eol = "\r\n"
-	}
 	if start, end, ok := findBlock(content); ok {
 		lines := splitLinesKeep(string(content[start:end]))
-		begin := lines[0]
-		blockEOL := "\n"
-		if strings.HasSuffix(begin, "\r\n") {
-			blockEOL = "\r\n"
+		begin := strings.TrimRight(lines[0], "\r\n") + "\n"
+		tail := ""
+		if trailingEOL(lines[len(lines)-1]) != "" {
+			tail = "\n"
 		}
-		nb := begin + withEOL(body, blockEOL) + EndMarker + trailingEOL(lines[len(lines)-1])
+		nb := begin + withEOL(body, "\n") + EndMarker + tail
 		if string(content[start:end]) == nb {
 			return content, nil
 		}
@@ -74,17 +81,13 @@ func InsertBlock(content []byte, body string, existed bool) ([]byte, error) {
 	case !existed:
 		begin += " +new"
 	case len(content) > 0 && content[len(content)-1] != '\n':
-		if eol == "\r\n" {
-			begin += " +crlf"
-		} else {
-			begin += " +eol"
-		}
+		begin += " +eol"
 		out = append(out, content...)
-		out = append(out, eol...)
+		out = append(out, '\n')
 	default:
 		out = append(out, content...)
 	}
-	out = append(out, begin+eol+withEOL(body, eol)+EndMarker+eol...)
+	out = append(out, begin+"\n"+withEOL(body, "\n")+EndMarker+"\n"...)
 	return out, nil
 }
 

@@ -95,7 +95,7 @@ func (u *Ulimit) readOrder() []shellFile {
 func (u *Ulimit) State(ctx context.Context) State {
 	var st State
 	targets := u.targets()
-	var have, missing []string
+	var have, missing, repair []string
 	blockAt := map[string]int{} // file -> line of our block
 	for _, p := range targets {
 		data, err := readDotfile(p)
@@ -104,10 +104,16 @@ func (u *Ulimit) State(ctx context.Context) State {
 			return st
 		}
 		body, ok := BlockBody(data)
-		if ok && strings.TrimSpace(body) == ulimitBody {
+		switch {
+		case ok && strings.TrimSpace(body) == ulimitBody:
 			have = append(have, u.short(p))
 			blockAt[p] = blockLine(data)
-		} else {
+		case ok && strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n")) == ulimitBody:
+			// A block with CRLF lines does nothing in bash (`ulimit: 0\r:
+			// invalid number`); turning the toggle on rewrites it with LF.
+			missing = append(missing, u.short(p))
+			repair = append(repair, u.short(p))
+		default:
 			missing = append(missing, u.short(p))
 		}
 	}
@@ -119,6 +125,9 @@ func (u *Ulimit) State(ctx context.Context) State {
 		st.Detail = "only in " + strings.Join(have, ", ") + "; missing in " + strings.Join(missing, ", ")
 	default:
 		st.Detail = "new shells keep the system's core limit"
+	}
+	if len(repair) > 0 {
+		st.Detail += "; the block in " + strings.Join(repair, ", ") + " has CRLF line endings, which bash and zsh reject: turn on again to repair"
 	}
 	// Settings that defeat ours: later in the same file, or in a file the
 	// same shell reads after it.

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+func TestVersionFromBuildInfo(t *testing.T) {
+	rev := "4d30ba9c0ffee1234567890abcdef1234567890a"
+	vcs := func(modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}
+	}
+	for _, tc := range []struct {
+		name string
+		bi   debug.BuildInfo
+		want string
+	}{
+		{"go install @tag", debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, "v1.4.0"},
+		{"go install @rc", debug.BuildInfo{Main: debug.Module{Version: "v1.4.0-rc.1"}}, "v1.4.0-rc.1"},
+		{"go install @main", debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261126081100-4d30ba9c0ffe"}}, "v0.0.0-20261126081100-4d30ba9c0ffe"},
+		{"checkout, clean", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("false")}, "4d30ba9c0ffe"},
+		{"checkout, dirty", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("true")}, "4d30ba9c0ffe-dirty"},
+		{"go1.24 pseudo from checkout", debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261126081100-4d30ba9c0ffe+dirty"}, Settings: vcs("true")}, "4d30ba9c0ffe-dirty"},
+		{"tagged checkout", debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}, Settings: vcs("false")}, "v1.4.0"},
+		{"nothing recorded", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := versionFromBuildInfo(&tc.bi); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestVersionOfPlainBuild: a binary built with a bare `go build` in this
+// checkout (no -ldflags stamp) prints the commit it was built from, not
+// "dev".
+func TestVersionOfPlainBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	// -buildvcs=auto is the go command's default; said explicitly because a
+	// GOFLAGS=-buildvcs=false in the environment (some CI images set it)
+	// would otherwise hide the very thing tested.
+	bin := filepath.Join(t.TempDir(), "forkwatch")
+	if out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("--version: %v\n%s", err, out)
+	}
+	got := strings.TrimSpace(string(out))
+	want := regexp.MustCompile(`^forkwatch ` + string(head[:12]) + `(-dirty)?$`)
+	if !want.MatchString(got) {
+		t.Errorf("--version printed %q, want forkwatch %s[-dirty]", got, head[:12])
+	}
+}
