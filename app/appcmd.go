@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 )
 
@@ -61,29 +62,34 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	w, st, err := newWatcher(ctx, &wf, &tun, log)
+	w, st, closeStore, err := newWatcher(ctx, &wf, &tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "forkwatch:", err)
 		return 1
 	}
+	defer closeStore()
+	db, _ := st.(*history.DB)
 	env := settings.DefaultEnv()
 	if fixed, err := settings.FixLoginItem(env); err != nil {
 		log.Warn("login item", "err", err)
 	} else if fixed {
 		log.Info("login item now points at " + env.Exe)
 	}
-	notifier := newBeeepNotifier()
+	notifier := newAppNotifier(ctx, log)
 	ctrl := NewController(ControllerConfig{
-		Env: env, Desktop: newDesktop(runtime.GOOS), Notifier: notifier,
+		Env: env, Desktop: newDesktop(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
 		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
 		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: supportDir(), Recent: st.Recent(),
 		FileManager: fileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
+		History: db,
 	})
+	notifier.OnAction(ctrl.NotificationAction)
 
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
 		if err := w.Run(ctx, func(ev monitor.Event) {
+			recordEvent(db, ev, log)
 			select {
 			case ctrl.Events <- ev:
 			case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/assets"
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 )
 
@@ -51,6 +53,12 @@ type Controller struct {
 	results  chan func()
 	now      func() time.Time
 	menuDump string
+	history  *history.DB
+	// notifyPath reads how notifications are delivered, for About.
+	notifyPath func() string
+	// counting is set while a count of today's and the week's crashes is
+	// being read from the history.
+	counting bool
 }
 
 // ControllerConfig holds what NewController needs.
@@ -69,6 +77,14 @@ type ControllerConfig struct {
 	// MenuDump, when set, receives the menu as JSON after every change (for
 	// the end-to-end test, which cannot read pixels).
 	MenuDump string
+	// History is the crash history this process records (nil when another
+	// Forkwatch holds it, or in tests): toggle changes and removed core
+	// files go there, the status line counts from it, and Crash History…
+	// shows it.
+	History *history.DB
+	// NotifyPath says how notifications are delivered now (it can change
+	// after start-up, when the native path has proved itself).
+	NotifyPath func() string
 }
 
 // NewController sets up the state; Run shows it.
@@ -89,6 +105,8 @@ func NewController(cfg ControllerConfig) *Controller {
 	c.state.CoreDir = cfg.CoreDir
 	c.state.FileManager = cfg.FileManager
 	c.menuDump = cfg.MenuDump
+	c.history = cfg.History
+	c.notifyPath = cfg.NotifyPath
 	c.state.Crashes = append(c.state.Crashes, cfg.Recent...)
 	for _, t := range c.toggles {
 		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
@@ -102,6 +120,7 @@ func (c *Controller) Run(ctx context.Context, ui UI) {
 	c.ui = ui
 	c.listCores()
 	c.refreshToggles(ctx)
+	c.refreshCounts(ctx)
 	c.render()
 	for {
 		select {
@@ -109,6 +128,9 @@ func (c *Controller) Run(ctx context.Context, ui UI) {
 			return
 		case ev := <-c.Events:
 			c.onEvent(ev)
+			if ev.Kind == monitor.KindCrash {
+				c.refreshCounts(ctx)
+			}
 		case id := <-c.Clicks:
 			if id == "quit" {
 				c.ui.Quit()
@@ -131,6 +153,9 @@ func (c *Controller) render() {
 	if c.alerter != nil {
 		s.PausedUntil = c.alerter.PausedUntil()
 	}
+	if c.notifyPath != nil {
+		s.NotifyPath = "Notifications: " + c.notifyPath()
+	}
 	items := BuildMenu(s)
 	c.ui.Update(items)
 	c.ui.SetAlert(s.Unseen > 0)
@@ -139,6 +164,24 @@ func (c *Controller) render() {
 			atomicfile.WriteAtomic(c.menuDump, b, 0o600)
 		}
 	}
+}
+
+// NotificationAction is the notifier's ActionHandler: Open Report, Copy
+// Fix, Pause for 1 Hour, or a click on the body. It may be called on any
+// goroutine (the system's notification threads); the work runs off the
+// loop and its outcome is logged on it.
+func (c *Controller) NotificationAction(action string, n Notification) {
+	go func() {
+		err := runNotificationAction(context.Background(), c.desk, c.alerter, time.Now(), action, n)
+		select {
+		case c.results <- func() {
+			if err != nil {
+				c.log.Warn("notification action", "action", action, "err", err)
+			}
+		}:
+		case <-time.After(5 * time.Second):
+		}
+	}()
 }
 
 // later runs slow work off the loop and applies its result on the loop.
@@ -167,6 +210,29 @@ func (c *Controller) refreshToggles(ctx context.Context) {
 				c.state.Toggles[i].State = states[i]
 				c.state.Toggles[i].Busy = c.busy[c.toggles[i].Name()]
 			}
+		}
+	})
+}
+
+// refreshCounts reads today's and the last seven days' crash counts from
+// the history, which outlasts the menu's list of recent crashes (a crash
+// loop of a thousand children). One read at a time; the history commits
+// within about a second, so a read taken a second later catches up.
+func (c *Controller) refreshCounts(ctx context.Context) {
+	if c.history == nil || c.counting {
+		return
+	}
+	c.counting = true
+	c.later(ctx, func() func() {
+		time.Sleep(1200 * time.Millisecond)
+		today, week, err := c.history.Counts(ctx, c.now())
+		return func() {
+			c.counting = false
+			if err != nil {
+				c.log.Warn("history: counts", "err", err)
+				return
+			}
+			c.state.Counts = &CrashCounts{Today: today, Week: week}
 		}
 	})
 }
@@ -255,6 +321,10 @@ func (c *Controller) onClick(ctx context.Context, id string) {
 		c.openPage(ctx, id, "Could not check this Mac", func() (string, error) {
 			return DoctorPage(ctx, c.supportDir, probe, c.log)
 		})
+	case id == "history":
+		c.openPage(ctx, id, "Could not show the crash history", func() (string, error) {
+			return c.historyPage(ctx)
+		})
 	case id == "about":
 		c.later(ctx, func() func() {
 			if err := c.openAbout(ctx); err != nil {
@@ -292,6 +362,11 @@ func (c *Controller) toggle(ctx context.Context, name string) {
 			if unlock, err = settings.Lock(c.supportDir); err == nil {
 				st, err = settings.SetAndVerify(ctx, t, want)
 				unlock()
+			}
+		}
+		if c.history != nil && st.Error == "" && st.On == want {
+			if herr := c.history.RecordToggle(name, st.On, st.Detail, c.now()); herr != nil {
+				c.log.Warn("history: record toggle", "err", herr)
 			}
 		}
 		return func() {
@@ -408,6 +483,14 @@ func (c *Controller) trashCores(ctx context.Context) {
 		if len(paths) > 0 {
 			if err := c.desk.Trash(ctx, paths); err != nil {
 				c.fail("Could not move the core files to the Trash", err)
+			} else if c.history != nil {
+				for _, p := range paths {
+					if _, serr := os.Lstat(p); errors.Is(serr, fs.ErrNotExist) {
+						if herr := c.history.RecordCoreRemoved(p, c.now()); herr != nil {
+							c.log.Warn("history: record core removed", "err", herr)
+						}
+					}
+				}
 			}
 		}
 		return func() { c.listCores() }
@@ -440,6 +523,20 @@ func (c *Controller) openPage(ctx context.Context, id, failTitle string, write f
 			}
 		}
 	})
+}
+
+// historyPage writes the history page from the database this process
+// records, or, when another Forkwatch records it, from a read-only look.
+func (c *Controller) historyPage(ctx context.Context) (string, error) {
+	if c.history != nil {
+		return writeHistoryPage(ctx, c.history.Reader, c.history.Path(), "", c.now(), time.Time{})
+	}
+	r, err := history.OpenReader(historyDBPath(), time.Local)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	return writeHistoryPage(ctx, r, historyDBPath(), "", c.now(), time.Time{})
 }
 
 // openAbout writes the explanation page and opens it.

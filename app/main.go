@@ -7,6 +7,10 @@
 //	forkwatch status [--json]
 //	forkwatch set NAME on|off
 //	forkwatch uninstall
+//	forkwatch doctor [--json] [--probe] [--python PATH]...
+//	forkwatch history [--json] [--since 7d] [--by day|cause|program|project] [--page]
+//	forkwatch trace enable|disable|status ...
+//	forkwatch notify --test [--quiet]
 //	forkwatch --version
 package main
 
@@ -30,6 +34,10 @@ const usage = `usage:
   forkwatch status [--json]                                            the mitigations, read from the system
   forkwatch set NAME on|off                                            NAME: ulimit-core, coredump-off, fork-safety-off, login-item
   forkwatch uninstall                                                  turn everything off, remove what Forkwatch created
+  forkwatch doctor [--json] [--probe] [--python PATH]... [--html FILE] check this Mac: interpreters, core files, fork safety
+  forkwatch history [--json] [--since 7d|DATE] [--by day|cause|program|project] [--page]
+  forkwatch trace enable|disable PYTHON|VENV, trace status [--json]   opt-in fork tracing (the line of Python that forked)
+  forkwatch notify --test [--quiet]                                    post a test notification, say which path delivered it
   forkwatch --version
 `
 

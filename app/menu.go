@@ -37,7 +37,13 @@ type MenuState struct {
 	NotifyPath string
 	// Working names slow work under way (a probe), shown on its item.
 	Working map[string]bool
+	// Counts, when known, are the Python crashes today and in the last
+	// seven days from the history (the Crashes list is only the latest).
+	Counts *CrashCounts
 }
+
+// CrashCounts are the history's counts for the status line.
+type CrashCounts struct{ Today, Week int }
 
 // TraceView is one interpreter or venv in the Fork Tracing submenu.
 type TraceView struct {
@@ -272,6 +278,18 @@ func statusLine(s MenuState) string {
 			last = t
 		}
 	}
+	// The history counts every crash, the list holds only the latest ones:
+	// where the history knows more, its counts win (without the fork split,
+	// which it does not give).
+	forkKnown := true
+	if s.Counts != nil {
+		if s.Counts.Week > week {
+			week = s.Counts.Week
+		}
+		if s.Counts.Today > n {
+			n, forkKnown = s.Counts.Today, false
+		}
+	}
 	weekPart := ""
 	if week > n {
 		weekPart = fmt.Sprintf(", %d in 7 days", week)
@@ -281,6 +299,8 @@ func statusLine(s MenuState) string {
 		return "No Python crashes today"
 	case n == 0:
 		return fmt.Sprintf("No Python crashes today (%d in 7 days)", week)
+	case !forkKnown:
+		return fmt.Sprintf("%d Python %s today%s — last %s", n, plural(n, "crash", "crashes"), weekPart, last.In(loc).Format("15:04"))
 	case fork == n && weekPart == "":
 		return fmt.Sprintf("%d Python %s after fork() — last %s", n, plural(n, "crash", "crashes"), last.In(loc).Format("15:04"))
 	case fork == n:

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/history"
+	"github.com/forkwatch/forkwatch/settings/doctor"
 )
 
 // addWatchFlags declares the folder flags shared by `watch` and the app.
@@ -34,13 +38,21 @@ type watchTuning struct {
 	folderOnly                           bool
 }
 
-// newWatcher builds the watcher and loads the state.
-func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog.Logger) (*monitor.Watcher, monitor.Store, error) {
+// newWatcher builds the watcher and opens its memory: the history database
+// by default, or the JSON state file of --state (tests, and --state "" for
+// none). The returned close func releases the database.
+func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog.Logger) (*monitor.Watcher, monitor.Store, func(), error) {
 	wf.fill(ctx)
-	st, err := monitor.LoadState(wf.statePath)
-	if err != nil {
-		log.Warn("state", "err", err)
+	st, db := openStore(wf, log)
+	closeStore := func() {}
+	if db != nil {
+		closeStore = func() {
+			if err := db.Close(); err != nil {
+				log.Warn("history: close", "err", err)
+			}
+		}
 	}
+	attr := monitor.NewAttributor()
 	w, err := monitor.NewWatcher(monitor.Config{
 		ReportDirs: wf.reportDirs,
 		CoreDir:    wf.coresDir,
@@ -50,8 +62,48 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 		CoreSettle: tun.coreSettle,
 		FolderOnly: tun.folderOnly,
 		Log:        log,
+		// Probe children are marked first (their reports are test results);
+		// the fork tracer's record comes before attribution, so that the
+		// tool it names gets its fix.
+		Enrich:     []func(*monitor.Report){doctor.ProbeMarker(supportDir()), attr.Enrich},
+		EnrichCore: []func(*monitor.CoreFile){attr.EnrichCore},
 	})
-	return w, st, err
+	if err != nil {
+		closeStore()
+		return nil, nil, nil, err
+	}
+	return w, st, closeStore, nil
+}
+
+// openStore opens the history database (importing the JSON state of
+// earlier versions once), or the JSON state when --state was given or the
+// database cannot be had. A database another Forkwatch holds is not
+// shared: this process then keeps its memory in the JSON state.
+func openStore(wf *watchFlags, log *slog.Logger) (monitor.Store, *history.DB) {
+	if !wf.stateSet {
+		d, err := history.Open(historyDBPath(), history.Options{Log: log})
+		switch {
+		case d == nil && errors.Is(err, history.ErrLocked):
+			log.Warn("history: another Forkwatch is recording; this one keeps its memory in the state file", "err", err)
+		case d == nil:
+			log.Error("history: cannot open the database; using the state file", "err", err)
+		default:
+			if err != nil {
+				log.Error("history", "err", err) // set aside: a fresh database, the old file kept
+			}
+			if im, err := d.ImportState(wf.statePath); err != nil {
+				log.Warn("history: import the state file", "path", wf.statePath, "err", err)
+			} else if !im.Already && im.Seen+im.Paths > 0 {
+				log.Info("history: imported the state file", "seen", im.Seen, "paths", im.Paths, "cores", im.Cores, "recent", im.Recent)
+			}
+			return d, d
+		}
+	}
+	st, err := monitor.LoadState(wf.statePath)
+	if err != nil {
+		log.Warn("state", "err", err)
+	}
+	return st, nil
 }
 
 func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -70,14 +122,23 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := slog.Default()
-	w, _, err := newWatcher(ctx, &wf, &tun, log)
+	w, st, closeStore, err := newWatcher(ctx, &wf, &tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)
 		return 1
 	}
+	defer closeStore()
+	db, _ := st.(*history.DB)
 	var alerter *Alerter
 	if *notify {
-		alerter = NewAlerter(newBeeepNotifier(), tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
+		n := newAppNotifier(ctx, log)
+		alerter = NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
+		desk := newDesktop(runtime.GOOS)
+		n.OnAction(func(action string, no Notification) {
+			if err := runNotificationAction(ctx, desk, alerter, time.Now(), action, no); err != nil {
+				log.Warn("notification action", "action", action, "err", err)
+			}
+		})
 	}
 	if !*asJSON {
 		fmt.Fprintf(stdout, "Watching %s", strings.Join(wf.reportDirs, ", "))
@@ -95,12 +156,24 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if alerter != nil {
 			alerter.Event(ev)
 		}
+		recordEvent(db, ev, log)
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)
 		return 1
 	}
 	return 0
+}
+
+// recordEvent puts what the watcher's Store does not see into the history:
+// core files with their sizes. (Crashes are recorded by the Store itself.)
+func recordEvent(db *history.DB, ev monitor.Event, log *slog.Logger) {
+	if db == nil || ev.Kind != monitor.KindCore || ev.Core == nil {
+		return
+	}
+	if err := db.RecordCore(*ev.Core, time.Now()); err != nil {
+		log.Warn("history: record core file", "err", err)
+	}
 }
 
 // eventLine is the terminal form of an event.
