@@ -437,11 +437,12 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 			return nil
 		})
 	case "project":
-		if r.Project == "" {
+		dir := projectOf(r)
+		if dir == "" {
 			return
 		}
 		c.later(ctx, func() func() {
-			if err := c.desk.OpenDocument(ctx, r.Project); err != nil {
+			if err := c.desk.OpenDocument(ctx, dir); err != nil {
 				c.fail("Could not open the project folder", err)
 			}
 			return nil

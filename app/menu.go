@@ -114,7 +114,7 @@ func BuildMenu(s MenuState) []Item {
 		site := forkSiteLine(r)
 		add(Item{ID: id + ".site", Parent: id, Title: truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
 		add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix", Disabled: fixOrAdvice(r) == ""})
-		add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: r.Project == ""})
+		add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: projectOf(r) == ""})
 	}
 	add(Item{ID: "seen", Title: fmt.Sprintf("Mark %d New as Seen", s.Unseen), Hidden: s.Unseen == 0})
 

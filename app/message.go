@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/forkwatch/forkwatch/monitor"
@@ -110,8 +109,8 @@ func humanBytes(n int64) string {
 // attributedMessage is crashMessage when the program that forked is known.
 func attributedMessage(r *monitor.Report, prog string, core *monitor.CoreFile) (title, body string) {
 	title = prog
-	if r.Project != "" {
-		title += " in " + tildePath(r.Project)
+	if p := projectOf(*r); p != "" {
+		title += " in " + tildePath(p)
 	}
 	switch r.Cause {
 	case monitor.CauseForkSafety:
@@ -128,7 +127,7 @@ func attributedMessage(r *monitor.Report, prog string, core *monitor.CoreFile) (
 			body += " (" + r.Trigger + ")"
 		}
 		body += "."
-	case "corefoundation-fork": // monitor.CauseCFFork
+	case monitor.CauseCFFork:
 		title += ": killed after fork()"
 		body = fmt.Sprintf("A child (pid %d) used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here.", r.PID)
 	default:
@@ -151,53 +150,27 @@ func attributedMessage(r *monitor.Report, prog string, core *monitor.CoreFile) (
 	return title, body
 }
 
-// programName names the program a crash belongs to, from what attribution
-// found: the tool that forked, else the live parent's command. "" when
-// nothing is known beyond the report's process name.
-func programName(r monitor.Report) string {
-	if r.Framework != "" && r.Framework != "not affected" {
-		return r.Framework
-	}
-	if r.ParentCommand != "" {
-		return commandName(r.ParentCommand)
-	}
-	return ""
-}
+// programName is the program that forked, as attribution found it, or ""
+// when nothing is known beyond the report's process name.
+func programName(r monitor.Report) string { return monitor.ProgramName(&r) }
 
-// programProject is "gunicorn (shop)", "celery worker", or "" when unknown.
+// programProject is "gunicorn (shop)", "celery worker", or "" when
+// attribution found nothing.
 func programProject(r monitor.Report) string {
-	prog := programName(r)
-	if prog == "" {
+	if programName(r) == "" {
 		return ""
 	}
-	if r.Project != "" {
-		return prog + " (" + filepath.Base(r.Project) + ")"
-	}
-	return prog
+	return monitor.GroupLabel(&r)
 }
 
-// commandName is the program of a command line: the script a Python
-// interpreter runs (python3 -m celery → celery; .venv/bin/gunicorn → gunicorn),
-// else the executable's base name.
-func commandName(cmdline string) string {
-	f := strings.Fields(cmdline)
-	if len(f) == 0 {
-		return ""
+// projectOf is the project folder of a crash: the one attribution found
+// from the loaded images or the parent's folder, else the folder the
+// parent runs in.
+func projectOf(r monitor.Report) string {
+	if r.Project != "" {
+		return r.Project
 	}
-	name := filepath.Base(f[0])
-	if strings.HasPrefix(strings.ToLower(name), "python") {
-		for i := 1; i < len(f); i++ {
-			switch {
-			case f[i] == "-m" && i+1 < len(f):
-				return f[i+1]
-			case strings.HasPrefix(f[i], "-"):
-				continue
-			default:
-				return filepath.Base(f[i])
-			}
-		}
-	}
-	return name
+	return r.ParentCwd
 }
 
 // fixOrAdvice is the tool's own fix when attribution found one, else the

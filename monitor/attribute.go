@@ -149,16 +149,7 @@ func (a *Attributor) EnrichCore(c *CoreFile) {
 // parent's and the process's names; the project falls back to the parent's
 // working folder. "" when nothing is known.
 func GroupLabel(r *Report) string {
-	program := ""
-	if fw, ok := FrameworkByName(r.Framework); ok {
-		program = fw.Name
-	}
-	if r.ParentCommand != "" {
-		_, prog := frameworkFromCommand(r.ParentProcess, strings.Fields(r.ParentCommand))
-		if prog != "" {
-			program = strings.Trim(prog, "'")
-		}
-	}
+	program := ProgramName(r)
 	if program == "" {
 		program = r.ParentProcess
 	}
@@ -175,6 +166,25 @@ func GroupLabel(r *Report) string {
 			return name
 		}
 		return program + " (" + name + ")"
+	}
+	return program
+}
+
+// ProgramName names the program a crash belongs to from what attribution
+// found: the live parent's command as the user would say it ("celery
+// worker", "gunicorn", "train.py"), else the tool recognised in the
+// report. "" when attribution found nothing, so that callers fall back to
+// the report's own process name.
+func ProgramName(r *Report) string {
+	program := ""
+	if fw, ok := FrameworkByName(r.Framework); ok {
+		program = fw.Name
+	}
+	if r.ParentCommand != "" {
+		_, prog := frameworkFromCommand(r.ParentProcess, strings.Fields(r.ParentCommand))
+		if prog != "" {
+			program = strings.Trim(prog, "'")
+		}
 	}
 	return program
 }
