@@ -8,7 +8,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
-.PHONY: all build run test deps vet lint cross-vet unit fuzz bench app clean
+.PHONY: all build run test deps vet lint cross-vet unit fuzz bench app release-check clean
 
 all: build
 
@@ -56,10 +56,18 @@ fuzz:
 bench: deps
 	$(GO) test -run '^$$' -bench 'SweepVsGrep' -benchtime 3x ./monitor
 	$(GO) test -run '^$$' -bench 'Watch' -benchtime 1x -timeout 20m ./app
+	$(GO) test -run '^$$' -bench 'HistoryDB' -benchtime 1x -timeout 20m ./app
+	$(GO) test -run '^$$' -bench 'DetectLatency' -benchtime 1x ./monitor/history
+	$(GO) test -run '^$$' -bench 'Attribute' -benchtime 5000x ./monitor
 
 # Forkwatch.app (on Linux: everything but lipo and codesign, which need macOS).
 app:
 	$(GO) run ./build app -version $(VERSION)
+
+# The bundle layout, the Info.plist keys and the entitlements file (builds
+# the bundle; runs anywhere).
+release-check:
+	$(GO) run ./build release-check
 
 clean:
 	rm -rf bin dist
