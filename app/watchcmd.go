@@ -186,13 +186,26 @@ func eventLine(ev monitor.Event) string {
 	switch ev.Kind {
 	case monitor.KindCrash:
 		r := ev.Report
+		if r.Probe {
+			prefix += " probe result:"
+		}
 		s := fmt.Sprintf("%s %s: %s", prefix, procWithPID(orDash(r.Process), r.PID), headline(r))
 		if ev.Core != nil {
 			s += fmt.Sprintf("; core file %s", humanBytes(ev.Core.Size))
 		}
 		s += "\n"
-		if r.Python && r.Advice != "" && !ev.History {
-			s += "    " + r.Advice + "\n"
+		if who := programProject(*r); who != "" {
+			s += "    from " + who
+			if r.ParentCommand != "" {
+				s += ", started as: " + r.ParentCommand
+			}
+			s += "\n"
+		}
+		if site := forkSiteLine(*r); site != "" {
+			s += "    " + site + "\n"
+		}
+		if fix := fixOrAdvice(*r); r.Python && fix != "" && !ev.History && !r.Probe {
+			s += "    " + fix + "\n"
 		}
 		return s
 	case monitor.KindCore:
