@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 )
@@ -81,7 +82,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
 		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: supportDir(), Recent: st.Recent(),
 		FileManager: fileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
-		History: db,
+		History: db, Tracer: traceManager(),
 	})
 	notifier.OnAction(ctrl.NotificationAction)
 
@@ -98,6 +99,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Error("watcher stopped", "err", err)
 		}
 	}()
+	go sweepForkSpool(ctx, forktrace.NewSpool(traceManager().SpoolDir()), time.Minute, log)
 	go monitor.WatchFolders(ctx, settingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
 
 	err = runTray(ctrl.Clicks, func(ui UI) {

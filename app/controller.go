@@ -16,6 +16,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/assets"
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 )
@@ -56,6 +57,7 @@ type Controller struct {
 	history  *history.DB
 	// notifyPath reads how notifications are delivered, for About.
 	notifyPath func() string
+	tracer     *forktrace.Manager
 	// counting is set while a count of today's and the week's crashes is
 	// being read from the history.
 	counting bool
@@ -85,6 +87,9 @@ type ControllerConfig struct {
 	// NotifyPath says how notifications are delivered now (it can change
 	// after start-up, when the native path has proved itself).
 	NotifyPath func() string
+	// Tracer manages fork tracing for the Fork Tracing submenu (nil: the
+	// submenu lists nothing).
+	Tracer *forktrace.Manager
 }
 
 // NewController sets up the state; Run shows it.
@@ -107,6 +112,7 @@ func NewController(cfg ControllerConfig) *Controller {
 	c.menuDump = cfg.MenuDump
 	c.history = cfg.History
 	c.notifyPath = cfg.NotifyPath
+	c.tracer = cfg.Tracer
 	c.state.Crashes = append(c.state.Crashes, cfg.Recent...)
 	for _, t := range c.toggles {
 		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
@@ -121,6 +127,7 @@ func (c *Controller) Run(ctx context.Context, ui UI) {
 	c.listCores()
 	c.refreshToggles(ctx)
 	c.refreshCounts(ctx)
+	c.refreshTraces(ctx)
 	c.render()
 	for {
 		select {
@@ -237,6 +244,50 @@ func (c *Controller) refreshCounts(ctx context.Context) {
 	})
 }
 
+// refreshTraces reads which interpreters and venvs have the fork tracer,
+// from their site-packages (the tracer's registry, the usual places, and the
+// venvs of the crashes listed).
+func (c *Controller) refreshTraces(ctx context.Context) {
+	if c.tracer == nil {
+		return
+	}
+	var venvs []string
+	seen := map[string]bool{}
+	for _, r := range recentCrashes(c.state.Crashes) {
+		if r.Venv != "" && !seen[r.Venv] {
+			seen[r.Venv] = true
+			venvs = append(venvs, r.Venv)
+		}
+	}
+	c.later(ctx, func() func() {
+		views := traceViews(ctx, c.tracer, venvs...)
+		if len(views) > maxTraces {
+			views = views[:maxTraces]
+		}
+		return func() { c.state.Traces = views }
+	})
+}
+
+// traceAction turns fork tracing on or off for trace.N; the check mark is
+// read back from site-packages afterwards.
+func (c *Controller) traceAction(ctx context.Context, id string) {
+	n, err := strconv.Atoi(strings.TrimPrefix(id, "trace."))
+	if err != nil || n < 0 || n >= len(c.state.Traces) || c.tracer == nil || c.state.Traces[n].Busy {
+		return
+	}
+	tv := c.state.Traces[n]
+	c.state.Traces[n].Busy = true
+	c.later(ctx, func() func() {
+		err := setTrace(ctx, c.tracer, tv.Target, !tv.On)
+		return func() {
+			if err != nil {
+				c.fail("Could not turn fork tracing "+onOffWord(!tv.On)+" for "+tv.Label, err)
+			}
+			c.refreshTraces(ctx)
+		}
+	})
+}
+
 // RefreshToggles asks the loop to read the toggles again (their files
 // changed).
 func (c *Controller) RefreshToggles(ctx context.Context) {
@@ -294,6 +345,8 @@ func (c *Controller) onClick(ctx context.Context, id string) {
 		c.toggle(ctx, strings.TrimPrefix(id, "toggle."))
 	case strings.HasPrefix(id, "crash."):
 		c.crashAction(ctx, id)
+	case strings.HasPrefix(id, "trace."):
+		c.traceAction(ctx, id)
 	case id == "seen":
 		c.state.Unseen = 0
 	case id == "cores.reveal":

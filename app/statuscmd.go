@@ -95,7 +95,19 @@ func runUninstall(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "usage: forkwatch uninstall")
 		return 2
 	}
+	// The fork tracers first: their registry lives in the support folder
+	// that settings.Uninstall removes.
+	removed, terr := traceManager().UninstallAll(ctx)
+	for _, p := range removed {
+		fmt.Fprintln(stdout, "removed", p)
+	}
+	if terr != nil {
+		fmt.Fprintln(stderr, "uninstall: fork tracers:", terr)
+	}
 	err := settings.Uninstall(ctx, settings.DefaultEnv(), stdout, logDir(), supportDir())
+	if err == nil && terr != nil {
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "uninstall:", err)
 		return 1

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings/doctor"
 )
@@ -65,7 +66,7 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 		// Probe children are marked first (their reports are test results);
 		// the fork tracer's record comes before attribution, so that the
 		// tool it names gets its fix.
-		Enrich:     []func(*monitor.Report){doctor.ProbeMarker(supportDir()), attr.Enrich},
+		Enrich:     []func(*monitor.Report){doctor.ProbeMarker(supportDir()), forktrace.Enricher(traceManager().SpoolDir()), attr.Enrich},
 		EnrichCore: []func(*monitor.CoreFile){attr.EnrichCore},
 	})
 	if err != nil {
@@ -147,6 +148,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		fmt.Fprintln(stdout, " (Ctrl-C to stop)")
 	}
+	go sweepForkSpool(ctx, forktrace.NewSpool(traceManager().SpoolDir()), time.Minute, log)
 	err = w.Run(ctx, func(ev monitor.Event) {
 		if *asJSON {
 			writeJSONLine(stdout, ev)

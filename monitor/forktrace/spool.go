@@ -1,0 +1,324 @@
+package forktrace
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The spool is one file, SPOOL/records, of Slots slots of SlotSize bytes:
+// the child with pid P writes its record into slot P % Slots. Forkwatch
+// creates it at its full size (a sparse file: only written slots take disk
+// space), so the tracer never creates a file after fork (a directory update
+// per fork cost 0.9 ms on a journaled disk; a write into an existing file
+// costs microseconds), and the spool is bounded in files (one) and bytes
+// (Slots*SlotSize) by construction. The tracer's constants must match
+// (TestTracerConstants).
+const (
+	RingName = "records"
+	Slots    = 8192
+	SlotSize = 4096
+	RingSize = Slots * SlotSize
+)
+
+// DefaultGrace is how long a record outlives its process. A crash report
+// appears seconds after the child dies (longer for a large process), and the
+// record must still be there to be read.
+const DefaultGrace = time.Minute
+
+// RingPath is the record file in a spool folder.
+func RingPath(spoolDir string) string { return filepath.Join(spoolDir, RingName) }
+
+// CreateRing makes the spool folder (0700) and its record file at full
+// size, keeping the records of an existing one. A record file that is not
+// a regular file (a symlink, a FIFO) is an error: the tracers then write
+// nothing.
+func CreateRing(spoolDir string) error {
+	if err := os.MkdirAll(spoolDir, 0o700); err != nil {
+		return fmt.Errorf("create spool %s: %w", spoolDir, err)
+	}
+	p := RingPath(spoolDir)
+	fd, err := syscall.Open(p, syscall.O_RDWR|syscall.O_CREAT|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", p, err)
+	}
+	f := os.NewFile(uintptr(fd), p)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", p)
+	}
+	if fi.Size() != RingSize {
+		if err := f.Truncate(RingSize); err != nil {
+			return fmt.Errorf("size %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// openRing opens the record file without following a symlink or blocking
+// on a FIFO, and checks that it is a regular file.
+func openRing(spoolDir string, flag int) (*os.File, error) {
+	p := RingPath(spoolDir)
+	fd, err := syscall.Open(p, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	for err == syscall.EINTR {
+		fd, err = syscall.Open(p, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		if err == syscall.ELOOP {
+			return nil, fmt.Errorf("%s is a symlink, not Forkwatch's record file", p)
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), p)
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	return f, nil
+}
+
+// slotRecord cuts a slot at the record's end (the tracer ends each record
+// with a newline; a shorter record leaves an older one's tail behind it).
+func slotRecord(slot []byte) []byte {
+	if i := bytes.IndexByte(slot, '\n'); i >= 0 {
+		return slot[:i]
+	}
+	return slot
+}
+
+// readSlot reads the record slot of pid.
+func readSlot(f *os.File, pid int) ([]byte, error) {
+	buf := make([]byte, SlotSize)
+	n, err := f.ReadAt(buf, int64(pid%Slots)*SlotSize)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return slotRecord(buf[:n]), nil
+}
+
+// Spool is the spool folder with the state Sweep keeps: it remembers when
+// it first saw each record's process gone, so one Spool should live as long
+// as the app does. Its methods are safe for concurrent use.
+type Spool struct {
+	Dir   string
+	Grace time.Duration
+
+	mu   sync.Mutex
+	gone map[int]time.Time // pid -> first Sweep that found it gone
+	// What the last Sweep saw: when the record file has not changed since,
+	// only the slots it kept are read again (an idle app stays idle).
+	lastMod  time.Time
+	lastKept []int64
+	// alive reports whether a process exists; tests replace it.
+	alive func(pid int) bool
+}
+
+// NewSpool returns the spool at dir.
+func NewSpool(dir string) *Spool { return &Spool{Dir: dir, Grace: DefaultGrace} }
+
+// SweepResult says what a Sweep did.
+type SweepResult struct {
+	Kept, Exited int
+}
+
+// slotHead matches the start of a record: the child's pid (written in the
+// child) and the parent's pid and fork time.
+var slotHead = regexp.MustCompile(`^\{"pid":([0-9]{1,10}) *,"ppid":[0-9]+,"time":([0-9.]+)`)
+
+// Sweep clears the records of children that are gone: a record goes once
+// its process has been seen gone for Grace and the fork is older than
+// Grace. A slot holding something that is not a record is cleared too. A
+// missing spool is not an error.
+func (s *Spool) Sweep(now time.Time) (SweepResult, error) {
+	var res SweepResult
+	f, err := openRing(s.Dir, syscall.O_RDWR)
+	if errors.Is(err, fs.ErrNotExist) {
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	defer f.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone == nil {
+		s.gone = map[int]time.Time{}
+	}
+	alive := s.alive
+	if alive == nil {
+		alive = pidAlive
+	}
+	grace := s.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return res, fmt.Errorf("stat %s: %w", f.Name(), err)
+	}
+	seen := map[int]bool{}
+	var errs []error
+	var kept []int64
+	// visit judges one slot at offset at.
+	visit := func(at int64, slot []byte) {
+		if slot[0] == 0 {
+			return
+		}
+		rec := slotRecord(slot)
+		m := slotHead.FindSubmatch(rec)
+		pid := 0
+		if m != nil {
+			pid, _ = strconv.Atoi(string(m[1]))
+		}
+		if m == nil || int64(pid%Slots)*SlotSize != at {
+			// Not a record, or not in its pid's slot: clear it.
+			if err := clearSlot(f, at, rec); err != nil {
+				errs = append(errs, err)
+			}
+			return
+		}
+		seen[pid] = true
+		if alive(pid) {
+			delete(s.gone, pid)
+			res.Kept++
+			kept = append(kept, at)
+			return
+		}
+		first, ok := s.gone[pid]
+		if !ok {
+			first = now
+			s.gone[pid] = now
+		}
+		sec, _ := strconv.ParseFloat(string(m[2]), 64)
+		forked := time.Unix(int64(sec), 0)
+		if now.Sub(first) >= grace && now.Sub(forked) >= grace {
+			if err := clearSlot(f, at, rec); err != nil {
+				errs = append(errs, err)
+				kept = append(kept, at)
+				return
+			}
+			delete(s.gone, pid)
+			res.Exited++
+			return
+		}
+		res.Kept++
+		kept = append(kept, at)
+	}
+	if fi.ModTime().Equal(s.lastMod) && !s.lastMod.IsZero() {
+		slot := make([]byte, SlotSize)
+		for _, at := range s.lastKept {
+			n, err := f.ReadAt(slot, at)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return res, fmt.Errorf("read %s: %w", f.Name(), err)
+			}
+			if n == SlotSize {
+				visit(at, slot)
+			}
+		}
+	} else {
+		chunk := make([]byte, 256*SlotSize)
+		for off := int64(0); off < RingSize; off += int64(len(chunk)) {
+			n, err := f.ReadAt(chunk, off)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return res, fmt.Errorf("read %s: %w", f.Name(), err)
+			}
+			for i := 0; i+SlotSize <= n; i += SlotSize {
+				visit(off+int64(i), chunk[i:i+SlotSize])
+			}
+			if n < len(chunk) {
+				break
+			}
+		}
+	}
+	// The time from before the read: a child's write during it (or our own
+	// clearing) makes the next Sweep read everything again.
+	s.lastMod = fi.ModTime()
+	s.lastKept = kept
+	for pid := range s.gone {
+		if !seen[pid] {
+			delete(s.gone, pid)
+		}
+	}
+	return res, errors.Join(errs...)
+}
+
+// clearSlot zeroes a record unless a child rewrote the slot since it was
+// read (a new child whose pid shares the slot).
+func clearSlot(f *os.File, at int64, rec []byte) error {
+	cur := make([]byte, len(rec))
+	if _, err := f.ReadAt(cur, at); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	if !bytes.Equal(cur, rec) {
+		return nil
+	}
+	if _, err := f.WriteAt(make([]byte, len(rec)+1), at); err != nil {
+		return fmt.Errorf("clear a record in %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// pidAlive says whether a process with this pid exists (EPERM: it exists
+// but is someone else's).
+func pidAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// readRegular reads a regular file of at most limit bytes without blocking
+// on a FIFO and without following a symlink in its last component.
+func readRegular(path string, limit int64) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
+	for err == syscall.EINTR {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
+	}
+	if err != nil {
+		if err == syscall.ELOOP {
+			return nil, fmt.Errorf("%s is a symlink", path)
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than expected (%d)", path, fi.Size(), limit)
+	}
+	buf := make([]byte, fi.Size()+1)
+	n := 0
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err != nil || m == 0 {
+			break
+		}
+	}
+	if int64(n) > limit {
+		return nil, fmt.Errorf("%s grew past %d bytes", path, limit)
+	}
+	return buf[:n], nil
+}
