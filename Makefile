@@ -59,6 +59,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'HistoryDB' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'DetectLatency' -benchtime 1x ./monitor/history
 	$(GO) test -run '^$$' -bench 'Attribute' -benchtime 5000x ./monitor
+	$(GO) test -run '^$$' -bench 'Tracer' -benchtime 1x -timeout 20m ./monitor/forktrace
 
 # Forkwatch.app (on Linux: everything but lipo and codesign, which need macOS).
 app:
