@@ -93,18 +93,7 @@ func crashMessage(r *monitor.Report, core *monitor.CoreFile) (title, body string
 }
 
 // humanBytes formats a size the way Finder does (decimal units).
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
+func humanBytes(n int64) string { return monitor.HumanBytes(n) }
 
 // attributedMessage is crashMessage when the program that forked is known.
 func attributedMessage(r *monitor.Report, prog string, core *monitor.CoreFile) (title, body string) {

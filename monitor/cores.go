@@ -145,3 +145,18 @@ func IsCoreFile(dir, namePattern, path string) error {
 	}
 	return nil
 }
+
+// HumanBytes formats a size the way Finder does (decimal units), so that the menu, the
+// notifications and the history page say the same as Finder.
+func HumanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
