@@ -85,7 +85,9 @@ func TestControllerHistoryAndTracing(t *testing.T) {
 		t.Errorf("history page lacks the seeded report: %v", err)
 	}
 
-	eventually(t, "venv listed", func() bool { return strings.Contains(ui.item("trace.0").Title, "shop/.venv") && !ui.item("trace.0").Hidden })
+	eventually(t, "venv listed", func() bool {
+		return strings.Contains(ui.item("trace.0").Title, "shop/.venv") && !ui.item("trace.0").Hidden
+	})
 	if ui.item("trace.0").Checked {
 		t.Fatal("tracing shown on before it was enabled")
 	}
