@@ -372,7 +372,7 @@ func (c *Controller) onClick(ctx context.Context, id string) {
 	case id == "doctor" || id == "probe":
 		probe := id == "probe"
 		c.openPage(ctx, id, "Could not check this Mac", func() (string, error) {
-			return DoctorPage(ctx, c.supportDir, probe, c.log)
+			return DoctorPage(ctx, c.supportDir, probe, c.log, c.history)
 		})
 	case id == "history":
 		c.openPage(ctx, id, "Could not show the crash history", func() (string, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings/doctor"
 )
 
@@ -58,6 +59,14 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "doctor:", err)
 		return 1
 	}
+	if *probe {
+		// Into the history, unless a running Forkwatch holds it (the
+		// probe's crash reports reach the history through that one).
+		if db, _ := history.Open(historyDBPath(), history.Options{PruneEvery: -1}); db != nil {
+			recordProbes(db, rep, slog.Default())
+			db.Close()
+		}
+	}
 	if *htmlOut != "" {
 		if err := writeDoctorHTML(*htmlOut, rep); err != nil {
 			fmt.Fprintln(stderr, "doctor:", err)
@@ -84,20 +93,29 @@ func doctorOptions(support string, log *slog.Logger) doctor.Options {
 	opts.SupportDir = support
 	opts.Settings.SupportDir = support
 	opts.Log = log
-	opts.ExtraPythons = recentVenvs(filepath.Join(support, "state.json"))
+	opts.ExtraPythons = recentVenvs(filepath.Join(support, "history.db"), filepath.Join(support, "state.json"))
 	return opts
 }
 
 // recentVenvs lists the virtual environments of the crashes the watcher
-// remembers, so the check covers the Pythons that actually crashed.
-func recentVenvs(statePath string) []string {
-	st, err := monitor.LoadState(statePath)
-	if err != nil || st == nil {
-		return nil
+// remembers (the history of the last 90 days, else the JSON state of older
+// versions), so the check covers the Pythons that actually crashed.
+func recentVenvs(dbPath, statePath string) []string {
+	var recent []monitor.Report
+	if r, err := history.OpenReader(dbPath, time.Local); err == nil {
+		crashes, err := r.Crashes(context.Background(), time.Now().AddDate(0, 0, -90), 2000)
+		r.Close()
+		if err == nil {
+			for _, c := range crashes {
+				recent = append(recent, c.Report)
+			}
+		}
+	} else if st, err := monitor.LoadState(statePath); err == nil && st != nil {
+		recent = st.Recent()
 	}
 	var out []string
 	seen := map[string]bool{}
-	for _, r := range st.Recent() {
+	for _, r := range recent {
 		if r.Venv != "" && !seen[r.Venv] && filepath.IsAbs(r.Venv) {
 			seen[r.Venv] = true
 			out = append(out, r.Venv)
@@ -126,13 +144,31 @@ func writeDoctorHTML(path string, rep doctor.Report) error {
 // path, support/check-this-mac.html, for Desktop.OpenDocument. It takes a
 // second or two (up to ProbeTimeout per run with the probe): call it off
 // the menu's event loop.
-func DoctorPage(ctx context.Context, support string, probe bool, log *slog.Logger) (string, error) {
+func DoctorPage(ctx context.Context, support string, probe bool, log *slog.Logger, db *history.DB) (string, error) {
 	opts := doctorOptions(support, log)
 	opts.Probe = probe
 	rep, err := doctor.Run(ctx, opts)
 	if err != nil {
 		return "", err
 	}
+	recordProbes(db, rep, log)
 	path := filepath.Join(support, "check-this-mac.html")
 	return path, writeDoctorHTML(path, rep)
+}
+
+// recordProbes puts each probed interpreter's outcome into the history: OK
+// when the child survived the fork with the environment apps get now.
+func recordProbes(db *history.DB, rep doctor.Report, log *slog.Logger) {
+	if db == nil {
+		return
+	}
+	for _, in := range rep.Interpreters {
+		if in.Probe == nil {
+			continue
+		}
+		p := history.Probe{Time: rep.Time, Name: in.Path, OK: in.Probe.Without.Outcome == doctor.Survived, Detail: in.Probe.Verdict}
+		if err := db.RecordProbe(p); err != nil && log != nil {
+			log.Warn("history: record probe", "err", err)
+		}
+	}
 }

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor/history"
 )
 
 // doctorFakes puts the doctor's fake system commands first on PATH and a
@@ -105,12 +108,22 @@ func TestDoctorCommandProbeRealPython(t *testing.T) {
 	if !strings.Contains(out.String(), "not affected: no Objective-C runtime") {
 		t.Errorf("output:\n%s", out.String())
 	}
+	// The outcome went into the history.
+	r, err := history.OpenReader(historyDBPath(), time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	probes, err := r.Probes(t.Context(), time.Time{})
+	if err != nil || len(probes) != 1 || !probes[0].OK || !strings.Contains(probes[0].Detail, "not affected") {
+		t.Errorf("probes in the history: %+v %v", probes, err)
+	}
 }
 
 // The menu's "Check This Mac…" page lands in the support folder.
 func TestDoctorPage(t *testing.T) {
 	home, _ := doctorFakes(t)
-	path, err := DoctorPage(t.Context(), supportDir(), false, nil)
+	path, err := DoctorPage(t.Context(), supportDir(), false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

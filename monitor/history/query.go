@@ -228,6 +228,26 @@ func (r *Reader) Toggles(ctx context.Context, since time.Time) ([]Toggle, error)
 	return out, rows.Err()
 }
 
+// Probes returns the recorded probe results since since, oldest first.
+func (r *Reader) Probes(ctx context.Context, since time.Time) ([]Probe, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT time, name, ok, detail, crash_id FROM probes WHERE time >= ? ORDER BY time, id`, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("history: probes: %w", err)
+	}
+	defer rows.Close()
+	var out []Probe
+	for rows.Next() {
+		var p Probe
+		var at int64
+		if err := rows.Scan(&at, &p.Name, &p.OK, &p.Detail, &p.CrashID); err != nil {
+			return nil, fmt.Errorf("history: probes: %w", err)
+		}
+		p.Time = time.Unix(at, 0).In(r.loc)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // Core is one recorded core file.
 type Core struct {
 	Path    string
