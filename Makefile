@@ -50,6 +50,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseIPS$$' -fuzztime $(FUZZTIME) ./monitor
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCrash$$' -fuzztime $(FUZZTIME) ./monitor
 	$(GO) test -run '^$$' -fuzz '^FuzzBlockRoundTrip$$' -fuzztime $(FUZZTIME) ./settings
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) ./monitor/forktrace
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePS$$' -fuzztime $(FUZZTIME) ./settings/doctor
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCodesign$$' -fuzztime $(FUZZTIME) ./settings/doctor
 
 # Benchmarks with real runs: sweep vs grep, and the watcher's latency, idle
 # cost, burst and start-up figures.
