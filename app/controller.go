@@ -232,14 +232,19 @@ func (c *Controller) refreshCounts(ctx context.Context) {
 	c.counting = true
 	c.later(ctx, func() func() {
 		time.Sleep(1200 * time.Millisecond)
-		today, week, err := c.history.Counts(ctx, c.now())
+		now := c.now()
+		today, week, err := c.history.Counts(ctx, now)
+		var groups map[string]int
+		if err == nil {
+			groups, err = c.history.GroupCounts(ctx, now.AddDate(0, 0, -7))
+		}
 		return func() {
 			c.counting = false
 			if err != nil {
 				c.log.Warn("history: counts", "err", err)
 				return
 			}
-			c.state.Counts = &CrashCounts{Today: today, Week: week}
+			c.state.Counts = &CrashCounts{Today: today, Week: week, Groups: groups}
 		}
 	})
 }

@@ -48,7 +48,7 @@ func TestControllerHistoryAndTracing(t *testing.T) {
 	crashes := []monitor.Report{}
 	for i := 0; i < 3; i++ {
 		r := crash(now.Add(-time.Duration(i)*time.Minute).UTC().Format(time.RFC3339), 700+i, "fork-safety", true)
-		r.ID, r.Venv = "incident:ctl-"+string(rune('a'+i)), venv
+		r.ID, r.Venv, r.Group = "incident:ctl-"+string(rune('a'+i)), venv, "parent:99:1764000000"
 		db.MarkSeen(&r, now)
 		crashes = append(crashes, r)
 	}
@@ -71,6 +71,8 @@ func TestControllerHistoryAndTracing(t *testing.T) {
 
 	// The menu lists one crash, the history knows three.
 	eventually(t, "counts from the history", func() bool { return strings.HasPrefix(ui.item("status").Title, "3 Python crashes") })
+	// One crash of the loop is in memory; the history knows all three.
+	eventually(t, "loop count from the history", func() bool { return strings.Contains(ui.item("crash.0").Title, "3× fork-safety") })
 
 	eventually(t, "toggles read", func() bool { return !ui.item("toggle.fork-safety-off").Disabled })
 	c.Clicks <- "toggle.fork-safety-off"

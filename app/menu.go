@@ -42,8 +42,12 @@ type MenuState struct {
 	Counts *CrashCounts
 }
 
-// CrashCounts are the history's counts for the status line.
-type CrashCounts struct{ Today, Week int }
+// CrashCounts are the history's counts for the status line, and the
+// number of crashes of each crash loop (by group) in the last 7 days.
+type CrashCounts struct {
+	Today, Week int
+	Groups      map[string]int
+}
 
 // TraceView is one interpreter or venv in the Fork Tracing submenu.
 type TraceView struct {
@@ -92,7 +96,11 @@ func BuildMenu(s MenuState) []Item {
 
 	// Recent crashes, newest first; a crash loop (one live parent) is one
 	// line with a count.
-	entries := recentEntries(s.Crashes)
+	var groups map[string]int
+	if s.Counts != nil {
+		groups = s.Counts.Groups
+	}
+	entries := recentEntries(s.Crashes, groups)
 	add(Item{ID: "recent", Title: "Recent crashes", Disabled: true, Separator: true})
 	add(Item{ID: "recent.none", Title: "None recorded", Disabled: true, Hidden: len(entries) > 0})
 	for i := 0; i < maxRecent; i++ {
@@ -206,8 +214,9 @@ func reportTime(r monitor.Report) time.Time {
 
 // recentEntries keeps the crashes worth listing (Python, or any death after
 // fork), folds each crash loop into one entry, newest first, at most
-// maxRecent. Probe results are not listed: they are test runs.
-func recentEntries(all []monitor.Report) []crashEntry {
+// maxRecent. Probe results are not listed: they are test runs. groups, from
+// the history, counts each loop beyond the crashes held in memory.
+func recentEntries(all []monitor.Report, groups map[string]int) []crashEntry {
 	var out []crashEntry
 	byGroup := map[string]int{}
 	for _, r := range all {
@@ -231,6 +240,11 @@ func recentEntries(all []monitor.Report) []crashEntry {
 		}
 		out = append(out, crashEntry{Latest: r, Count: 1, First: t})
 	}
+	for i := range out {
+		if n := groups[out[i].Latest.Group]; out[i].Latest.Group != "" && n > out[i].Count {
+			out[i].Count = n
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool { return reportTime(out[i].Latest).After(reportTime(out[j].Latest)) })
 	if len(out) > maxRecent {
 		out = out[:maxRecent]
@@ -241,7 +255,7 @@ func recentEntries(all []monitor.Report) []crashEntry {
 // recentCrashes is the newest crash of each listed entry, in menu order.
 func recentCrashes(all []monitor.Report) []monitor.Report {
 	var out []monitor.Report
-	for _, e := range recentEntries(all) {
+	for _, e := range recentEntries(all, nil) {
 		out = append(out, e.Latest)
 	}
 	return out

@@ -228,6 +228,27 @@ func (r *Reader) Toggles(ctx context.Context, since time.Time) ([]Toggle, error)
 	return out, rows.Err()
 }
 
+// GroupCounts counts the crashes of each crash loop (crashes sharing a live
+// parent) that happened since since: the menu's "37×" outlasts its short
+// list of recent crashes and a restart.
+func (r *Reader) GroupCounts(ctx context.Context, since time.Time) (map[string]int, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT crash_group, count(*) FROM crashes WHERE crash_group != '' AND probe = 0 AND time >= ? GROUP BY crash_group`, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("history: group counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var g string
+		var n int
+		if err := rows.Scan(&g, &n); err != nil {
+			return nil, fmt.Errorf("history: group counts: %w", err)
+		}
+		out[g] = n
+	}
+	return out, rows.Err()
+}
+
 // Probes returns the recorded probe results since since, oldest first.
 func (r *Reader) Probes(ctx context.Context, since time.Time) ([]Probe, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT time, name, ok, detail, crash_id FROM probes WHERE time >= ? ORDER BY time, id`, since.Unix())
