@@ -36,6 +36,8 @@ func testPythons(t testing.TB) []string {
 				cands = append(cands, p)
 			}
 		}
+		// Only looked at, never written: the machine's pyenv interpreters are
+		// the several Python versions the tracer is tested under.
 		root := os.Getenv("PYENV_ROOT")
 		if root == "" {
 			if h, err := os.UserHomeDir(); err == nil {

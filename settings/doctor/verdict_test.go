@@ -13,6 +13,7 @@ import (
 )
 
 func TestCoreVerdict(t *testing.T) {
+	// Facts as read from a Mac (values only: no file system is touched).
 	open := CoreSystem{Coredump: "1", CoreFile: "/cores/core.%P", CoreDir: "/cores", CoreDirExists: true, CoreDirWritable: true}
 	with := func(f func(*CoreSystem)) CoreSystem { c := open; f(&c); return c }
 	gta := &Interpreter{GetTaskAllow: Yes, HardenedRuntime: No}
