@@ -112,6 +112,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 		cmd.Env = testEnv(b)
 		out, _ := cmd.StdoutPipe()
 		cmd.Start()
+		b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) // also when a check fails
 		time.Sleep(300 * time.Millisecond)
 		ours := measure(reports, bufio.NewScanner(out))
 		cmd.Process.Signal(syscall.SIGTERM)
