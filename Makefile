@@ -47,8 +47,8 @@ unit:
 
 # Each fuzz target for a while (FUZZTIME each).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseIPS$$' -fuzztime $(FUZZTIME) ./monitor
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCrash$$' -fuzztime $(FUZZTIME) ./monitor
+	$(GO) test -run '^$$' -fuzz '^FuzzParseIPS$$' -fuzztime $(FUZZTIME) ./monitor/report
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCrash$$' -fuzztime $(FUZZTIME) ./monitor/report
 	$(GO) test -run '^$$' -fuzz '^FuzzBlockRoundTrip$$' -fuzztime $(FUZZTIME) ./settings
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) ./monitor/forktrace
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePS$$' -fuzztime $(FUZZTIME) ./settings/doctor
@@ -61,7 +61,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'Watch' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'HistoryDB' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'DetectLatency' -benchtime 1x ./monitor/history
-	$(GO) test -run '^$$' -bench 'Attribute' -benchtime 5000x ./monitor
+	$(GO) test -run '^$$' -bench 'Attribute' -benchtime 5000x ./monitor/attribute
 	$(GO) test -run '^$$' -bench 'Tracer' -benchtime 1x -timeout 20m ./monitor/forktrace
 
 # Forkwatch.app (on Linux: everything but lipo and codesign, which need macOS).

@@ -261,7 +261,7 @@ func BenchmarkWatchBurst(b *testing.B) {
 // BenchmarkWatchStartup: 10,000 reports already there; time to watching,
 // time to the end of the history sweep, peak RSS.
 func BenchmarkWatchStartup(b *testing.B) {
-	paths, _ := filepath.Glob(filepath.Join("..", "monitor", "testdata", "reports", "*"))
+	paths, _ := filepath.Glob(filepath.Join("..", "monitor", "report", "testdata", "reports", "*"))
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		reports := filepath.Join(dir, "DiagnosticReports")

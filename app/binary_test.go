@@ -175,7 +175,7 @@ func copyFile(t testing.TB, src, dst string) {
 }
 
 func sample(name string) string {
-	return filepath.Join("..", "monitor", "testdata", "reports", name)
+	return filepath.Join("..", "monitor", "report", "testdata", "reports", name)
 }
 
 var _ = io.Discard

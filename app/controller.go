@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -73,7 +74,7 @@ type ControllerConfig struct {
 	CoreDir    string
 	CoreName   string
 	SupportDir string
-	Recent     []monitor.Report
+	Recent     []report.Report
 	// FileManager is "Finder" on macOS.
 	FileManager string
 	// MenuDump, when set, receives the menu as JSON after every change (for
@@ -512,7 +513,7 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 // the core files to the Trash. Each path is checked again just before, so
 // nothing that turned into a symlink meanwhile is touched.
 func (c *Controller) trashCores(ctx context.Context) {
-	cores := append([]monitor.CoreFile(nil), c.state.Cores...)
+	cores := append([]report.CoreFile(nil), c.state.Cores...)
 	if len(cores) == 0 {
 		return
 	}

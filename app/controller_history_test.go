@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
@@ -45,7 +45,7 @@ func TestControllerHistoryAndTracing(t *testing.T) {
 		t.Skipf("python3 -m venv: %v %s", err, out)
 	}
 	now := time.Now()
-	crashes := []monitor.Report{}
+	crashes := []report.Report{}
 	for i := 0; i < 3; i++ {
 		r := crash(now.Add(-time.Duration(i)*time.Minute).UTC().Format(time.RFC3339), 700+i, "fork-safety", true)
 		r.ID, r.Venv, r.Group = "incident:ctl-"+string(rune('a'+i)), venv, "parent:99:1764000000"

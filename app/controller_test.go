@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,7 +140,7 @@ func TestControllerToggle(t *testing.T) {
 // lists it; Open Report and Copy Advice use the report's own path/advice.
 func TestControllerCrashes(t *testing.T) {
 	c, ui, desk, n, _, _ := newTestController(t)
-	r, err := monitor.ReadReport(sample("python313-duckdb-segv-chunkhound.ips"))
+	r, err := report.ReadFile(sample("python313-duckdb-segv-chunkhound.ips"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestControllerTrash(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "precious")
 	os.WriteFile(outside, []byte("keep"), 0o600)
 	os.Symlink(outside, filepath.Join(cores, "core.13"))
-	c.Events <- monitor.Event{Kind: monitor.KindCore, Core: &monitor.CoreFile{Path: filepath.Join(cores, "core.11")}}
+	c.Events <- monitor.Event{Kind: monitor.KindCore, Core: &report.CoreFile{Path: filepath.Join(cores, "core.11")}}
 	eventually(t, "cores listed", func() bool { return ui.item("cores").Title == "2 core files, 4.0 kB in "+cores })
 
 	c.Clicks <- "cores.trash"

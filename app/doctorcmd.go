@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"log/slog"
 	"os"
@@ -101,7 +102,7 @@ func doctorOptions(support string, log *slog.Logger) doctor.Options {
 // remembers (the history of the last 90 days, else the JSON state of older
 // versions), so the check covers the Pythons that actually crashed.
 func recentVenvs(dbPath, statePath string) []string {
-	var recent []monitor.Report
+	var recent []report.Report
 	if r, err := history.OpenReader(dbPath, time.Local); err == nil {
 		crashes, err := r.Crashes(context.Background(), time.Now().AddDate(0, 0, -90), 2000)
 		r.Close()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
-	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
 )
 
@@ -145,7 +145,7 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 		tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "%s\tCOUNT\tLAST\n", strings.ToUpper(by))
 		for _, g := range groups {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", orDash(monitor.Clean(g.Key, 200)), g.Count, historyTime(g.Last, time.Now()))
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", orDash(report.Clean(g.Key, 200)), g.Count, historyTime(g.Last, time.Now()))
 		}
 		return tw.Flush()
 	}
@@ -156,7 +156,7 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 	if asJSON {
 		for _, c := range crashes {
 			line := struct {
-				*monitor.Report
+				*report.Report
 				Seen string `json:"seen"`
 			}{&c.Report, c.Seen.Format(time.RFC3339)}
 			if err := enc.Encode(line); err != nil {
@@ -169,8 +169,8 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 	fmt.Fprintln(tw, "TIME\tPROGRAM\tCAUSE\tPROJECT\tREPORT")
 	now := time.Now()
 	for _, c := range crashes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", historyTime(c.At, now), orDash(monitor.Clean(procWithPID(c.Process, c.PID), 80)),
-			orDash(c.Cause), orDash(monitor.Clean(c.Project, 200)), orDash(monitor.Clean(c.Path, 400)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", historyTime(c.At, now), orDash(report.Clean(procWithPID(c.Process, c.PID), 80)),
+			orDash(c.Cause), orDash(report.Clean(c.Project, 200)), orDash(report.Clean(c.Path, 400)))
 	}
 	return tw.Flush()
 }

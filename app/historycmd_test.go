@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
 )
 
@@ -23,14 +23,14 @@ func seedHistoryDB(tb testing.TB, path string, now time.Time, days, perDay int) 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	causes := []string{monitor.CauseForkSafety, monitor.CauseForkChild, monitor.CauseCrash}
+	causes := []string{report.CauseForkSafety, report.CauseForkChild, report.CauseCrash}
 	programs := []string{"python3.12", "gunicorn", "celery"}
 	i := 0
 	for day := days - 1; day >= 0; day-- {
 		base := time.Date(now.Year(), now.Month(), now.Day()-day, 0, 0, 0, 0, time.Local)
 		for k := 0; k < perDay; k++ {
 			at := base.Add(time.Duration(k%1440) * time.Minute)
-			r := &monitor.Report{
+			r := &report.Report{
 				ID: fmt.Sprintf("incident:%08d", i), Path: fmt.Sprintf("/reports/%s-%08d.ips", programs[i%3], i),
 				Format: "ips", Process: programs[i%3], PID: 1000 + i%50000, Time: at.Format(time.RFC3339),
 				Cause: causes[i%3], Python: true, Project: fmt.Sprintf("/Users/a/proj%d", i%7), Advice: "use spawn",
@@ -106,7 +106,7 @@ func TestHistoryCommand(t *testing.T) {
 	out, _, _ = runHistoryArgs(t, "--db", db, "--json", "--limit", "2")
 	ls := strings.Split(strings.TrimSpace(out), "\n")
 	var r struct {
-		monitor.Report
+		report.Report
 		Seen string `json:"seen"`
 	}
 	if len(ls) != 2 || json.Unmarshal([]byte(ls[0]), &r) != nil || r.ID != "incident:00000059" || r.Seen == "" || len(r.Evidence) != 1 {

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"strings"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // inspectLine is one line of `inspect --json`: the report's fields, or the
 // path and an error for a file that could not be read.
 type inspectLine struct {
-	*monitor.Report
+	*report.Report
 	Path  string `json:"path"`
 	Error string `json:"error,omitempty"`
 }
@@ -32,8 +31,8 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	for _, path := range fs.Args() {
-		r, err := monitor.ReadReport(path)
-		if err != nil && (r == nil || !errors.Is(err, monitor.ErrIncomplete)) {
+		r, err := report.ReadFile(path)
+		if err != nil && (r == nil || !errors.Is(err, report.ErrIncomplete)) {
 			status = 1
 			if *asJSON {
 				writeJSONLine(stdout, inspectLine{Path: path, Error: err.Error()})
@@ -62,7 +61,7 @@ func writeJSONLine(w io.Writer, v any) {
 }
 
 // describe is the human-readable form of a report.
-func describe(path string, r *monitor.Report) string {
+func describe(path string, r *report.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", path)
 	fmt.Fprintf(&b, "  %s\n", headline(r))
@@ -101,19 +100,19 @@ func procWithPID(name string, pid int) string {
 }
 
 // headline says in one line what happened.
-func headline(r *monitor.Report) string {
+func headline(r *report.Report) string {
 	who := "A process"
 	if r.Python {
 		who = "Python"
 	}
 	switch r.Cause {
-	case monitor.CauseForkSafety:
+	case report.CauseForkSafety:
 		what := "was killed after fork() by the Objective-C fork-safety check"
 		if r.ObjCClass != "" {
 			what += " in +[" + r.ObjCClass + " initialize]"
 		}
 		return who + " " + what
-	case monitor.CauseForkChild:
+	case report.CauseForkChild:
 		return who + " crashed in a forked child before exec (not the Objective-C check)"
 	}
 	if r.Python {

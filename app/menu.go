@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/settings"
 )
 
@@ -21,9 +21,9 @@ const maxRecent = 10
 // MenuState is everything the menu shows.
 type MenuState struct {
 	Now         time.Time
-	Crashes     []monitor.Report // any order; BuildMenu sorts newest first
+	Crashes     []report.Report // any order; BuildMenu sorts newest first
 	Unseen      int
-	Cores       []monitor.CoreFile
+	Cores       []report.CoreFile
 	CoreDir     string
 	Toggles     []ToggleView
 	PausedUntil time.Time
@@ -202,12 +202,12 @@ func BuildMenu(s MenuState) []Item {
 // crashEntry is one line of the recent list: a crash, or the crashes of one
 // crash loop (the same live parent), shown by the newest.
 type crashEntry struct {
-	Latest monitor.Report
+	Latest report.Report
 	Count  int
 	First  time.Time
 }
 
-func reportTime(r monitor.Report) time.Time {
+func reportTime(r report.Report) time.Time {
 	t, _ := time.Parse(time.RFC3339, r.Time)
 	return t
 }
@@ -216,7 +216,7 @@ func reportTime(r monitor.Report) time.Time {
 // fork), folds each crash loop into one entry, newest first, at most
 // maxRecent. Probe results are not listed: they are test runs. groups, from
 // the history, counts each loop beyond the crashes held in memory.
-func recentEntries(all []monitor.Report, groups map[string]int) []crashEntry {
+func recentEntries(all []report.Report, groups map[string]int) []crashEntry {
 	var out []crashEntry
 	byGroup := map[string]int{}
 	for _, r := range all {
@@ -253,8 +253,8 @@ func recentEntries(all []monitor.Report, groups map[string]int) []crashEntry {
 }
 
 // recentCrashes is the newest crash of each listed entry, in menu order.
-func recentCrashes(all []monitor.Report) []monitor.Report {
-	var out []monitor.Report
+func recentCrashes(all []report.Report) []report.Report {
+	var out []report.Report
 	for _, e := range recentEntries(all, nil) {
 		out = append(out, e.Latest)
 	}
@@ -394,7 +394,7 @@ func workingTitle(title string, busy bool) string {
 }
 
 func truncate(s string, n int) string {
-	s = monitor.Clean(s, 4096)
+	s = report.Clean(s, 4096)
 	if len([]rune(s)) <= n {
 		return s
 	}

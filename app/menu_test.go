@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/settings"
 )
 
@@ -21,8 +21,8 @@ func findItem(items []Item, id string) Item {
 
 var noon = time.Date(2026, 11, 24, 14, 30, 0, 0, time.UTC)
 
-func crash(t string, pid int, cause string, python bool) monitor.Report {
-	return monitor.Report{Process: "Python", PID: pid, Time: t, Cause: cause, Python: python, ForkChild: cause != "crash", Advice: "do X", Path: fmt.Sprintf("/r/%d.ips", pid)}
+func crash(t string, pid int, cause string, python bool) report.Report {
+	return report.Report{Process: "Python", PID: pid, Time: t, Cause: cause, Python: python, ForkChild: cause != "crash", Advice: "do X", Path: fmt.Sprintf("/r/%d.ips", pid)}
 }
 
 func TestBuildMenu(t *testing.T) {
@@ -46,12 +46,12 @@ func TestBuildMenu(t *testing.T) {
 		},
 		{
 			name: "fork crashes today, newest first",
-			state: MenuState{Now: noon, Unseen: 2, CoreDir: "/x/cores", Crashes: []monitor.Report{
+			state: MenuState{Now: noon, Unseen: 2, CoreDir: "/x/cores", Crashes: []report.Report{
 				crash("2026-11-24T13:05:00Z", 1, "fork-safety", true),
 				crash("2026-11-24T14:02:00Z", 2, "fork-safety", true),
 				crash("2026-11-23T09:00:00Z", 3, "fork-safety", true),
 				{Process: "Safari", Time: "2026-11-24T14:10:00Z", Cause: "crash"}, // not listed
-			}, Cores: []monitor.CoreFile{{Path: "/cores/core.1", Size: 2_100_000_000}, {Path: "/cores/core.2", Size: 4_200_000_000}}},
+			}, Cores: []report.CoreFile{{Path: "/cores/core.1", Size: 2_100_000_000}, {Path: "/cores/core.2", Size: 4_200_000_000}}},
 			check: map[string]func(Item) bool{
 				"status":       func(i Item) bool { return i.Title == "2 Python crashes after fork() today, 3 in 7 days — last 14:02" },
 				"crash.0":      func(i Item) bool { return i.Title == "14:02  Python (2) — fork-safety" && !i.Hidden },
@@ -102,7 +102,7 @@ func TestMenuLayoutFixed(t *testing.T) {
 		}
 		return strings.Join(s, ",")
 	}
-	var many []monitor.Report
+	var many []report.Report
 	for i := 0; i < 25; i++ {
 		many = append(many, crash(fmt.Sprintf("2026-11-24T10:%02d:00Z", i), i+1, "fork-safety", true))
 	}
@@ -120,8 +120,8 @@ func TestMenuLayoutFixed(t *testing.T) {
 // TestMenuTextIsInert: report text with control characters and huge names
 // is cleaned and bounded before it reaches a label.
 func TestMenuTextIsInert(t *testing.T) {
-	r := monitor.Report{Process: "evil\nname\x1b[31m" + strings.Repeat("A", 10000), PID: 1, Time: "2026-11-24T10:00:00Z", Cause: "crash", Python: true}
-	it := findItem(BuildMenu(MenuState{Now: noon, Crashes: []monitor.Report{r}}), "crash.0")
+	r := report.Report{Process: "evil\nname\x1b[31m" + strings.Repeat("A", 10000), PID: 1, Time: "2026-11-24T10:00:00Z", Cause: "crash", Python: true}
+	it := findItem(BuildMenu(MenuState{Now: noon, Crashes: []report.Report{r}}), "crash.0")
 	if strings.ContainsAny(it.Title, "\n\x1b") || len([]rune(it.Title)) > 80 {
 		t.Errorf("label not inert: %q", it.Title)
 	}
@@ -133,16 +133,16 @@ func TestMenuTextIsInert(t *testing.T) {
 // status line counts today and the last seven days; probe results are not
 // listed.
 func TestMenuAttribution(t *testing.T) {
-	loop := func(ts string, pid int) monitor.Report {
+	loop := func(ts string, pid int) report.Report {
 		r := crash(ts, pid, "fork-safety", true)
 		r.Group, r.Framework, r.Project = "parent:100:1764000000", "gunicorn", "/home/u/src/shop"
 		r.ParentCommand = "/home/u/src/shop/.venv/bin/python /home/u/src/shop/.venv/bin/gunicorn app:app"
 		r.Fix = "Start gunicorn without --preload"
-		r.ForkSite = &monitor.ForkSite{File: "/home/u/src/shop/app.py", Line: 42, Function: "spawn_worker"}
+		r.ForkSite = &report.ForkSite{File: "/home/u/src/shop/app.py", Line: 42, Function: "spawn_worker"}
 		r.ForkVia = "gunicorn.arbiter"
 		return r
 	}
-	var crashes []monitor.Report
+	var crashes []report.Report
 	for i := 0; i < 37; i++ {
 		crashes = append(crashes, loop(fmt.Sprintf("2026-11-24T13:%02d:00Z", i), 1000+i))
 	}
@@ -195,7 +195,7 @@ func TestCrashMessageAttributed(t *testing.T) {
 		"/x/.venv/bin/python /x/.venv/bin/gunicorn a:b": "gunicorn",
 		"": "",
 	} {
-		r := monitor.Report{ParentProcess: "python3", ParentCommand: cmd}
+		r := report.Report{ParentProcess: "python3", ParentCommand: cmd}
 		if got := programName(r); got != want {
 			t.Errorf("programName(%q) = %q, want %q", cmd, got, want)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"strings"
 
 	"github.com/forkwatch/forkwatch/monitor"
@@ -55,7 +56,7 @@ func summaryMessage(held int, heldFrom map[string]int) (title, body string) {
 // crashMessage is the notification for a Python crash. With attribution it
 // leads with the program and project ("celery worker in ~/src/shop: killed
 // after fork()") and the fix for the tool that forked.
-func crashMessage(r *monitor.Report, core *monitor.CoreFile) (title, body string) {
+func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) {
 	if prog := programName(*r); prog != "" {
 		return attributedMessage(r, prog, core)
 	}
@@ -65,14 +66,14 @@ func crashMessage(r *monitor.Report, core *monitor.CoreFile) (title, body string
 	}
 	who += ")"
 	switch r.Cause {
-	case monitor.CauseForkSafety:
+	case report.CauseForkSafety:
 		title = "Python crashed after fork()"
 		body = who + " was killed by the Objective-C fork-safety check"
 		if r.ObjCClass != "" {
 			body += " in +[" + r.ObjCClass + " initialize]"
 		}
 		body += "."
-	case monitor.CauseForkChild:
+	case report.CauseForkChild:
 		title = "Python crashed in a fork child"
 		body = who + " crashed after fork() but not by the Objective-C check"
 		if r.Trigger != "" {
@@ -93,30 +94,30 @@ func crashMessage(r *monitor.Report, core *monitor.CoreFile) (title, body string
 }
 
 // humanBytes formats a size the way Finder does (decimal units).
-func humanBytes(n int64) string { return monitor.HumanBytes(n) }
+func humanBytes(n int64) string { return report.HumanBytes(n) }
 
 // attributedMessage is crashMessage when the program that forked is known.
-func attributedMessage(r *monitor.Report, prog string, core *monitor.CoreFile) (title, body string) {
+func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (title, body string) {
 	title = prog
 	if p := projectOf(*r); p != "" {
 		title += " in " + tildePath(p)
 	}
 	switch r.Cause {
-	case monitor.CauseForkSafety:
+	case report.CauseForkSafety:
 		title += ": killed after fork()"
 		body = fmt.Sprintf("A child (pid %d) was killed by the Objective-C fork-safety check", r.PID)
 		if r.ObjCClass != "" {
 			body += " in +[" + r.ObjCClass + " initialize]"
 		}
 		body += "."
-	case monitor.CauseForkChild:
+	case report.CauseForkChild:
 		title += ": a fork child crashed"
 		body = fmt.Sprintf("A child (pid %d) crashed after fork(), not by the Objective-C check", r.PID)
 		if r.Trigger != "" {
 			body += " (" + r.Trigger + ")"
 		}
 		body += "."
-	case monitor.CauseCFFork:
+	case report.CauseCFFork:
 		title += ": killed after fork()"
 		body = fmt.Sprintf("A child (pid %d) used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here.", r.PID)
 	default:
@@ -141,21 +142,21 @@ func attributedMessage(r *monitor.Report, prog string, core *monitor.CoreFile) (
 
 // programName is the program that forked, as attribution found it, or ""
 // when nothing is known beyond the report's process name.
-func programName(r monitor.Report) string { return monitor.ProgramName(&r) }
+func programName(r report.Report) string { return report.ProgramName(&r) }
 
 // programProject is "gunicorn (shop)", "celery worker", or "" when
 // attribution found nothing.
-func programProject(r monitor.Report) string {
+func programProject(r report.Report) string {
 	if programName(r) == "" {
 		return ""
 	}
-	return monitor.GroupLabel(&r)
+	return report.GroupLabel(&r)
 }
 
 // projectOf is the project folder of a crash: the one attribution found
 // from the loaded images or the parent's folder, else the folder the
 // parent runs in.
-func projectOf(r monitor.Report) string {
+func projectOf(r report.Report) string {
 	if r.Project != "" {
 		return r.Project
 	}
@@ -164,7 +165,7 @@ func projectOf(r monitor.Report) string {
 
 // fixOrAdvice is the tool's own fix when attribution found one, else the
 // general advice.
-func fixOrAdvice(r monitor.Report) string {
+func fixOrAdvice(r report.Report) string {
 	if r.Fix != "" {
 		return r.Fix
 	}
@@ -173,7 +174,7 @@ func fixOrAdvice(r monitor.Report) string {
 
 // forkSiteLine is "Forked at app/tasks.py:42 in run_jobs() via
 // multiprocessing.pool" when the fork tracer recorded the fork.
-func forkSiteLine(r monitor.Report) string {
+func forkSiteLine(r report.Report) string {
 	if r.ForkSite == nil {
 		return ""
 	}

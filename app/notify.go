@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"log/slog"
 	"os"
 	"strings"
@@ -171,7 +172,7 @@ func (b *beeepNotifier) Notify(title, body string) error {
 // characters, bounded, and not starting with "-" (terminal-notifier would
 // read it as an option).
 func notificationText(s string, max int) string {
-	s = monitor.Clean(s, max)
+	s = report.Clean(s, max)
 	return strings.TrimLeft(s, "-")
 }
 

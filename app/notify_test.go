@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"log/slog"
 	"os"
@@ -19,7 +20,7 @@ import (
 )
 
 func pyCrash(pid int) monitor.Event {
-	return monitor.Event{Kind: monitor.KindCrash, Report: &monitor.Report{Process: "Python", PID: pid, ParentProcess: "Python", ParentPID: 1, Python: true, ForkChild: true, ObjCForkSafety: true, ObjCClass: "NSPlaceholderString", Cause: monitor.CauseForkSafety, Advice: "Use spawn."}}
+	return monitor.Event{Kind: monitor.KindCrash, Report: &report.Report{Process: "Python", PID: pid, ParentProcess: "Python", ParentPID: 1, Python: true, ForkChild: true, ObjCForkSafety: true, ObjCClass: "NSPlaceholderString", Cause: report.CauseForkSafety, Advice: "Use spawn."}}
 }
 
 // TestAlerterCrashLoop: the first crash notifies at once, the rest of a
@@ -28,7 +29,7 @@ func pyCrash(pid int) monitor.Event {
 func TestAlerterCrashLoop(t *testing.T) {
 	n := &fakeNotifier{}
 	a := NewAlerter(n, 300*time.Millisecond, nil)
-	a.Event(monitor.Event{Kind: monitor.KindCrash, Report: &monitor.Report{Process: "Safari", Cause: "crash"}})
+	a.Event(monitor.Event{Kind: monitor.KindCrash, Report: &report.Report{Process: "Safari", Cause: "crash"}})
 	h := pyCrash(1)
 	h.History = true
 	a.Event(h)
@@ -60,8 +61,8 @@ func TestAlerterCrashLoop(t *testing.T) {
 func TestAlerterCoreFile(t *testing.T) {
 	n := &fakeNotifier{}
 	a := NewAlerter(n, time.Minute, nil)
-	a.Event(monitor.Event{Kind: monitor.KindCore, Core: &monitor.CoreFile{Path: "/cores/core.4242", PID: 4242, Size: 50 << 20, Complete: true}})
-	a.Event(monitor.Event{Kind: monitor.KindCore, Core: &monitor.CoreFile{Path: "/cores/core.4243", PID: 4243, Size: 3_100_000_000, Complete: true, Process: "Python"}})
+	a.Event(monitor.Event{Kind: monitor.KindCore, Core: &report.CoreFile{Path: "/cores/core.4242", PID: 4242, Size: 50 << 20, Complete: true}})
+	a.Event(monitor.Event{Kind: monitor.KindCore, Core: &report.CoreFile{Path: "/cores/core.4243", PID: 4243, Size: 3_100_000_000, Complete: true, Process: "Python"}})
 	eventually(t, "notification", func() bool { return n.all() != "" })
 	if got := n.all(); !strings.HasPrefix(got, "Core file: 3.1 GB | Python (pid 4243) left 3.1 GB") || strings.Contains(got, "4242") {
 		t.Errorf("got %q", got)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/attribute"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"log/slog"
 	"runtime"
@@ -53,7 +55,7 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 			}
 		}
 	}
-	attr := monitor.NewAttributor()
+	attr := attribute.NewAttributor()
 	w, err := monitor.NewWatcher(monitor.Config{
 		ReportDirs: wf.reportDirs,
 		CoreDir:    wf.coresDir,
@@ -66,8 +68,8 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 		// Probe children are marked first (their reports are test results);
 		// the fork tracer's record comes before attribution, so that the
 		// tool it names gets its fix.
-		Enrich:     []func(*monitor.Report){doctor.ProbeMarker(supportDir()), forktrace.Enricher(traceManager().SpoolDir()), attr.Enrich},
-		EnrichCore: []func(*monitor.CoreFile){attr.EnrichCore},
+		Enrich:     []func(*report.Report){doctor.ProbeMarker(supportDir()), forktrace.Enricher(traceManager().SpoolDir()), attr.Enrich},
+		EnrichCore: []func(*report.CoreFile){attr.EnrichCore},
 	})
 	if err != nil {
 		closeStore()

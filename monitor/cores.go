@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"github.com/forkwatch/forkwatch/monitor/report"
+
 	"context"
 	"fmt"
 	"os"
@@ -14,23 +16,6 @@ import (
 
 // DefaultCorePattern is macOS's kern.corefile when nobody changed it.
 const DefaultCorePattern = "/cores/core.%P"
-
-// CoreFile is a core dump in the core folder. Its contents are never read:
-// it can be many GB and /cores is writable by every user.
-type CoreFile struct {
-	Path     string `json:"path"`
-	PID      int    `json:"pid"`
-	Size     int64  `json:"size"`
-	Complete bool   `json:"complete"`
-	Process  string `json:"process,omitempty"`
-	// The dying process's parent, when it could be read as the file
-	// appeared (see Report for the fields).
-	ParentPID     int    `json:"parent_pid,omitempty"`
-	ParentProcess string `json:"parent_process,omitempty"`
-	ParentCommand string `json:"parent_command,omitempty"`
-	ParentCwd     string `json:"parent_cwd,omitempty"`
-	Group         string `json:"group,omitempty"`
-}
 
 // ReadCorePattern asks the system where core files go: `sysctl -n
 // kern.corefile` (sysctl(8); the default is /cores/core.%P).
@@ -105,13 +90,13 @@ func corePID(re *regexp.Regexp, name string) (int, bool) {
 // file-name part of kern.corefile). Only regular files directly in dir are
 // listed: /cores is writable by everyone, so a symlink or folder there is
 // never followed. Contents are never read.
-func ListCores(dir, namePattern string) ([]CoreFile, error) {
+func ListCores(dir, namePattern string) ([]report.CoreFile, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
 	re := coreNameMatcher(namePattern)
-	var out []CoreFile
+	var out []report.CoreFile
 	for _, e := range entries {
 		pid, ok := corePID(re, e.Name())
 		if !ok || !e.Type().IsRegular() {
@@ -121,7 +106,7 @@ func ListCores(dir, namePattern string) ([]CoreFile, error) {
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		out = append(out, CoreFile{Path: filepath.Join(dir, e.Name()), PID: pid, Size: fi.Size()})
+		out = append(out, report.CoreFile{Path: filepath.Join(dir, e.Name()), PID: pid, Size: fi.Size()})
 	}
 	return out, nil
 }
@@ -144,19 +129,4 @@ func IsCoreFile(dir, namePattern, path string) error {
 		return fmt.Errorf("%s is a %s, not a core file", path, kindOfEntry(fi.Mode()))
 	}
 	return nil
-}
-
-// HumanBytes formats a size the way Finder does (decimal units), so that the menu, the
-// notifications and the history page say the same as Finder.
-func HumanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

@@ -1,6 +1,10 @@
 package monitor
 
 import (
+	"github.com/forkwatch/forkwatch/internal/regular"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,13 +29,13 @@ type Store interface {
 	PathID(path string) (string, bool)
 	// KnownPaths returns a copy, for a sweep running in another goroutine.
 	KnownPaths() map[string]bool
-	MarkSeen(r *Report, now time.Time)
+	MarkSeen(r *report.Report, now time.Time)
 	MarkPath(path, id string)
 	ForgetPath(path string)
 	CoreAnnounced(path string) (int64, bool)
 	MarkCore(path string, size int64)
 	// Recent returns the last crashes seen, oldest first.
-	Recent() []Report
+	Recent() []report.Report
 	// Save makes what was marked durable (the watcher calls it debounced).
 	Save() error
 }
@@ -63,7 +67,7 @@ type stateFile struct {
 	// Cores maps a core file path to the size last announced as complete.
 	Cores map[string]int64 `json:"cores"`
 	// Recent keeps the last crashes for the menu after a restart.
-	Recent []Report `json:"recent"`
+	Recent []report.Report `json:"recent"`
 }
 
 // Limits that keep the state file small however long the app runs.
@@ -79,7 +83,7 @@ const (
 func LoadState(path string) (*State, error) {
 	s := &State{path: path}
 	s.reset()
-	data, err := readRegular(path, 64<<20)
+	data, err := regular.Read(path, 64<<20)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	}
@@ -132,7 +136,7 @@ func (s *State) KnownPaths() map[string]bool {
 }
 
 // MarkSeen records a crash and the file it was read from.
-func (s *State) MarkSeen(r *Report, now time.Time) {
+func (s *State) MarkSeen(r *report.Report, now time.Time) {
 	if _, ok := s.data.Seen[r.ID]; !ok {
 		s.data.Seen[r.ID] = now.Unix()
 		s.data.Recent = append(s.data.Recent, *r)
@@ -179,7 +183,7 @@ func (s *State) MarkCore(path string, size int64) {
 }
 
 // Recent returns the last crashes seen, oldest first.
-func (s *State) Recent() []Report { return append([]Report(nil), s.data.Recent...) }
+func (s *State) Recent() []report.Report { return append([]report.Report(nil), s.data.Recent...) }
 
 // Dirty reports whether there is something to save.
 func (s *State) Dirty() bool { return s.dirty }

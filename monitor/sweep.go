@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"github.com/forkwatch/forkwatch/monitor/report"
+
 	"context"
 	"io/fs"
 	"os"
@@ -12,7 +14,7 @@ import (
 // SweepResult is one report found by Sweep.
 type SweepResult struct {
 	Path   string
-	Report *Report
+	Report *report.Report
 	Err    error
 }
 
@@ -31,7 +33,7 @@ func Sweep(ctx context.Context, dirs []string, skip map[string]bool, out func(Sw
 		go func() {
 			defer wg.Done()
 			for p := range paths {
-				r, err := ReadReport(p)
+				r, err := report.ReadFile(p)
 				select {
 				case results <- SweepResult{Path: p, Report: r, Err: err}:
 				case <-ctx.Done():
@@ -48,7 +50,7 @@ func Sweep(ctx context.Context, dirs []string, skip map[string]bool, out func(Sw
 				continue
 			}
 			for _, e := range entries {
-				if !IsReportName(e.Name()) || !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
+				if !report.IsReportName(e.Name()) || !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
 					continue
 				}
 				p := filepath.Join(d, e.Name())

@@ -14,7 +14,7 @@ import (
 // real samples in testdata/reports (and ../shared/crash-reports).
 func buildSweepFolder(tb testing.TB, dir string, n int) (bytes int64) {
 	tb.Helper()
-	paths, _ := filepath.Glob(filepath.Join("testdata", "reports", "*"))
+	paths, _ := filepath.Glob(filepath.Join("report", "testdata", "reports", "*"))
 	if len(paths) == 0 {
 		tb.Fatal("no samples")
 	}

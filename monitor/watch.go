@@ -1,6 +1,10 @@
 package monitor
 
 import (
+	"github.com/forkwatch/forkwatch/internal/regular"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,10 +28,10 @@ const (
 // sweep found already there: listed, not announced.
 type Event struct {
 	Kind    string
-	Report  *Report   // KindCrash
-	Core    *CoreFile // KindCore, or the crash's core file when known
-	Path    string    // KindError
-	Err     string    // KindError
+	Report  *report.Report   // KindCrash
+	Core    *report.CoreFile // KindCore, or the crash's core file when known
+	Path    string           // KindError
+	Err     string           // KindError
 	History bool
 }
 
@@ -36,13 +40,13 @@ type Event struct {
 func (e Event) MarshalJSON() ([]byte, error) {
 	type crash struct {
 		Kind string `json:"kind"`
-		*Report
-		History bool      `json:"history,omitempty"`
-		Core    *CoreFile `json:"core,omitempty"`
+		*report.Report
+		History bool             `json:"history,omitempty"`
+		Core    *report.CoreFile `json:"core,omitempty"`
 	}
 	type core struct {
 		Kind string `json:"kind"`
-		*CoreFile
+		*report.CoreFile
 		History bool `json:"history,omitempty"`
 	}
 	type failure struct {
@@ -73,10 +77,10 @@ type Config struct {
 	State      Store
 	// Enrich runs on the detection path for every new crash, before it is
 	// emitted and recorded (attribution, fork-tracer records, probe marks).
-	Enrich []func(*Report)
+	Enrich []func(*report.Report)
 	// EnrichCore does the same for a core file when it first appears (the
 	// dying process may still be in the process table).
-	EnrichCore []func(*CoreFile)
+	EnrichCore []func(*report.CoreFile)
 	// QuietAfter is how long an incomplete report may stay unchanged before
 	// it is reported as unreadable.
 	QuietAfter time.Duration
@@ -145,12 +149,12 @@ type coreState struct {
 	nextCheck  time.Time
 	complete   bool
 	history    bool
-	enriched   *CoreFile // what EnrichCore added when the file appeared
+	enriched   *report.CoreFile // what EnrichCore added when the file appeared
 }
 
 type sweepItem struct {
 	path    string
-	report  *Report
+	report  *report.Report
 	err     error
 	done    bool // the sweep is over; present lists what it found
 	present map[string]bool
@@ -463,7 +467,7 @@ func sigOf(fi fs.FileInfo) fileSig {
 // checkReport looks at a path in a report folder and reads it if it is new
 // or changed.
 func (w *Watcher) checkReport(p string) {
-	if !IsReportName(filepath.Base(p)) {
+	if !report.IsReportName(filepath.Base(p)) {
 		return
 	}
 	fi, err := os.Lstat(p)
@@ -494,7 +498,7 @@ func (w *Watcher) checkReport(p string) {
 		w.fail(p, st, nil, fmt.Sprintf("%s is a %s, not a crash report file; not read", p, kindOfEntry(fi.Mode())))
 		return
 	}
-	r, err := ReadReport(p)
+	r, err := report.ReadFile(p)
 	w.result(p, st, r, err)
 }
 
@@ -502,11 +506,11 @@ func kindOfEntry(m fs.FileMode) string {
 	if m&fs.ModeSymlink != 0 {
 		return "symlink"
 	}
-	return kindOf(m)
+	return regular.KindOf(m)
 }
 
 // result acts on the outcome of reading a report.
-func (w *Watcher) result(p string, st *fileState, r *Report, err error) {
+func (w *Watcher) result(p string, st *fileState, r *report.Report, err error) {
 	now := time.Now()
 	switch {
 	case err == nil:
@@ -527,7 +531,7 @@ func (w *Watcher) result(p string, st *fileState, r *Report, err error) {
 			ev.Core = c.file()
 		}
 		w.emit(ev)
-	case errors.Is(err, ErrIncomplete):
+	case errors.Is(err, report.ErrIncomplete):
 		if now.Sub(st.lastChange) >= w.cfg.QuietAfter {
 			st.done, st.pending = true, false
 			w.fail(p, st, r, fmt.Sprintf("unreadable: %v (unchanged for %v)", err, w.cfg.QuietAfter.Round(time.Second)))
@@ -539,7 +543,7 @@ func (w *Watcher) result(p string, st *fileState, r *Report, err error) {
 			st.backoff = min(st.backoff*2, maxRetry)
 		}
 		st.nextTry = now.Add(st.backoff)
-	case errors.Is(err, ErrOtherDiagnostic):
+	case errors.Is(err, report.ErrOtherDiagnostic):
 		st.done, st.pending = true, false
 	case errors.Is(err, fs.ErrNotExist):
 		delete(w.files, p)
@@ -549,15 +553,15 @@ func (w *Watcher) result(p string, st *fileState, r *Report, err error) {
 	}
 }
 
-func (w *Watcher) fail(p string, st *fileState, r *Report, msg string) {
+func (w *Watcher) fail(p string, st *fileState, r *report.Report, msg string) {
 	if st.said {
 		return
 	}
 	st.said = true
-	w.emit(Event{Kind: KindError, Path: p, Err: Clean(msg, 512), Report: r})
+	w.emit(Event{Kind: KindError, Path: p, Err: report.Clean(msg, 512), Report: r})
 }
 
-func (w *Watcher) rememberPID(r *Report) {
+func (w *Watcher) rememberPID(r *report.Report) {
 	if r.PID == 0 {
 		return
 	}
@@ -571,8 +575,8 @@ func (w *Watcher) rememberPID(r *Report) {
 	w.pids[r.PID] = r.Process
 }
 
-func (c *coreState) file() *CoreFile {
-	f := &CoreFile{}
+func (c *coreState) file() *report.CoreFile {
+	f := &report.CoreFile{}
 	if c.enriched != nil {
 		*f = *c.enriched
 	}
@@ -730,7 +734,7 @@ func (w *Watcher) tick() {
 		w.saveAt = time.Time{}
 		if err := w.cfg.State.Save(); err != nil {
 			w.log.Error("save state", "err", err)
-			w.emit(Event{Kind: KindError, Path: "", Err: Clean(err.Error(), 512)})
+			w.emit(Event{Kind: KindError, Path: "", Err: report.Clean(err.Error(), 512)})
 		}
 	}
 }
@@ -745,12 +749,12 @@ func (w *Watcher) checkPending(p string, st *fileState) {
 	}
 	if sigOf(fi) != st.sig {
 		st.sig, st.lastChange = sigOf(fi), time.Now()
-		r, err := ReadReport(p)
+		r, err := report.ReadFile(p)
 		w.result(p, st, r, err)
 		return
 	}
 	if time.Since(st.lastChange) >= w.cfg.QuietAfter {
-		r, err := ReadReport(p)
+		r, err := report.ReadFile(p)
 		w.result(p, st, r, err)
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -26,8 +27,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // MaxStack is how many frames a Report's ForkStack keeps.
@@ -55,7 +54,7 @@ type Record struct {
 	Truncated  bool    `json:"truncated"` // the stack had more than the tracer keeps
 	// Stack is the forking thread's Python stack, innermost first (the
 	// caller of os.fork at index 0), like a crash report's backtrace.
-	Stack []monitor.ForkFrame `json:"stack"`
+	Stack []report.ForkFrame `json:"stack"`
 }
 
 // When is the time of the fork.
@@ -117,7 +116,7 @@ type Site struct {
 	// called into multiprocessing, or os.fork itself); when every frame is a
 	// library's (a celery worker started from its command line), the
 	// outermost frame of the library that forked.
-	Frame monitor.ForkFrame
+	Frame report.ForkFrame
 	// Via names the library the program forked through: the module of the
 	// outermost library frame between Frame and fork(), a known forking
 	// module where the chain has one ("multiprocessing.pool",
@@ -285,7 +284,7 @@ func (r *Record) Describe(s Site) string {
 
 // Sentence is Describe for a report that Apply enriched (for notifications
 // and the menu); "" when the report has no fork site.
-func Sentence(r *monitor.Report) string {
+func Sentence(r *report.Report) string {
 	if r == nil || r.ForkSite == nil {
 		return ""
 	}
@@ -293,7 +292,7 @@ func Sentence(r *monitor.Report) string {
 	return sentence(*r.ForkSite, r.ForkVia, r.ParentCwd, user)
 }
 
-func sentence(f monitor.ForkFrame, via, cwd string, user bool) string {
+func sentence(f report.ForkFrame, via, cwd string, user bool) string {
 	file := f.File
 	if !user {
 		for _, marker := range []string{"/site-packages/", "/dist-packages/"} {
@@ -319,7 +318,7 @@ func isLibraryPath(file string) bool { return (&Record{}).isLibrary(file) }
 // the report's parent, or that was written after the crash, does not match.
 // A parent of 1 (launchd adopted an orphan) or an unknown one is not held
 // against it.
-func (rec *Record) Matches(r *monitor.Report) bool {
+func (rec *Record) Matches(r *report.Report) bool {
 	if rec.PID != r.PID {
 		return false
 	}
@@ -338,7 +337,7 @@ func (rec *Record) Matches(r *monitor.Report) bool {
 // Apply sets the fork-tracing fields of r from rec and says so in the
 // evidence. It returns false, leaving r alone, when the record has no
 // stack.
-func Apply(r *monitor.Report, rec *Record) bool {
+func Apply(r *report.Report, rec *Record) bool {
 	site, ok := rec.ForkSite()
 	if !ok {
 		return false
@@ -346,13 +345,13 @@ func Apply(r *monitor.Report, rec *Record) bool {
 	f := site.Frame
 	r.ForkSite = &f
 	n := min(len(rec.Stack), MaxStack)
-	r.ForkStack = append([]monitor.ForkFrame(nil), rec.Stack[:n]...)
+	r.ForkStack = append([]report.ForkFrame(nil), rec.Stack[:n]...)
 	r.ForkVia = site.Via
 	ev := rec.Describe(site)
 	if rec.Threads > 1 {
 		ev += fmt.Sprintf(" (%d threads in the parent", rec.Threads)
 		if rec.Thread != "" && rec.Thread != "MainThread" {
-			ev += ", forked from thread " + monitor.Clean(rec.Thread, 64)
+			ev += ", forked from thread " + report.Clean(rec.Thread, 64)
 		}
 		ev += ")"
 	}
@@ -360,7 +359,7 @@ func Apply(r *monitor.Report, rec *Record) bool {
 	if r.Framework == "" {
 		if fw := frameworkOf(site.Via); fw != "" {
 			r.Framework = fw
-			if row, ok := monitor.FrameworkByName(fw); ok && r.Fix == "" {
+			if row, ok := report.FrameworkByName(fw); ok && r.Fix == "" {
 				r.Fix, r.FixSource = row.Fix, row.FixSource
 			}
 		}
@@ -387,8 +386,8 @@ func frameworkOf(via string) string {
 // and fork_via and an evidence line naming the line that forked. It reads
 // one small file per crash and never fails the crash: a missing or bad
 // record leaves the report as it was.
-func Enricher(spoolDir string) func(*monitor.Report) {
-	return func(r *monitor.Report) {
+func Enricher(spoolDir string) func(*report.Report) {
+	return func(r *report.Report) {
 		if r == nil || r.PID <= 0 || r.ForkSite != nil {
 			return
 		}

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // readTestRecord reads a record captured from a real run (testdata/*.json:
@@ -53,7 +52,7 @@ func TestForkSiteRealServers(t *testing.T) {
 			if got := rec.Describe(s); got != c.describe {
 				t.Errorf("Describe = %q, want %q", got, c.describe)
 			}
-			r := &monitor.Report{PID: rec.PID, ParentPID: rec.PPID}
+			r := &report.Report{PID: rec.PID, ParentPID: rec.PPID}
 			if !Apply(r, rec) || r.Framework != c.framework || r.Fix == "" {
 				t.Errorf("Apply: framework %q fix %q", r.Framework, r.Fix)
 			}
@@ -66,8 +65,8 @@ func TestForkSiteRealServers(t *testing.T) {
 func TestForkSiteShapes(t *testing.T) {
 	rec := readTestRecord(t, "gunicorn-worker.json")
 	// A gunicorn hook in the program's code calling os.fork itself.
-	hook := monitor.ForkFrame{File: "/Users/u/app/hooks.py", Line: 12, Function: "post_fork"}
-	rec.Stack = append([]monitor.ForkFrame{hook}, rec.Stack...)
+	hook := report.ForkFrame{File: "/Users/u/app/hooks.py", Line: 12, Function: "post_fork"}
+	rec.Stack = append([]report.ForkFrame{hook}, rec.Stack...)
 	rec.Cwd = "/Users/u/app"
 	s, _ := rec.ForkSite()
 	if s.Frame != hook || s.Via != ViaUserCode || !s.User {
@@ -77,7 +76,7 @@ func TestForkSiteShapes(t *testing.T) {
 		t.Errorf("Describe = %q", got)
 	}
 	// The program's code calling into gunicorn (embedding it).
-	rec.Stack = append(rec.Stack[1:5:5], monitor.ForkFrame{File: "/Users/u/app/serve.py", Line: 30, Function: "main"})
+	rec.Stack = append(rec.Stack[1:5:5], report.ForkFrame{File: "/Users/u/app/serve.py", Line: 30, Function: "main"})
 	s, _ = rec.ForkSite()
 	if s.Frame.File != "/Users/u/app/serve.py" || s.Via != "gunicorn.arbiter" {
 		t.Errorf("embedded: %+v", s)
@@ -86,7 +85,7 @@ func TestForkSiteShapes(t *testing.T) {
 	if _, ok := rec.ForkSite(); ok {
 		t.Error("empty stack gave a site")
 	}
-	r := &monitor.Report{}
+	r := &report.Report{}
 	if Apply(r, rec) || r.ForkSite != nil || len(r.Evidence) != 0 {
 		t.Errorf("Apply with no stack changed the report: %+v", r)
 	}
@@ -119,9 +118,9 @@ func writeSlot(t testing.TB, dir string, pid int, data []byte) {
 	}
 }
 
-func readReport(t testing.TB, name string) *monitor.Report {
+func readReport(t testing.TB, name string) *report.Report {
 	t.Helper()
-	r, err := monitor.ReadReport(filepath.Join("..", "testdata", "reports", name))
+	r, err := report.ReadFile(filepath.Join("..", "report", "testdata", "reports", name))
 	if r == nil {
 		t.Fatal(err)
 	}
@@ -238,7 +237,7 @@ func TestLookupHostile(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("%s: Lookup blocked", name)
 		}
-		r := &monitor.Report{PID: 11}
+		r := &report.Report{PID: 11}
 		Enricher(d)(r)
 		if r.ForkSite != nil {
 			t.Errorf("%s: enriched", name)
@@ -267,7 +266,7 @@ func TestSweep(t *testing.T) {
 	now := time.Now()
 	old := float64(now.Add(-time.Hour).Unix())
 	for _, pid := range []int{100, 200, 201} {
-		writeRecord(t, dir, &Record{PID: pid, PPID: 1, Time: old, Stack: []monitor.ForkFrame{{File: "a.py", Line: 1, Function: "f"}}})
+		writeRecord(t, dir, &Record{PID: pid, PPID: 1, Time: old, Stack: []report.ForkFrame{{File: "a.py", Line: 1, Function: "f"}}})
 	}
 	writeSlot(t, dir, 300, []byte("junk\n"))
 	// A record written just now for pid 202: gone, but too fresh to clear.
@@ -334,7 +333,7 @@ func FuzzParseRecord(f *testing.F) {
 		}
 		if s, ok := rec.ForkSite(); ok {
 			_ = rec.Describe(s)
-			Apply(&monitor.Report{}, rec)
+			Apply(&report.Report{}, rec)
 		}
 	})
 }

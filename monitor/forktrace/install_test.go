@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -15,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // systemPython3 is the machine's python3 used to make venvs: Debian's (a
@@ -108,7 +107,7 @@ func diffLines(a, b []string) string {
 // if the traced child had crashed now.
 func withPID(t testing.TB, report string, pid, ppid int, when time.Time) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "reports", report))
+	data, err := os.ReadFile(filepath.Join("..", "report", "testdata", "reports", report))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +164,7 @@ func TestEnableVenvEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := withPID(t, "python27-objc-fork-cpython-75020.crash", child, rec.PPID, time.Now())
-	r, err := monitor.Parse(data)
+	r, err := report.Parse(data)
 	if r == nil {
 		t.Fatalf("Parse: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,7 +27,7 @@ func BenchmarkMarkSeen(b *testing.B) {
 			defer d.Close()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				d.MarkSeen(report(i, monitor.CauseForkSafety, now), now)
+				d.MarkSeen(mkReport(i, report.CauseForkSafety, now), now)
 				if (i+1)%batch == 0 {
 					if err := d.Save(); err != nil {
 						b.Fatal(err)
@@ -42,7 +43,7 @@ func BenchmarkMarkSeen(b *testing.B) {
 // until the watcher emits it, with the JSON State and with the database as
 // the Store, in the same run: the database must not slow detection.
 func BenchmarkDetectLatency(b *testing.B) {
-	src, err := os.ReadFile(filepath.Join("..", "testdata", "reports", "python313-duckdb-segv-chunkhound.ips"))
+	src, err := os.ReadFile(filepath.Join("..", "report", "testdata", "reports", "python313-duckdb-segv-chunkhound.ips"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func BenchmarkSeen(b *testing.B) {
 	}
 	defer d.Close()
 	for i := 0; i < 10000; i++ {
-		d.MarkSeen(report(i, monitor.CauseCrash, now), now)
+		d.MarkSeen(mkReport(i, report.CauseCrash, now), now)
 	}
 	d.Save()
 	b.ResetTimer()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,11 +31,11 @@ func openTest(t *testing.T, path string, now *time.Time) *DB {
 	return d
 }
 
-func report(i int, cause string, at time.Time) *monitor.Report {
-	return &monitor.Report{
+func mkReport(i int, cause string, at time.Time) *report.Report {
+	return &report.Report{
 		ID: fmt.Sprintf("incident:%06d", i), Path: fmt.Sprintf("/reports/python3.12-%06d.ips", i),
 		Format: "ips", Process: "python3.12", PID: 1000 + i, Time: at.Format(time.RFC3339),
-		Cause: cause, Python: true, ForkChild: cause != monitor.CauseCrash, ObjCForkSafety: cause == monitor.CauseForkSafety,
+		Cause: cause, Python: true, ForkChild: cause != report.CauseCrash, ObjCForkSafety: cause == report.CauseForkSafety,
 		Advice: "use spawn", Project: "/Users/a/proj", Framework: "gunicorn", Group: "g1",
 		Evidence: []string{"crashed on child side of fork pre-exec"},
 	}
@@ -48,7 +49,7 @@ func TestStoreContract(t *testing.T) {
 	if !d.FirstRun() {
 		t.Error("a new database is a first run")
 	}
-	r := report(1, monitor.CauseForkSafety, t0.Add(-time.Minute))
+	r := mkReport(1, report.CauseForkSafety, t0.Add(-time.Minute))
 	if d.Seen(r.ID) {
 		t.Fatal("seen before MarkSeen")
 	}
@@ -73,7 +74,7 @@ func TestStoreContract(t *testing.T) {
 		t.Error("core still announced after ForgetPath")
 	}
 	for i := 2; i <= 60; i++ {
-		d.MarkSeen(report(i, monitor.CauseCrash, t0), now.Add(time.Duration(i)*time.Second))
+		d.MarkSeen(mkReport(i, report.CauseCrash, t0), now.Add(time.Duration(i)*time.Second))
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func TestLocked(t *testing.T) {
 	if _, err := Open(path, testOpts(&now)); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
 	}
-	d.MarkSeen(report(1, monitor.CauseCrash, t0), now)
+	d.MarkSeen(mkReport(1, report.CauseCrash, t0), now)
 	d.Save()
 	r, err := OpenReader(path, time.UTC)
 	if err != nil {
@@ -142,7 +143,7 @@ func TestCorruptSetAside(t *testing.T) {
 		"truncated": func(t *testing.T, path string) {
 			d := openTest(t, path, &now)
 			for i := 0; i < 500; i++ {
-				d.MarkSeen(report(i, monitor.CauseCrash, t0), now)
+				d.MarkSeen(mkReport(i, report.CauseCrash, t0), now)
 			}
 			d.Save()
 			d.Close()
@@ -180,7 +181,7 @@ func TestCorruptSetAside(t *testing.T) {
 			if len(aside) == 0 {
 				t.Fatalf("nothing set aside in %s", dir)
 			}
-			r := report(1, monitor.CauseCrash, t0)
+			r := mkReport(1, report.CauseCrash, t0)
 			d.MarkSeen(r, now)
 			if err := d.Save(); err != nil || !d.Seen(r.ID) {
 				t.Fatalf("fresh database: %v", err)
@@ -253,7 +254,7 @@ func TestImportState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 60; i++ {
-		st.MarkSeen(report(i, monitor.CauseForkSafety, t0.Add(time.Duration(i)*time.Hour)), t0.Add(time.Duration(i)*time.Hour))
+		st.MarkSeen(mkReport(i, report.CauseForkSafety, t0.Add(time.Duration(i)*time.Hour)), t0.Add(time.Duration(i)*time.Hour))
 	}
 	st.MarkPath("/reports/Retired/old.ips", "incident:000003")
 	st.MarkCore("/cores/core.7", 12345)
@@ -324,13 +325,13 @@ func TestPrune(t *testing.T) {
 	// 400 crashes older than a year, 1,500 in the last 30 days.
 	for i := 0; i < 400; i++ {
 		at := now.Add(-400*24*time.Hour + time.Duration(i)*time.Minute)
-		r := report(i, monitor.CauseCrash, at)
+		r := mkReport(i, report.CauseCrash, at)
 		r.Path = ""
 		d.MarkSeen(r, at)
 	}
 	for i := 400; i < 1900; i++ {
 		at := now.Add(-30*24*time.Hour + time.Duration(i)*time.Minute)
-		d.MarkSeen(report(i, monitor.CauseForkSafety, at), at)
+		d.MarkSeen(mkReport(i, report.CauseForkSafety, at), at)
 	}
 	d.RecordToggle("ulimit-core", true, "", now.Add(-500*24*time.Hour))
 	d.RecordToggle("ulimit-core", false, "", now.Add(-time.Hour))
@@ -366,12 +367,12 @@ func TestCounts(t *testing.T) {
 	now := t0
 	d := openTest(t, filepath.Join(t.TempDir(), "history.db"), &now)
 	for i, ago := range []time.Duration{0, time.Hour, 30 * time.Hour, 6 * 24 * time.Hour, 7 * 24 * time.Hour, 40 * 24 * time.Hour} {
-		d.MarkSeen(report(i, monitor.CauseCrash, now.Add(-ago)), now)
+		d.MarkSeen(mkReport(i, report.CauseCrash, now.Add(-ago)), now)
 	}
 	// Neither a probe result nor a crash of another program counts.
-	probe := report(10, monitor.CauseForkSafety, now)
+	probe := mkReport(10, report.CauseForkSafety, now)
 	probe.Probe = true
-	other := report(11, monitor.CauseCrash, now)
+	other := mkReport(11, report.CauseCrash, now)
 	other.Python = false
 	d.MarkSeen(probe, now)
 	d.MarkSeen(other, now)
@@ -397,7 +398,7 @@ func TestDiskFullKeepsNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 300; i++ {
-		d.MarkSeen(report(i, monitor.CauseForkSafety, t0), now)
+		d.MarkSeen(mkReport(i, report.CauseForkSafety, t0), now)
 	}
 	err := d.Save()
 	if err == nil || !strings.Contains(err.Error(), "full") {
@@ -429,7 +430,7 @@ func TestLockedByOtherProgram(t *testing.T) {
 	now := t0
 	path := filepath.Join(t.TempDir(), "history.db")
 	d := openTest(t, path, &now)
-	d.MarkSeen(report(1, monitor.CauseCrash, t0), now)
+	d.MarkSeen(mkReport(1, report.CauseCrash, t0), now)
 	d.Close()
 	other, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -448,7 +449,7 @@ func TestLockedByOtherProgram(t *testing.T) {
 	if !d2.Seen("incident:000001") {
 		t.Error("cannot read beside the other program")
 	}
-	d2.MarkSeen(report(2, monitor.CauseCrash, t0), now)
+	d2.MarkSeen(mkReport(2, report.CauseCrash, t0), now)
 	start := time.Now()
 	if err := d2.Save(); err == nil || !strings.Contains(err.Error(), "locked") && !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("Save while locked = %v", err)
@@ -480,8 +481,8 @@ func TestPruneInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := now.AddDate(-2, 0, 0)
-	d.MarkSeen(report(1, monitor.CauseCrash, old), old)
-	d.MarkSeen(report(2, monitor.CauseCrash, now), now)
+	d.MarkSeen(mkReport(1, report.CauseCrash, old), old)
+	d.MarkSeen(mkReport(2, report.CauseCrash, now), now)
 	d.Save()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"io/fs"
 	"os"
 	"time"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // stateFile is the JSON state of Forkwatch before the database (version 1,
@@ -20,7 +19,7 @@ type stateFile struct {
 	Seen    map[string]int64  `json:"seen"`
 	Paths   map[string]string `json:"paths"`
 	Cores   map[string]int64  `json:"cores"`
-	Recent  []monitor.Report  `json:"recent"`
+	Recent  []report.Report   `json:"recent"`
 }
 
 // Imported says what ImportState brought in.
@@ -113,7 +112,7 @@ func (d *DB) ImportState(path string) (Imported, error) {
 		}
 		for p, size := range sf.Cores {
 			done := now.Unix()
-			if err := d.upsertCore(monitor.CoreFile{Path: p, Size: size}, now.Unix(), &done); err != nil {
+			if err := d.upsertCore(report.CoreFile{Path: p, Size: size}, now.Unix(), &done); err != nil {
 				return err
 			}
 			im.Cores++

@@ -6,13 +6,12 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"html/template"
 	"io"
 	"net/url"
 	"sort"
 	"time"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // The page is one self-contained HTML file rather than a page served by
@@ -280,9 +279,9 @@ func maxInt(a, b int) int {
 // causeLabel is the wording of the page's legend.
 func causeLabel(c string) string {
 	switch c {
-	case monitor.CauseForkSafety:
+	case report.CauseForkSafety:
 		return "fork-safety check"
-	case monitor.CauseForkChild:
+	case report.CauseForkChild:
 		return "death after fork"
 	default:
 		return "other crash"
@@ -292,13 +291,13 @@ func causeLabel(c string) string {
 // causeClass is the CSS class of a cause's colour dot.
 func causeClass(c string) string {
 	switch c {
-	case monitor.CauseForkSafety:
+	case report.CauseForkSafety:
 		return "fork-safety-check"
-	case monitor.CauseForkChild:
+	case report.CauseForkChild:
 		return "death-after-fork"
 	default:
 		return "other-crash"
 	}
 }
 
-func humanBytes(n int64) string { return monitor.HumanBytes(n) }
+func humanBytes(n int64) string { return report.HumanBytes(n) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // hostile is a process name that would break out of the page's script
@@ -48,16 +47,16 @@ func seed(t testing.TB, d *DB, now time.Time) (map[string]seedDay, []string) {
 			for k := 0; k < n; k++ {
 				id++
 				at := base.Add(time.Duration(id%480) * time.Minute)
-				r := &monitor.Report{
+				r := &report.Report{
 					ID: fmt.Sprintf("incident:%08X", id), Format: "ips", PID: 40000 + id,
 					Path:    fmt.Sprintf("/Users/ana/Library/Logs/DiagnosticReports/%s-%04d.ips", programs[id%len(programs)], id),
 					Process: programs[id%len(programs)], Time: at.Format(time.RFC3339), Cause: cause, Python: true,
 					Project: projects[id%len(projects)], Framework: "gunicorn",
 				}
 				switch cause {
-				case monitor.CauseForkSafety:
+				case report.CauseForkSafety:
 					r.Advice = "Set multiprocessing.set_start_method(\"spawn\"), or start the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES."
-				case monitor.CauseForkChild:
+				case report.CauseForkChild:
 					r.Advice = "A child died after fork() before exec(); the environment variable does not help."
 				default:
 					r.Advice = "Not a fork death."
@@ -69,9 +68,9 @@ func seed(t testing.TB, d *DB, now time.Time) (map[string]seedDay, []string) {
 				d.MarkSeen(r, at)
 			}
 		}
-		add(monitor.CauseForkSafety, sd.forkSafety)
-		add(monitor.CauseForkChild, sd.forkChild)
-		add(monitor.CauseCrash, sd.other)
+		add(report.CauseForkSafety, sd.forkSafety)
+		add(report.CauseForkChild, sd.forkChild)
+		add(report.CauseCrash, sd.other)
 	}
 	toggleAt := time.Date(now.Year(), now.Month(), now.Day()-8, 14, 30, 0, 0, loc)
 	if err := d.RecordToggle("fork-safety-off", true, "launchctl setenv", toggleAt); err != nil {
@@ -85,7 +84,7 @@ func seed(t testing.TB, d *DB, now time.Time) (map[string]seedDay, []string) {
 		size            int64
 	}{{18, 12, 3 << 30}, {15, 9, 5 << 30}, {10, -1, 2 << 30}} {
 		found := time.Date(now.Year(), now.Month(), now.Day()-c.ago, 11, 0, 0, 0, loc)
-		cf := monitor.CoreFile{Path: fmt.Sprintf("/cores/core.%d", 900+i), PID: 900 + i, Size: c.size, Complete: true, Process: "python3.12"}
+		cf := report.CoreFile{Path: fmt.Sprintf("/cores/core.%d", 900+i), PID: 900 + i, Size: c.size, Complete: true, Process: "python3.12"}
 		if err := d.RecordCore(cf, found); err != nil {
 			t.Fatal(err)
 		}

@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"io/fs"
 	"os"
 	"time"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // Reader answers questions about the history. It opens the file read-only
@@ -74,9 +73,9 @@ type Day struct {
 func (d *Day) add(cause string, n int) {
 	d.Total += n
 	switch cause {
-	case monitor.CauseForkSafety:
+	case report.CauseForkSafety:
 		d.ForkSafety += n
-	case monitor.CauseForkChild:
+	case report.CauseForkChild:
 		d.ForkChild += n
 	default:
 		d.Other += n
@@ -153,7 +152,7 @@ func (r *Reader) GroupBy(ctx context.Context, by string, since time.Time, limit 
 
 // Crash is one recorded crash.
 type Crash struct {
-	monitor.Report
+	report.Report
 	Seen time.Time // when Forkwatch first saw it
 	At   time.Time // when it happened (the report's time, else Seen)
 }

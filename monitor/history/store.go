@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor"
@@ -79,7 +80,7 @@ const (
 
 type pendingOp struct {
 	kind opKind
-	r    *monitor.Report
+	r    *report.Report
 	at   time.Time
 	path string
 	id   string
@@ -205,7 +206,7 @@ func (d *DB) knownPaths(m map[string]bool) error {
 }
 
 // MarkSeen records a crash, its id and the file it was read from.
-func (d *DB) MarkSeen(r *monitor.Report, now time.Time) {
+func (d *DB) MarkSeen(r *report.Report, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cp := *r
@@ -267,7 +268,7 @@ func (d *DB) MarkCore(path string, size int64) {
 
 // insertCrash writes the seen id, the crash row and its path. mu held, in
 // a transaction.
-func (d *DB) insertCrash(r *monitor.Report, now time.Time) error {
+func (d *DB) insertCrash(r *report.Report, now time.Time) error {
 	res, err := d.st.insertSeen.Exec(r.ID, now.Unix())
 	if err != nil {
 		return fmt.Errorf("history: record %q: %w", r.ID, err)
@@ -303,14 +304,14 @@ func (d *DB) apply(op pendingOp) error {
 		}
 	case opCore:
 		t := op.at.Unix()
-		return d.upsertCore(monitor.CoreFile{Path: op.path, Size: op.size}, t, &t)
+		return d.upsertCore(report.CoreFile{Path: op.path, Size: op.size}, t, &t)
 	}
 	return nil
 }
 
 // crashTime is when the crash happened: the report's own time, else when
 // it was seen.
-func crashTime(r *monitor.Report, seen time.Time) time.Time {
+func crashTime(r *report.Report, seen time.Time) time.Time {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999 -0700", "2006-01-02 15:04:05 -0700"} {
 		if t, err := time.Parse(layout, r.Time); err == nil {
 			return t
@@ -326,7 +327,7 @@ func b2i(b bool) int {
 	return 0
 }
 
-func (d *DB) crashRow(st *sql.Stmt, r *monitor.Report, seen time.Time) error {
+func (d *DB) crashRow(st *sql.Stmt, r *report.Report, seen time.Time) error {
 	js, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("history: encode %q: %w", r.ID, err)
@@ -345,7 +346,7 @@ func (d *DB) crashRow(st *sql.Stmt, r *monitor.Report, seen time.Time) error {
 
 // upsertCore updates the core file's row while it is on disk, or starts
 // one. mu held.
-func (d *DB) upsertCore(c monitor.CoreFile, now int64, complete *int64) error {
+func (d *DB) upsertCore(c report.CoreFile, now int64, complete *int64) error {
 	var id, size int64
 	var done bool
 	err := d.st.coreActive.QueryRow(c.Path).Scan(&id, &size, &done)
@@ -363,7 +364,7 @@ func (d *DB) upsertCore(c monitor.CoreFile, now int64, complete *int64) error {
 
 // Recent returns the last crashes seen, oldest first. It writes what is
 // pending first, so the crash just announced is in it.
-func (d *DB) Recent() []monitor.Report {
+func (d *DB) Recent() []report.Report {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.conn == nil {
@@ -378,10 +379,10 @@ func (d *DB) Recent() []monitor.Report {
 		return nil
 	}
 	defer rows.Close()
-	var out []monitor.Report
+	var out []report.Report
 	for rows.Next() {
 		var js string
-		var r monitor.Report
+		var r report.Report
 		if rows.Scan(&js) == nil && json.Unmarshal([]byte(js), &r) == nil {
 			out = append(out, r)
 		}
@@ -442,7 +443,7 @@ func (d *DB) write(extra func() error) error {
 
 // RecordCore records a core file as it appears or grows (the app calls it
 // for each core event: found, then final size). pid and process are kept.
-func (d *DB) RecordCore(c monitor.CoreFile, t time.Time) error {
+func (d *DB) RecordCore(c report.CoreFile, t time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var complete *int64

@@ -13,7 +13,7 @@ import (
 )
 
 // realReports are real, complete crash reports from public trackers (see
-// monitor/testdata/MANIFEST.md; the fork-safety ones there are excerpts,
+// monitor/report/testdata/MANIFEST.md; the fork-safety ones there are excerpts,
 // which the watcher rightly waits on).
 var realReports = []string{
 	"monerod-sigbus-fork-child-monero-gui-4380.ips",
@@ -23,7 +23,7 @@ var realReports = []string{
 
 func copyReport(t testing.TB, name, dir, as string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "reports", name))
+	data, err := os.ReadFile(filepath.Join("..", "report", "testdata", "reports", name))
 	if err != nil {
 		t.Fatal(err)
 	}

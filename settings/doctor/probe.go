@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // Probe outcomes.
@@ -373,9 +373,9 @@ func (r registry) registered(pid int) bool {
 // is set when the crashed process or its parent is a probe pid registered
 // under supportDir/probes in the last ProbeTTL. Stale registrations are
 // removed as it goes, so pid reuse after that cannot mislabel a crash.
-func ProbeMarker(supportDir string) func(*monitor.Report) {
+func ProbeMarker(supportDir string) func(*report.Report) {
 	reg := registry{dir: filepath.Join(supportDir, "probes"), now: time.Now}
-	return func(r *monitor.Report) {
+	return func(r *report.Report) {
 		if r == nil {
 			return
 		}

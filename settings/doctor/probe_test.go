@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/forkwatch/forkwatch/monitor"
 )
 
 // probeOptions points the probe at a temporary support folder.
@@ -70,13 +69,13 @@ func TestProbeFakeMacOSInterpreter(t *testing.T) {
 	// The watcher marks the probe's crash reports (child or parent pid).
 	mark := ProbeMarker(o.SupportDir)
 	for _, c := range []struct {
-		r    monitor.Report
+		r    report.Report
 		want bool
 	}{
-		{monitor.Report{PID: w.ChildPID, ParentPID: 1}, true},
-		{monitor.Report{PID: 999999, ParentPID: w.ParentPID}, true},
-		{monitor.Report{PID: 999998, ParentPID: 999997}, false},
-		{monitor.Report{}, false},
+		{report.Report{PID: w.ChildPID, ParentPID: 1}, true},
+		{report.Report{PID: 999999, ParentPID: w.ParentPID}, true},
+		{report.Report{PID: 999998, ParentPID: 999997}, false},
+		{report.Report{}, false},
 	} {
 		r := c.r
 		mark(&r)
@@ -165,7 +164,7 @@ func TestProbeMarkerExpires(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "4343"), []byte("{}\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
 	mark := ProbeMarker(support)
-	r := monitor.Report{PID: 4242}
+	r := report.Report{PID: 4242}
 	mark(&r)
 	if r.Probe {
 		t.Error("an expired registration marked a report")
@@ -173,7 +172,7 @@ func TestProbeMarkerExpires(t *testing.T) {
 	if _, err := os.Stat(old); err == nil {
 		t.Error("expired registration not removed")
 	}
-	r = monitor.Report{PID: 1, ParentPID: 4343}
+	r = report.Report{PID: 1, ParentPID: 4343}
 	mark(&r)
 	if !r.Probe {
 		t.Error("a fresh parent registration did not mark the report")

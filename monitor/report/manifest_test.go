@@ -1,4 +1,4 @@
-package monitor
+package report
 
 import (
 	"bufio"
@@ -68,12 +68,12 @@ func checkManifest(t *testing.T, dir string, rows []manifestRow) {
 	for _, row := range rows {
 		name := row.cols["file"]
 		t.Run(name, func(t *testing.T) {
-			r, err := ReadReport(filepath.Join(dir, name))
+			r, err := ReadFile(filepath.Join(dir, name))
 			if err != nil && !errors.Is(err, ErrIncomplete) {
-				t.Fatalf("ReadReport: %v", err)
+				t.Fatalf("ReadFile: %v", err)
 			}
 			if r == nil {
-				t.Fatalf("ReadReport returned no report (err %v)", err)
+				t.Fatalf("ReadFile returned no report (err %v)", err)
 			}
 			if want, ok := row.get("process"); ok {
 				// The shared MANIFEST adds notes in parentheses.
@@ -154,7 +154,7 @@ func TestManifest(t *testing.T) {
 // TestSharedManifest checks ../shared/crash-reports, where present, against
 // its own MANIFEST (the same kind of table, fewer columns).
 func TestSharedManifest(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "crash-reports")
+	dir := filepath.Join("..", "..", "..", "shared", "crash-reports")
 	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
 		t.Skipf("no shared crash reports beside the repository (%v)", err)
 	}

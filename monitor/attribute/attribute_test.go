@@ -1,7 +1,8 @@
-package monitor
+package attribute
 
 import (
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,7 +89,7 @@ var (
 // crash happening now would. Lines a report lacks are added at its top.
 func retarget(t testing.TB, file string, pid, ppid int, parent string, at time.Time) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "reports", file))
+	data, err := os.ReadFile(filepath.Join("..", "report", "testdata", "reports", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestAttributeLiveParents(t *testing.T) {
 			ppid := parent.Process.Pid
 
 			data := retarget(t, tc.report, ppid+100000, ppid, "Python", time.Now())
-			r, err := Parse(data)
+			r, err := report.Parse(data)
 			if r == nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -198,7 +199,7 @@ func TestAttributeLiveParents(t *testing.T) {
 			if r.Framework != tc.framework {
 				t.Errorf("Framework = %q, want %q (evidence %q)", r.Framework, tc.framework, r.Evidence)
 			}
-			fw, _ := FrameworkByName(tc.framework)
+			fw, _ := report.FrameworkByName(tc.framework)
 			if tc.fix {
 				if !r.ForkChild || r.Fix != fw.Fix || r.FixSource != fw.FixSource || !strings.HasPrefix(r.Advice, fw.Fix) {
 					t.Errorf("fork child %v: Fix %q source %q advice %q, want the %s fix first", r.ForkChild, r.Fix, r.FixSource, r.Advice, tc.framework)
@@ -213,7 +214,7 @@ func TestAttributeLiveParents(t *testing.T) {
 			if want := fmt.Sprintf("parent:%d:%d", ppid, live.Start.Unix()); r.Group != want {
 				t.Errorf("Group = %q, want %q", r.Group, want)
 			}
-			if got := GroupLabel(r); got != tc.label {
+			if got := report.GroupLabel(r); got != tc.label {
 				t.Errorf("GroupLabel = %q, want %q", got, tc.label)
 			}
 			if r.Interpreter == "" && r.Python && tc.report != "python312-fragment-airflow-setproctitle-airflow-45124.crash" {
@@ -255,7 +256,7 @@ func TestAttributeNoParent(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := retarget(t, "python37-objc-fork-fontbakery-2982.crash", 99999, tc.ppid, tc.parent, tc.at)
-			r, _ := Parse(data)
+			r, _ := report.Parse(data)
 			if r == nil {
 				t.Fatal("no report")
 			}
@@ -279,13 +280,13 @@ func TestEnrichCore(t *testing.T) {
 	}
 	py := realPython(t)
 	child := startParent(t, py, t.TempDir(), "worker.py", "/")
-	c := &CoreFile{Path: "/cores/core.1", PID: child.Process.Pid}
+	c := &report.CoreFile{Path: "/cores/core.1", PID: child.Process.Pid}
 	NewAttributor().EnrichCore(c)
 	if c.ParentPID != os.Getpid() || c.ParentCommand == "" || c.Group == "" || c.ParentCwd == "" {
 		t.Errorf("EnrichCore = %+v, want the test process as parent", c)
 	}
 	// A core whose process name does not match the pid's: reused.
-	c2 := &CoreFile{Path: "/cores/core.2", PID: child.Process.Pid, Process: "ruby"}
+	c2 := &report.CoreFile{Path: "/cores/core.2", PID: child.Process.Pid, Process: "ruby"}
 	NewAttributor().EnrichCore(c2)
 	if c2.ParentPID != 0 || c2.Group != "" {
 		t.Errorf("EnrichCore of a reused pid = %+v", c2)
@@ -293,7 +294,7 @@ func TestEnrichCore(t *testing.T) {
 	// A process that is gone.
 	_ = child.Process.Signal(syscall.SIGKILL)
 	_ = child.Wait()
-	c3 := &CoreFile{Path: "/cores/core.3", PID: child.Process.Pid}
+	c3 := &report.CoreFile{Path: "/cores/core.3", PID: child.Process.Pid}
 	NewAttributor().EnrichCore(c3)
 	if c3.ParentPID != 0 {
 		t.Errorf("EnrichCore of an exited process = %+v", c3)
@@ -314,7 +315,7 @@ func BenchmarkAttribute(b *testing.B) {
 	}
 	parent := startParent(b, py, root, "shop/.venv/bin/gunicorn", filepath.Join(root, "shop"), "app:app")
 	data := retarget(b, "python37-objc-fork-fontbakery-2982.crash", 99999, parent.Process.Pid, "Python", time.Now())
-	base, _ := Parse(data)
+	base, _ := report.Parse(data)
 	a := NewAttributor()
 	b.ReportAllocs()
 	b.ResetTimer()

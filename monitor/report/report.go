@@ -1,21 +1,27 @@
-// Package monitor reads macOS crash reports and core files and says, with
-// evidence, whether a Python process died and whether fork() killed it.
+// Package report turns the bytes of a macOS crash report into a Report: the
+// .ips and legacy .crash parsers, the classification (killed by the
+// Objective-C fork check, CoreFoundation's, another death after fork, or a
+// plain crash), and what the report's own paths say (interpreter, venv,
+// project, the tool that forked, the module at fault).
 //
-// The parsing functions are pure (bytes in, Report out) so that they can be
-// tested on real reports collected from public bug trackers (testdata/) and
-// fuzzed; the watcher in watch.go only decides when a file is ready to read.
-package monitor
+// It is pure, like encoding/json: no goroutines, no timers, no reading of
+// other processes, no watching and no SQL, so that it is tested on real
+// reports from public bug trackers (testdata/) and fuzzed. Who crashed is
+// filled in afterwards by monitor/attribute from the live process table;
+// when a file is ready to read is decided by monitor.
+package report
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
+
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
+
+	"github.com/forkwatch/forkwatch/internal/regular"
 )
 
 // MaxReportSize caps how much of a report is read. Real crash reports run to a
@@ -37,9 +43,9 @@ var (
 	ErrOtherDiagnostic = errors.New("another kind of diagnostic report")
 	// ErrNotRegular means the path is not a regular file (FIFO, device,
 	// directory, or a symlink to one of those).
-	ErrNotRegular = errors.New("not a regular file")
+	ErrNotRegular = regular.ErrNotRegular
 	// ErrTooLarge means the file is larger than MaxReportSize.
-	ErrTooLarge = errors.New("file too large for a crash report")
+	ErrTooLarge = regular.ErrTooLarge
 )
 
 // Format names the two layouts macOS writes.
@@ -192,13 +198,13 @@ func Parse(data []byte) (*Report, error) {
 	return r, err
 }
 
-// ReadReport reads and parses the crash report at path. It reads only regular
+// ReadFile reads and parses the crash report at path. It reads only regular
 // files (after following symlinks), never blocks on a FIFO, and reads at most
 // MaxReportSize bytes. Path is set on the returned Report.
-func ReadReport(path string) (*Report, error) {
+func ReadFile(path string) (*Report, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	data, err := readRegularInto(path, MaxReportSize, bp)
+	data, err := regular.ReadInto(path, MaxReportSize, bp)
 	if err != nil {
 		return nil, err
 	}
@@ -214,102 +220,9 @@ func ReadReport(path string) (*Report, error) {
 	return r, nil
 }
 
-// readRegular opens path without blocking (a FIFO would otherwise wait for a
-// writer), checks on the open descriptor that it is a regular file (so a file
-// swapped after a Stat cannot slip through), and reads at most limit bytes.
-// It uses the system calls directly: a sweep reads thousands of files, and
-// os.File would try to register each non-blocking descriptor with the
-// network poller first.
-func readRegular(path string, limit int64) ([]byte, error) {
-	var buf []byte
-	return readRegularInto(path, limit, &buf)
-}
-
-// bufPool holds read buffers for ReadReport: a sweep reads thousands of
+// bufPool holds read buffers for ReadFile: a sweep reads thousands of
 // reports, and reusing buffers keeps the garbage collector out of it.
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// readRegularInto is readRegular reading into *bp, which it may grow.
-func readRegularInto(path string, limit int64, bp *[]byte) ([]byte, error) {
-	fd, err := retryEINTR(func() (int, error) {
-		return syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	})
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, fmt.Errorf("%s is a %s: %w", path, kindOfMode(uint32(st.Mode)), ErrNotRegular)
-	}
-	if st.Size > limit {
-		return nil, fmt.Errorf("%s is %d bytes (limit %d): %w", path, st.Size, limit, ErrTooLarge)
-	}
-	// One read of the size fstat gave, plus a byte to notice a file that is
-	// still growing: a short read ends it (a file written meanwhile is read
-	// again by the watcher), a full buffer means read on.
-	if int64(cap(*bp)) < st.Size+1 {
-		*bp = make([]byte, st.Size+1)
-	}
-	buf := (*bp)[:st.Size+1]
-	n := 0
-	for {
-		m, err := retryEINTR(func() (int, error) { return syscall.Read(fd, buf[n:]) })
-		if err != nil {
-			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
-		}
-		n += m
-		if m == 0 || n < len(buf) {
-			return buf[:n], nil
-		}
-		if int64(n) > limit {
-			return nil, fmt.Errorf("%s grew past %d bytes: %w", path, limit, ErrTooLarge)
-		}
-		buf = append(buf, make([]byte, len(buf))...)
-		*bp = buf
-	}
-}
-
-func retryEINTR(f func() (int, error)) (int, error) {
-	for {
-		n, err := f()
-		if err != syscall.EINTR {
-			return n, err
-		}
-	}
-}
-
-func kindOfMode(m uint32) string {
-	switch m & syscall.S_IFMT {
-	case syscall.S_IFDIR:
-		return "directory"
-	case syscall.S_IFIFO:
-		return "FIFO"
-	case syscall.S_IFSOCK:
-		return "socket"
-	case syscall.S_IFCHR, syscall.S_IFBLK:
-		return "device"
-	}
-	return "special file"
-}
-
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	default:
-		return "special file"
-	}
-}
 
 // IsReportName says whether a file name in a DiagnosticReports folder may be a
 // crash report: .ips or .crash, and not one of the other diagnostics that

@@ -1,6 +1,6 @@
 //go:build !darwin && !linux
 
-package monitor
+package attribute
 
 // newProcReader has no implementation on this system: every parent counts
 // as gone, so reports get no attribution rather than a guess.

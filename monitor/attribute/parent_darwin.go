@@ -1,6 +1,6 @@
 //go:build darwin
 
-package monitor
+package attribute
 
 import (
 	"bytes"

@@ -1,10 +1,13 @@
-package monitor
+package attribute
 
 import (
+	"github.com/forkwatch/forkwatch/monitor/report"
+
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -42,7 +45,7 @@ func sameProcessName(reported string, p *liveProc) bool {
 	}
 	names := []string{p.Comm}
 	if len(p.Argv) > 0 {
-		names = append(names, pathBase(p.Argv[0]))
+		names = append(names, filepath.Base(p.Argv[0]))
 	}
 	for _, n := range names {
 		if n == "" {
@@ -55,7 +58,7 @@ func sameProcessName(reported string, p *liveProc) bool {
 		if len(a) >= commLen && len(b) >= commLen && a[:commLen] == b[:commLen] {
 			return true // both cut (or one cut) at the kernel's limit
 		}
-		if rePythonName.MatchString(n) && rePythonName.MatchString(reported) {
+		if report.IsPythonName(n) && report.IsPythonName(reported) {
 			return true
 		}
 	}
@@ -76,7 +79,7 @@ func lookupParent(read procReader, pid int, name string, crash time.Time) parent
 		return parentCheck{reason: "no parent to look up (parent pid " + fmt.Sprint(pid) + ")"}
 	}
 	if strings.HasPrefix(name, "Exited process") || strings.EqualFold(name, "launchd") {
-		return parentCheck{reason: "parent exited (the report says " + quote(name) + ")"}
+		return parentCheck{reason: "parent exited (the report says " + report.Quote(name) + ")"}
 	}
 	p, err := read(pid)
 	if err != nil {
@@ -86,7 +89,7 @@ func lookupParent(read procReader, pid int, name string, crash time.Time) parent
 		return parentCheck{reason: "parent exited or unreadable: " + err.Error()}
 	}
 	if !sameProcessName(name, p) {
-		return parentCheck{reason: fmt.Sprintf("parent exited: pid %d is now %s, not %s", pid, quote(p.Comm), quote(name))}
+		return parentCheck{reason: fmt.Sprintf("parent exited: pid %d is now %s, not %s", pid, report.Quote(p.Comm), report.Quote(name))}
 	}
 	// Report times have whole seconds; a second of slack keeps a parent
 	// that started in the same second as its child's crash.

@@ -1,0 +1,124 @@
+// Package attribute fills in who crashed: a report.Report plus the live
+// process table in (/proc on Linux; kern.procargs2, kern.proc.pid and
+// proc_pidinfo on macOS), the same Report out with the live parent's
+// command line and folder, the project, the tool that forked and the
+// crash-loop group. A parent is used only when it is the same process the
+// report names (name, start time before the crash): a reused pid gets no
+// attribution. It reads the process table only; it never runs a command.
+package attribute
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
+)
+
+// Attributor fills in who crashed: the live parent's command line and
+// working folder, the project, the tool that forked and its fix, and the
+// crash-loop group. It runs on the detection path (Config.Enrich,
+// Config.EnrichCore): the parent of a crash loop may exit seconds later.
+// It reads the process table only (sysctl on macOS, /proc on Linux) and
+// stats a few files to find a project folder; it never runs a command.
+type Attributor struct {
+	read procReader
+	now  func() time.Time
+	stat func(string) (os.FileInfo, error)
+}
+
+// NewAttributor returns an Attributor that reads this system's processes.
+func NewAttributor() *Attributor {
+	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat}
+}
+
+// Enrich adds attribution to a report. It suits Config.Enrich.
+func (a *Attributor) Enrich(r *report.Report) {
+	if r == nil {
+		return
+	}
+	crash := a.now()
+	if t, err := time.Parse(time.RFC3339, r.Time); err == nil {
+		crash = t
+	}
+	chk := lookupParent(a.read, r.ParentPID, r.ParentProcess, crash)
+	a.apply(r, chk)
+}
+
+// apply fills the report from a checked parent (or its absence) and the
+// facts the report itself gave (Classify), then words the fix.
+func (a *Attributor) apply(r *report.Report, chk parentCheck) {
+	p := chk.proc
+	if p == nil {
+		r.ParentCommand, r.ParentCwd, r.Group = "", "", ""
+		r.Evidence = append(r.Evidence, chk.reason)
+	} else {
+		r.ParentCommand = report.Clean(commandLine(p.Argv), 4096)
+		r.ParentCwd = report.Clean(p.Cwd, 1024)
+		r.Group = groupKey(p)
+		r.Evidence = append(r.Evidence, "live parent "+report.Quote(report.Clean(p.Comm, 64))+" started "+p.Start.UTC().Format(time.RFC3339)+" (before the crash)")
+		if tool, _ := report.ToolFromCommand(p.Comm, p.Argv); tool != "" {
+			r.Framework = tool
+			r.Evidence = append(r.Evidence, "tool from the parent's command line: "+tool)
+		}
+		if r.Venv == "" {
+			if venv, project := report.VenvOfCommand(p.Argv); venv != "" {
+				r.Venv, r.Project = report.Clean(venv, 1024), report.Clean(project, 1024)
+			}
+		}
+		if r.Project == "" && p.Cwd != "" {
+			r.Project = report.Clean(a.projectOf(p.Cwd), 1024)
+		}
+	}
+	report.ApplyFix(r)
+}
+
+// projectMarkers are files that mark a project's root folder.
+var projectMarkers = []string{"pyproject.toml", "setup.py", "setup.cfg", ".git", "requirements.txt", "manage.py", "Pipfile", "uv.lock", "poetry.lock"}
+
+// projectOf walks up from dir to the first folder holding a project
+// marker, stopping at the home folder's parent or after a few levels.
+func (a *Attributor) projectOf(dir string) string {
+	dir = filepath.Clean(dir)
+	for i := 0; i < 8 && dir != "/" && dir != "." && dir != ""; i++ {
+		if filepath.Base(filepath.Dir(dir)) == "Users" || dir == "/home" {
+			return "" // a home folder is no project
+		}
+		for _, m := range projectMarkers {
+			if _, err := a.stat(filepath.Join(dir, m)); err == nil {
+				return dir
+			}
+		}
+		dir = filepath.Dir(dir)
+	}
+	return ""
+}
+
+// EnrichCore adds the dying process's parent to a core file. While the
+// kernel writes the core the process is still in the table: its parent pid
+// comes from there, and the parent is then read like a report's. It suits
+// Config.EnrichCore.
+func (a *Attributor) EnrichCore(c *report.CoreFile) {
+	if c == nil || c.PID <= 0 {
+		return
+	}
+	child, err := a.read(c.PID)
+	if err != nil {
+		return // gone already: no parent pid to go on
+	}
+	if c.Process != "" && !sameProcessName(c.Process, child) {
+		return // the pid was reused
+	}
+	if c.Process == "" {
+		c.Process = report.Clean(child.Comm, 128)
+	}
+	parent, err := a.read(child.PPID)
+	if err != nil || child.PPID <= 1 || parent.Start.After(child.Start) {
+		return
+	}
+	c.ParentPID = parent.PID
+	c.ParentProcess = report.Clean(parent.Comm, 128)
+	c.ParentCommand = report.Clean(commandLine(parent.Argv), 4096)
+	c.ParentCwd = report.Clean(parent.Cwd, 1024)
+	c.Group = groupKey(parent)
+}
