@@ -118,11 +118,11 @@ func Classify(f *facts) *Report {
 	// The Objective-C +initialize fork-safety check?
 	if m := reObjCLine.FindStringSubmatch(asi); m != nil {
 		r.ObjCForkSafety, r.ForkChild = true, true
-		r.ObjCClass = m[1]
+		r.ObjCClass = clean(m[1], 128)
 		ev("objc message: +[" + m[1] + " initialize] may have been in progress in another thread when fork() was called")
 	} else if m := reObjCCut.FindStringSubmatch(asi); m != nil {
 		r.ObjCForkSafety, r.ForkChild = true, true
-		r.ObjCClass = m[1]
+		r.ObjCClass = clean(m[1], 128)
 		ev("objc message, cut short: +[" + m[1] + " initialize] may have …")
 	}
 

@@ -19,27 +19,35 @@ var (
 	reTermReason = regexp.MustCompile(`Namespace\s+([A-Za-z_]+),\s*Code\s+(\S+)`)
 )
 
+// crashParser is the state of one pass over a text report. The pass reads
+// it in sections, each method named after what it reads: the header's
+// "Key: value" lines, the Application Specific Information, the threads'
+// backtraces and the Binary Images list.
+type crashParser struct {
+	f             *facts
+	section       int
+	crashedThread int
+	curThread     int
+	sawImages     bool
+	markers       int               // lines that only a crash report has
+	imageByName   map[string]string // Binary Images outside the system folders
+	crashedNames  map[string]bool   // images the crashed thread runs in
+	pythonish     bool              // the report so far names a Python process
+}
+
+// The sections of a text report.
+const (
+	secNone = iota
+	secASI
+	secThread
+	secImages
+)
+
 func parseCrash(data []byte) (*facts, error) {
 	if bytes.IndexByte(data[:min(len(data), 4096)], 0) >= 0 {
 		return nil, fmt.Errorf("binary data: %w", ErrNotCrashReport)
 	}
-	f := &facts{format: FormatCrash}
-	const (
-		secNone = iota
-		secASI
-		secThread
-		secImages
-	)
-	var (
-		section       = secNone
-		crashedThread = -1
-		sawImages     bool
-		markers       int // lines that only a crash report has
-		curThread     = -1
-		imageByName   map[string]string // Binary Images outside the system folders
-		crashedNames  map[string]bool   // images the crashed thread runs in
-		pythonish     bool              // the report so far names a Python process
-	)
+	p := &crashParser{f: &facts{format: FormatCrash}, crashedThread: -1, curThread: -1}
 	// One pass over the lines, without regular expressions on the hot path:
 	// most of a report is backtraces of threads that did not crash and the
 	// list of binary images, which are skipped with a prefix test each.
@@ -54,156 +62,194 @@ func parseCrash(data []byte) (*facts, error) {
 		} else {
 			line, text = text, ""
 		}
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" {
-			if section == secASI || section == secThread {
-				section = secNone
-			}
-			continue
+		p.line(strings.TrimSpace(line))
+	}
+	return p.finish()
+}
+
+// line reads one trimmed line in the section it belongs to.
+func (p *crashParser) line(trimmed string) {
+	if trimmed == "" {
+		if p.section == secASI || p.section == secThread {
+			p.section = secNone
 		}
-		switch section {
-		case secImages:
-			if strings.HasPrefix(trimmed, "0x") {
-				sawImages = true
-				// Most images are the system's and say nothing: parse only
-				// those the crashed thread runs in or that name the
-				// interpreter, an environment or a tool.
-				if !pythonish {
-					// Only a Python crash is attributed: the image list of
-					// any other process is passed over.
-					continue
-				}
-				if crashedNames == nil {
-					crashedNames = map[string]bool{}
-					for _, fr := range f.crashed {
-						if !isSystemImage(fr.image) || isLibPython(fr.image) {
-							crashedNames[fr.image] = true
-						}
-					}
-				}
-				if !crashedNames[imageLineName(trimmed)] && !hasImageNeedle(trimmed) {
-					continue
-				}
-				if name, p := binaryImage(trimmed); p != "" && !isSystemPath(p) {
-					f.images = append(f.images, p)
-					if imageByName == nil {
-						imageByName = map[string]string{}
-					}
-					imageByName[name] = p
-				}
-				continue
-			}
-			section = secNone
-		case secThread:
-			if c := trimmed[0]; c >= '0' && c <= '9' {
-				if curThread == crashedThread {
-					if fr, ok := parseFrame(trimmed); ok {
-						f.crashed = append(f.crashed, fr)
-					}
-				}
-				continue
-			}
-			if trimmed == "…" || trimmed == "..." {
-				continue
-			}
-			section = secNone
+		return
+	}
+	switch p.section {
+	case secImages:
+		if strings.HasPrefix(trimmed, "0x") {
+			p.image(trimmed)
+			return
 		}
-		if strings.HasPrefix(trimmed, "Thread ") {
-			if n, crashed, ok := threadHeader(trimmed); ok {
-				curThread = n
-				section = secThread
-				if crashed {
-					crashedThread = n
-					f.crashed = f.crashed[:0]
-					markers++
-				}
-				continue
-			}
+		p.section = secNone
+	case secThread:
+		if c := trimmed[0]; c >= '0' && c <= '9' {
+			p.backtrace(trimmed)
+			return
 		}
-		switch {
-		case strings.HasPrefix(trimmed, "Application Specific Information:"):
-			section = secASI
-			if rest := strings.TrimSpace(trimmed[len("Application Specific Information:"):]); rest != "" {
-				f.asi = append(f.asi, rest)
-			}
-			continue
-		case strings.HasPrefix(trimmed, "Binary Images:"):
-			section = secImages
-			pythonish = rePythonName.MatchString(f.process) || strings.Contains(f.exePath, "Python") || f.bundleID == "org.python.python"
-			for _, fr := range f.crashed {
-				if isLibPython(fr.image) {
-					pythonish = true
-				}
-			}
-			continue
+		if trimmed == "…" || trimmed == "..." {
+			return
 		}
-		key, val, isKV := keyValue(trimmed)
-		if section == secASI {
-			if isKV && !strings.Contains(trimmed, "objc[") && isHeaderKey(trimmed) {
-				section = secNone
-			} else {
-				f.asi = append(f.asi, trimmed)
-				continue
-			}
+		p.section = secNone
+	}
+	if strings.HasPrefix(trimmed, "Thread ") {
+		if n, crashed, ok := threadHeader(trimmed); ok {
+			p.threadStart(n, crashed)
+			return
 		}
-		if !isKV {
-			continue
+	}
+	switch {
+	case strings.HasPrefix(trimmed, "Application Specific Information:"):
+		p.section = secASI
+		if rest := strings.TrimSpace(trimmed[len("Application Specific Information:"):]); rest != "" {
+			p.f.asi = append(p.f.asi, rest)
 		}
-		switch key {
-		case "Process":
-			markers++
-			f.process, f.pid = nameAndPID(val)
-		case "Path":
-			f.exePath = val
-		case "Version":
-			f.appVersion = val
-		case "Identifier":
-			if strings.Contains(val, ".") {
-				f.bundleID = val
-			}
-		case "Incident Identifier":
-			f.incident = val
-		case "Parent Process":
-			f.parent, f.parentPID = nameAndPID(val)
-		case "Responsible":
-			f.responsible, _ = nameAndPID(val)
-		case "Date/Time":
-			f.time = val
-		case "OS Version":
-			f.osVersion = val
-		case "Exception Type":
-			markers++
-			// "EXC_CRASH (SIGABRT)", or on OS X 10.8 just "SIGSEGV". A
-			// wrapped paste can run on into the next key.
-			if em := reException.FindStringSubmatch(val); em != nil {
-				if em[2] != "" {
-					f.exception, f.signal = em[1], em[2]
-				} else if strings.HasPrefix(em[1], "SIG") {
-					f.signal = em[1]
-				} else {
-					f.exception = em[1]
-				}
-			}
-		case "Termination Reason":
-			markers++
-			if tm := reTermReason.FindStringSubmatch(val); tm != nil {
-				f.termNS, f.termCode = tm[1], tm[2]
-			}
-		case "Crashed Thread":
-			markers++
-			if fs := strings.Fields(val); len(fs) > 0 {
-				if n, err := strconv.Atoi(fs[0]); err == nil {
-					crashedThread = n
-				}
+		return
+	case strings.HasPrefix(trimmed, "Binary Images:"):
+		p.imagesStart()
+		return
+	}
+	key, val, isKV := keyValue(trimmed)
+	if p.section == secASI {
+		if isKV && !strings.Contains(trimmed, "objc[") && isHeaderKey(trimmed) {
+			p.section = secNone
+		} else {
+			p.f.asi = append(p.f.asi, trimmed)
+			return
+		}
+	}
+	if isKV {
+		p.header(key, val)
+	}
+}
+
+// threadStart begins a thread's backtrace ("Thread 3 Crashed::").
+func (p *crashParser) threadStart(n int, crashed bool) {
+	p.curThread = n
+	p.section = secThread
+	if crashed {
+		p.crashedThread = n
+		p.f.crashed = p.f.crashed[:0]
+		p.markers++
+	}
+}
+
+// backtrace reads a frame line; only the crashed thread's are kept.
+func (p *crashParser) backtrace(line string) {
+	if p.curThread != p.crashedThread {
+		return
+	}
+	if fr, ok := parseFrame(line); ok {
+		p.f.crashed = append(p.f.crashed, fr)
+	}
+}
+
+// imagesStart begins the Binary Images list. By then the header and the
+// crashed thread are read, so it is known whether the process is Python:
+// only a Python crash is attributed, so only its image list is read.
+func (p *crashParser) imagesStart() {
+	f := p.f
+	p.section = secImages
+	p.pythonish = rePythonName.MatchString(f.process) || strings.Contains(f.exePath, "Python") || f.bundleID == "org.python.python"
+	for _, fr := range f.crashed {
+		if isLibPython(fr.image) {
+			p.pythonish = true
+		}
+	}
+}
+
+// image reads one line of the Binary Images list. Most images are the
+// system's and say nothing: it parses only those the crashed thread runs
+// in or that name the interpreter, an environment or a tool.
+func (p *crashParser) image(line string) {
+	p.sawImages = true
+	if !p.pythonish {
+		return
+	}
+	if p.crashedNames == nil {
+		p.crashedNames = map[string]bool{}
+		for _, fr := range p.f.crashed {
+			if !isSystemImage(fr.image) || isLibPython(fr.image) {
+				p.crashedNames[fr.image] = true
 			}
 		}
 	}
-	if markers == 0 {
+	if !p.crashedNames[imageLineName(line)] && !hasImageNeedle(line) {
+		return
+	}
+	if name, path := binaryImage(line); path != "" && !isSystemPath(path) {
+		p.f.images = append(p.f.images, path)
+		if p.imageByName == nil {
+			p.imageByName = map[string]string{}
+		}
+		p.imageByName[name] = path
+	}
+}
+
+// header reads one "Key: value" line of the report's header.
+func (p *crashParser) header(key, val string) {
+	f := p.f
+	switch key {
+	case "Process":
+		p.markers++
+		f.process, f.pid = nameAndPID(val)
+	case "Path":
+		f.exePath = val
+	case "Version":
+		f.appVersion = val
+	case "Identifier":
+		if strings.Contains(val, ".") {
+			f.bundleID = val
+		}
+	case "Incident Identifier":
+		f.incident = val
+	case "Parent Process":
+		f.parent, f.parentPID = nameAndPID(val)
+	case "Responsible":
+		f.responsible, _ = nameAndPID(val)
+	case "Date/Time":
+		f.time = val
+	case "OS Version":
+		f.osVersion = val
+	case "Exception Type":
+		p.markers++
+		// "EXC_CRASH (SIGABRT)", or on OS X 10.8 just "SIGSEGV". A
+		// wrapped paste can run on into the next key.
+		if em := reException.FindStringSubmatch(val); em != nil {
+			if em[2] != "" {
+				f.exception, f.signal = em[1], em[2]
+			} else if strings.HasPrefix(em[1], "SIG") {
+				f.signal = em[1]
+			} else {
+				f.exception = em[1]
+			}
+		}
+	case "Termination Reason":
+		p.markers++
+		if tm := reTermReason.FindStringSubmatch(val); tm != nil {
+			f.termNS, f.termCode = tm[1], tm[2]
+		}
+	case "Crashed Thread":
+		p.markers++
+		if fs := strings.Fields(val); len(fs) > 0 {
+			if n, err := strconv.Atoi(fs[0]); err == nil {
+				p.crashedThread = n
+			}
+		}
+	}
+}
+
+// finish checks that the text was a crash report and fills in what needs
+// the whole of it: the crashed frames' image paths, a process name from the
+// backtrace where the header had none, and whether the report is complete.
+func (p *crashParser) finish() (*facts, error) {
+	f := p.f
+	if p.markers == 0 {
 		return nil, fmt.Errorf("no crash report fields: %w", ErrNotCrashReport)
 	}
 	for i := range f.crashed {
-		if p, ok := imageByName[f.crashed[i].image]; ok {
-			f.crashed[i].path = p
+		if path, ok := p.imageByName[f.crashed[i].image]; ok {
+			f.crashed[i].path = path
 		}
 	}
 	if f.process == "" {
@@ -212,7 +258,7 @@ func parseCrash(data []byte) (*facts, error) {
 		}
 	}
 	// A complete text report ends with its list of binary images.
-	f.partial = !sawImages
+	f.partial = !p.sawImages
 	return f, nil
 }
 
