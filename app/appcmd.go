@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor"
-	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 )
@@ -86,11 +85,15 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	notifier.OnAction(ctrl.NotificationAction)
 
+	spool := newSpoolSweeper(traceManager(), time.Minute, log)
+	ctrl.onTraceChange = spool.Kick
+	go spool.Run(ctx)
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
 		if err := w.Run(ctx, func(ev monitor.Event) {
 			recordEvent(db, ev, log)
+			spool.Kick()
 			select {
 			case ctrl.Events <- ev:
 			case <-ctx.Done():
@@ -99,7 +102,6 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Error("watcher stopped", "err", err)
 		}
 	}()
-	go sweepForkSpool(ctx, forktrace.NewSpool(traceManager().SpoolDir()), time.Minute, log)
 	go monitor.WatchFolders(ctx, settingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
 
 	err = runTray(ctrl.Clicks, func(ui UI) {

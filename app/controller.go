@@ -37,15 +37,18 @@ type UI interface {
 // prompts, dialogs) done in goroutines, which hand a func back to the loop.
 // Nothing else touches the state.
 type Controller struct {
-	env        settings.Env
-	toggles    []settings.Toggle
-	desk       Desktop
-	notifier   Notifier
-	alerter    *Alerter
-	log        *slog.Logger
-	coreDir    string
-	coreName   string
-	supportDir string
+	// onTraceChange is told when fork tracing was turned on or off from
+	// the menu (the spool sweeper decides its interval again).
+	onTraceChange func()
+	env           settings.Env
+	toggles       []settings.Toggle
+	desk          Desktop
+	notifier      Notifier
+	alerter       *Alerter
+	log           *slog.Logger
+	coreDir       string
+	coreName      string
+	supportDir    string
 
 	ui       UI
 	state    MenuState
@@ -285,6 +288,9 @@ func (c *Controller) traceAction(ctx context.Context, id string) {
 	c.state.Traces[n].Busy = true
 	c.later(ctx, func() func() {
 		err := setTrace(ctx, c.tracer, tv.Target, !tv.On)
+		if c.onTraceChange != nil {
+			c.onTraceChange()
+		}
 		return func() {
 			if err != nil {
 				c.fail("Could not turn fork tracing "+onOffWord(!tv.On)+" for "+tv.Label, err)

@@ -150,8 +150,10 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		fmt.Fprintln(stdout, " (Ctrl-C to stop)")
 	}
-	go sweepForkSpool(ctx, forktrace.NewSpool(traceManager().SpoolDir()), time.Minute, log)
+	spool := newSpoolSweeper(traceManager(), time.Minute, log)
+	go spool.Run(ctx)
 	err = w.Run(ctx, func(ev monitor.Event) {
+		spool.Kick()
 		if *asJSON {
 			writeJSONLine(stdout, ev)
 		} else {

@@ -46,7 +46,7 @@ var (
 const (
 	DefaultMaxAge     = 365 * 24 * time.Hour
 	DefaultMaxCrashes = 100_000
-	DefaultPruneEvery = time.Hour
+	DefaultPruneEvery = 24 * time.Hour
 	// busyTimeout is how long a statement waits for a lock held by another
 	// connection (a user's sqlite3, the history command checkpointing)
 	// before it fails with SQLITE_BUSY.
@@ -60,8 +60,9 @@ type Options struct {
 	MaxAge     time.Duration // crashes older than this are pruned
 	MaxCrashes int           // beyond this many, the oldest are pruned
 	// PruneEvery is the interval of the background pruning; the first run
-	// is a minute after Open. Negative: no background pruning (tests call
-	// Prune themselves).
+	// is at Open (off the caller's goroutine). Daily by default: retention
+	// is counted in days, and an idle Forkwatch should not wake for it.
+	// Negative: no background pruning (tests call Prune themselves).
 	PruneEvery time.Duration
 	Log        *slog.Logger
 	// Now is the clock (tests); nil is time.Now.

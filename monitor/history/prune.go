@@ -14,17 +14,19 @@ var bg = context.Background()
 // write lock), so that detection waits at most a few milliseconds.
 const pruneChunk = 500
 
-// pruneLoop prunes a minute after Open, then every PruneEvery, off the
-// detection path.
+// pruneLoop prunes at Open, then every PruneEvery, off the detection
+// path.
 func (d *DB) pruneLoop(ctx context.Context) {
 	defer close(d.pruneDone)
-	t := time.NewTimer(min(time.Minute, d.opts.PruneEvery))
+	t := time.NewTimer(d.opts.PruneEvery)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 		if n, err := d.Prune(ctx); err != nil {
 			d.opts.Log.Warn("history: prune", "err", err)

@@ -19,6 +19,7 @@ SLOTS = 8192  # records kept: one slot per pid modulo SLOTS
 SLOT_SIZE = 4096  # bytes per record; outer frames are dropped to fit
 MAX_FRAMES = 48  # innermost frames kept
 MAX_TEXT = 300  # characters kept of a file name, function, argv[0], cwd
+MAX_CACHED = 2048  # frames whose text is kept between forks
 FORMAT = 1
 PID_ROOM = " " * 10  # the child writes its pid over these: {"pid":1234      ,
 
@@ -80,6 +81,11 @@ def _setup():
     )
 
     pending = {}  # thread ident -> record, from before() to the child
+    # Each frame's JSON text, by code object and line: a program forks from
+    # the same few places (a Pool's eight workers from one line), and
+    # formatting and escaping a frame costs more than looking it up. The
+    # cache is bounded; it keeps the code objects it names alive.
+    frame_text = {}
 
     def before():
         try:
@@ -90,11 +96,14 @@ def _setup():
             frames = []
             f = getframe(1)
             while f is not None and len(frames) < MAX_FRAMES:
-                c = f.f_code
-                frames.append(
-                    '{"file":%s,"line":%d,"function":%s}'
-                    % (q(c.co_filename), f.f_lineno or 0, q(c.co_name))
-                )
+                key = (f.f_code, f.f_lineno)
+                text = frame_text.get(key)
+                if text is None:
+                    c = f.f_code
+                    text = '{"file":%s,"line":%d,"function":%s}' % (q(c.co_filename), f.f_lineno or 0, q(c.co_name))
+                    if len(frame_text) < MAX_CACHED:
+                        frame_text[key] = text
+                frames.append(text)
                 f = f.f_back
             threads, thread = 0, ""
             th = modules.get("threading")
@@ -131,12 +140,6 @@ def _setup():
         except BaseException:
             pass
 
-    def after_in_parent():
-        try:
-            pending.pop(get_ident(), None)
-        except BaseException:
-            pass
-
     def after_in_child():
         try:
             rec = pending.pop(get_ident(), None)
@@ -153,7 +156,10 @@ def _setup():
         except BaseException:
             pass
 
-    register(before=before, after_in_parent=after_in_parent, after_in_child=after_in_child)
+    # No after_in_parent hook: the parent's record stays in pending until
+    # this thread forks again (one per forking thread), so that nothing in
+    # the parent runs, or writes to memory the child shares, after fork().
+    register(before=before, after_in_child=after_in_child)
 
 
 try:
