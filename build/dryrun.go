@@ -51,6 +51,41 @@ func runReleaseDryRun(args []string) error {
 	return nil
 }
 
+// runVerifyRelease is `go run ./build verify-release -dir dist -tag TAG`:
+// verifyRelease on the outputs of a real release build (after
+// notarization and `go run ./build package`).
+func runVerifyRelease(args []string) error {
+	fs := flag.NewFlagSet("verify-release", flag.ContinueOnError)
+	dir := fs.String("dir", "dist", "the folder with Forkwatch.app, the zip, its .sha256 and forkwatch.rb")
+	tag := fs.String("tag", "", "the release tag they were built for")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rel, err := parseReleaseTag(*tag)
+	if err != nil {
+		return err
+	}
+	if err := verifyRelease(*dir, rel, entryTime(commitTime())); err != nil {
+		return fmt.Errorf("release %s: %w", rel.Tag, err)
+	}
+	fmt.Printf("release %s: %s, cask %s, URL %s: ok\n", rel.Tag, zipName(rel), rel.Version, releaseURL(rel))
+	return nil
+}
+
+// runTag is `go run ./build tag TAG`: fails unless TAG is a release tag,
+// and prints what the release will carry.
+func runTag(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: go run ./build tag vX.Y.Z[-pre]")
+	}
+	rel, err := parseReleaseTag(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Printf("tag %s: version %s, bundle %s, pre-release %v, %s\n", rel.Tag, rel.Version, rel.Short, rel.Prerelease, releaseURL(rel))
+	return nil
+}
+
 // verifyRelease checks the outputs of a release build in dir against each
 // other and against the tag: the cask's version and URL are the tag's, its
 // sha256 is the zip's and the .sha256 file's, it parses as Ruby (`ruby -c`,

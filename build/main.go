@@ -11,7 +11,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./build icons|app|package|release-check|release-dry-run|notary-check [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./build icons|app|package|release-check|release-dry-run|verify-release|tag|notary-check [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -26,6 +26,10 @@ func main() {
 		err = runReleaseCheck(os.Args[2:])
 	case "release-dry-run":
 		err = runReleaseDryRun(os.Args[2:])
+	case "verify-release":
+		err = runVerifyRelease(os.Args[2:])
+	case "tag":
+		err = runTag(os.Args[2:])
 	case "notary-check":
 		err = runNotaryCheck(os.Args[2:])
 	default:
