@@ -7,8 +7,10 @@ VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+TAG      ?= v1.2.3
 
-.PHONY: all build run test deps vet lint cross-vet unit fuzz bench app release-check clean
+.PHONY: all build run test deps vet lint cross-vet actionlint darwin-test-compile unit fuzz bench app release-check release-dry-run clean
 
 all: build
 
@@ -26,7 +28,7 @@ run: build
 	if [ $$s -eq 3 ]; then echo "make run: no desktop, so starting the terminal mode: forkwatch watch"; exec $(BIN) watch; fi; \
 	exit $$s
 
-test: deps vet lint cross-vet unit
+test: deps vet lint cross-vet actionlint darwin-test-compile unit
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -41,6 +43,20 @@ lint:
 cross-vet:
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
 	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./...
+
+# The workflows, which run nowhere but on GitHub: actionlint, pinned,
+# through the Go module proxy (it runs shellcheck on the run: scripts when
+# shellcheck is installed).
+actionlint:
+	$(GO) run $(ACTIONLINT)
+
+# Every package's tests must compile for macOS, where CI runs them with cgo.
+# Here without cgo: app's systray binding then builds from its cgo-less twin
+# (tray_nocgo.go), which is what lets app's tests compile too.
+darwin-test-compile:
+	@set -e; for p in $$($(GO) list ./...); do \
+		GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -o /dev/null $$p; \
+	done; echo "darwin-test-compile: the tests of every package compile for darwin/arm64"
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -68,10 +84,17 @@ bench: deps
 app:
 	$(GO) run ./build app -version $(VERSION)
 
-# The bundle layout, the Info.plist keys and the entitlements file (builds
-# the bundle; runs anywhere).
+# The bundle layout, the Info.plist keys and the entitlements file, and the
+# zip, checksum and cask of a v0.0.0-check build (builds the bundle; runs
+# anywhere).
 release-check:
 	$(GO) run ./build release-check
+
+# The release of TAG rehearsed on any machine: the bundle (cross-built, not
+# signed), the zip with the commit's time, the cask, and the checks that
+# its version, URL and sha256 agree with the tag and the zip (and ruby -c).
+release-dry-run:
+	$(GO) run ./build release-dry-run -tag $(TAG)
 
 clean:
 	rm -rf bin dist

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"image/png"
@@ -31,18 +30,26 @@ type appInfo struct {
 	MinimumSystem, Copyright     string
 }
 
-// versionsFrom turns `git describe` output into the two version strings a
-// bundle needs: CFBundleShortVersionString (X.Y.Z from a vX.Y.Z tag, else
-// 0.0.0) and CFBundleVersion (period-separated integers: X.Y.Z.N with N
-// the commit count).
+// versionsFrom turns a tag or `git describe` output into the two version
+// strings a bundle needs: CFBundleShortVersionString (X.Y.Z from a vX.Y.Z
+// tag, X.Y.0 from vX.Y, else 0.0.0) and CFBundleVersion (period-separated
+// integers: X.Y.Z.N with N the commit count).
 func versionsFrom(describe string, commits int) (short, build string) {
-	m := regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)`).FindStringSubmatch(describe)
+	m := reVersionPrefix.FindStringSubmatch(describe)
 	short = "0.0.0"
 	if m != nil {
-		short = m[1] + "." + m[2] + "." + m[3]
+		patch := m[3]
+		if patch == "" {
+			patch = "0"
+		}
+		short = m[1] + "." + m[2] + "." + patch
 	}
 	return short, fmt.Sprintf("%s.%d", short, commits)
 }
+
+// reVersionPrefix is the version at the start of a tag or of `git
+// describe` output: v1.2.3-4-gabcdef gives 1.2.3, v1.2 gives 1.2.
+var reVersionPrefix = regexp.MustCompile(`^v?(\d+)\.(\d+)(?:\.(\d+))?(?:$|[-+])`)
 
 var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
 
@@ -111,9 +118,13 @@ func layoutBundle(dir string, exe, infoPlist, icon []byte) (string, error) {
 	return app, nil
 }
 
-// zipBundle zips the .app (keeping the executable bit) and returns the
-// archive's SHA-256.
-func zipBundle(app, out string) (string, error) {
+// zipBundle zips the .app (keeping the executable bit), every entry
+// stamped with mod (see entryTime), and returns the archive's SHA-256.
+func zipBundle(app, out string, mod time.Time) (string, error) {
+	if mod.Before(zipEpoch) {
+		return "", fmt.Errorf("zip %s: entry time %s is before 1980, which zip dates cannot hold", app, mod)
+	}
+	mod = mod.UTC()
 	f, err := os.Create(out)
 	if err != nil {
 		return "", err
@@ -135,7 +146,9 @@ func zipBundle(app, out string) (string, error) {
 			return err
 		}
 		hdr.Name = filepath.ToSlash(rel)
-		hdr.Modified = time.Unix(0, 0).UTC() // reproducible
+		// The same time for every entry keeps the zip reproducible. Not
+		// time.Unix(0, 0): 1970 wraps to 2098 in an MS-DOS date.
+		hdr.Modified = mod
 		if d.IsDir() {
 			hdr.Name += "/"
 			_, err := zw.CreateHeader(hdr)
@@ -169,18 +182,27 @@ func zipBundle(app, out string) (string, error) {
 // cgo (on a Mac) it has the menu bar; cross-built elsewhere it cannot.
 func goBuild(out, arch, version string, cgo bool) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version, "-o", out, "./app")
-	cgoFlag := "0"
-	if cgo {
-		cgoFlag = "1"
-	}
-	cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH="+arch, "CGO_ENABLED="+cgoFlag, "MACOSX_DEPLOYMENT_TARGET=11.0")
-	if cgo && arch == "amd64" {
-		cmd.Env = append(cmd.Env, "CGO_CFLAGS=-arch x86_64", "CGO_LDFLAGS=-arch x86_64")
-	}
+	cmd.Env = append(os.Environ(), buildEnv(arch, cgo)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build darwin/%s: %v\n%s", arch, err, out)
 	}
 	return nil
+}
+
+// buildEnv is the environment of a darwin build for arch. The deployment
+// target is minimumMacOS, the same value as Info.plist's
+// LSMinimumSystemVersion and the cask's depends_on macos:, so that clang
+// (cgo) and the bundle promise the same macOS.
+func buildEnv(arch string, cgo bool) []string {
+	cgoFlag := "0"
+	if cgo {
+		cgoFlag = "1"
+	}
+	env := []string{"GOOS=darwin", "GOARCH=" + arch, "CGO_ENABLED=" + cgoFlag, "MACOSX_DEPLOYMENT_TARGET=" + minimumMacOS}
+	if cgo && arch == "amd64" {
+		env = append(env, "CGO_CFLAGS=-arch x86_64", "CGO_LDFLAGS=-arch x86_64")
+	}
+	return env
 }
 
 func gitOutput(args ...string) string {
@@ -208,7 +230,8 @@ func runApp(args []string) error {
 	}
 	commits := 0
 	fmt.Sscan(gitOutput("rev-list", "--count", "HEAD"), &commits)
-	short, build := versionsFrom(*version, commits)
+	rel := releaseFor(*version)
+	short, build := versionsFrom(rel.Short, commits)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -251,7 +274,7 @@ func runApp(args []string) error {
 	}
 	info, err := renderPlist(string(tmpl), appInfo{
 		Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch",
-		ShortVersion: short, BuildVersion: build, MinimumSystem: "11.0",
+		ShortVersion: short, BuildVersion: build, MinimumSystem: minimumMacOS,
 		Copyright: fmt.Sprintf("© %d The Forkwatch authors", time.Now().Year()),
 	})
 	if err != nil {
@@ -284,7 +307,7 @@ func runApp(args []string) error {
 	}
 
 	// 4. Zip, checksum, cask.
-	return packageBundle(app, *out, short)
+	return packageBundle(app, *out, rel, entryTime(commitTime()))
 }
 
 // signArgs are codesign's arguments: `--options runtime` (the hardened
@@ -306,34 +329,37 @@ func orAdHoc(identity string) string {
 }
 
 // packageBundle zips app into out/Forkwatch-VERSION.zip with its SHA-256
-// and the cask. It runs again after notarization (`go run ./build package`),
-// since stapling changes the bundle.
-func packageBundle(app, out, short string) error {
-	zipPath := filepath.Join(out, "Forkwatch-"+short+".zip")
-	sum, err := zipBundle(app, zipPath)
+// and the cask, VERSION being the release's (1.2.3-rc1 for v1.2.3-rc1). It
+// runs again after notarization (`go run ./build package`), since stapling
+// changes the bundle.
+func packageBundle(app, out string, rel release, mod time.Time) error {
+	zipPath := filepath.Join(out, zipName(rel))
+	sum, err := zipBundle(app, zipPath, mod)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(zipPath+".sha256", []byte(sum+"  "+filepath.Base(zipPath)+"\n"), 0o644); err != nil {
-		return err
+		return fmt.Errorf("write checksum: %w", err)
 	}
-	cask, err := renderCask(short, sum)
+	cask, err := renderCask(rel.Version, sum)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(out, "forkwatch.rb"), cask, 0o644); err != nil {
-		return err
+		return fmt.Errorf("write cask: %w", err)
 	}
-	fmt.Printf("zip: %s\nsha256: %s\ncask: %s\n", zipPath, sum, filepath.Join(out, "forkwatch.rb"))
+	fmt.Printf("zip: %s\nsha256: %s\ncask: %s (version %s)\n", zipPath, sum, filepath.Join(out, "forkwatch.rb"), rel.Version)
 	return nil
 }
 
-// runPackage is `go run ./build package [-app dist/Forkwatch.app]`: zip,
-// checksum and cask for an existing (notarized, stapled) bundle, with the
-// version from its Info.plist.
+// runPackage is `go run ./build package [-app dist/Forkwatch.app] [-version TAG]`:
+// zip, checksum and cask for an existing (notarized, stapled) bundle. The
+// version is the tag's when given (it must agree with the bundle's
+// CFBundleShortVersionString), else the bundle's own X.Y.Z.
 func runPackage(args []string) error {
 	fs := flag.NewFlagSet("package", flag.ContinueOnError)
 	app := fs.String("app", filepath.Join("dist", "Forkwatch.app"), "the bundle")
+	version := fs.String("version", "", "the release tag the bundle was built for (vX.Y.Z[-pre])")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -344,21 +370,17 @@ func runPackage(args []string) error {
 	var info struct {
 		Short string `plist:"CFBundleShortVersionString"`
 	}
-	if _, err := plist.Unmarshal(data, &info); err != nil || !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(info.Short) {
+	if _, err := plist.Unmarshal(data, &info); err != nil || !reShortVersion.MatchString(info.Short) {
 		return fmt.Errorf("%s: no CFBundleShortVersionString (%v)", *app, err)
 	}
-	return packageBundle(*app, filepath.Dir(*app), info.Short)
-}
-
-// renderCask fills build/forkwatch.rb.tmpl with the version and checksum.
-func renderCask(version, sha string) ([]byte, error) {
-	tmpl, err := os.ReadFile(filepath.Join("build", "forkwatch.rb.tmpl"))
-	if err != nil {
-		return nil, err
+	rel := release{Tag: "v" + info.Short, Version: info.Short, Short: info.Short}
+	if *version != "" {
+		if rel, err = parseReleaseTag(*version); err != nil {
+			return err
+		}
+		if rel.Short != info.Short {
+			return fmt.Errorf("%s was built as %s, not for %s", *app, info.Short, *version)
+		}
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(sha) {
-		return nil, errors.New("bad sha256")
-	}
-	s := strings.ReplaceAll(string(tmpl), "{{VERSION}}", version)
-	return []byte(strings.ReplaceAll(s, "{{SHA256}}", sha)), nil
+	return packageBundle(*app, filepath.Dir(*app), rel, entryTime(commitTime()))
 }

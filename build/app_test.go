@@ -16,6 +16,10 @@ func TestVersionsFrom(t *testing.T) {
 	for _, tc := range []struct{ in, short, build string }{
 		{"v1.2.3", "1.2.3", "1.2.3.42"},
 		{"v1.2.3-4-gabcdef-dirty", "1.2.3", "1.2.3.42"},
+		{"v1.2", "1.2.0", "1.2.0.42"},
+		{"v1.2.3-rc1", "1.2.3", "1.2.3.42"},
+		{"v1.2-5-gabcdef", "1.2.0", "1.2.0.42"},
+		{"v1.23x", "0.0.0", "0.0.0.42"},
 		{"abcdef1", "0.0.0", "0.0.0.42"},
 		{"dev", "0.0.0", "0.0.0.42"},
 	} {
@@ -34,7 +38,7 @@ func TestRenderPlist(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := renderPlist(string(tmpl), appInfo{Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch",
-		ShortVersion: "1.2.3", BuildVersion: "1.2.3.42", MinimumSystem: "11.0", Copyright: `© <"A & B">`})
+		ShortVersion: "1.2.3", BuildVersion: "1.2.3.42", MinimumSystem: minimumMacOS, Copyright: `© <"A & B">`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +56,7 @@ func TestRenderPlist(t *testing.T) {
 	if _, err := plist.Unmarshal(out, &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Exe != "forkwatch" || p.ID != "com.forkwatch.app" || p.Type != "APPL" || !p.UIElement || !p.HiRes || p.Short != "1.2.3" || p.Icon != "AppIcon" || p.Copyright != `© <"A & B">` || p.Min != "11.0" {
+	if p.Exe != "forkwatch" || p.ID != "com.forkwatch.app" || p.Type != "APPL" || !p.UIElement || !p.HiRes || p.Short != "1.2.3" || p.Icon != "AppIcon" || p.Copyright != `© <"A & B">` || p.Min != "12.0" {
 		t.Errorf("plist: %+v", p)
 	}
 	if _, err := renderPlist("{{.Nope}}", appInfo{}); err == nil {
@@ -85,7 +89,7 @@ func TestBundleLayout(t *testing.T) {
 			t.Errorf("%s: %v %v", p, fi, err)
 		}
 	}
-	sum, err := zipBundle(app, filepath.Join(dir, "F.zip"))
+	sum, err := zipBundle(app, filepath.Join(dir, "F.zip"), zipEpoch)
 	if err != nil || len(sum) != 64 {
 		t.Fatal(sum, err)
 	}
@@ -103,7 +107,7 @@ func TestBundleLayout(t *testing.T) {
 	if !found {
 		t.Error("executable missing from the zip or not executable")
 	}
-	sum2, _ := zipBundle(app, filepath.Join(dir, "G.zip"))
+	sum2, _ := zipBundle(app, filepath.Join(dir, "G.zip"), zipEpoch)
 	if sum2 != sum {
 		t.Error("zip is not reproducible")
 	}
@@ -151,7 +155,7 @@ func testBundle(t *testing.T, exe []byte, mutate func(*appInfo)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := appInfo{Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch", ShortVersion: "1.2.3", BuildVersion: "1.2.3.40", MinimumSystem: "11.0", Copyright: "©"}
+	info := appInfo{Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch", ShortVersion: "1.2.3", BuildVersion: "1.2.3.40", MinimumSystem: minimumMacOS, Copyright: "©"}
 	if mutate != nil {
 		mutate(&info)
 	}

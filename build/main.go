@@ -1,6 +1,7 @@
 // Command build makes Forkwatch's release outputs: the icons in assets/
 // (`go run ./build icons`) and Forkwatch.app (`go run ./build app`), and
-// checks a release on any platform (`go run ./build release-check`).
+// checks a release on any platform (`go run ./build release-check`,
+// `go run ./build release-dry-run -tag v1.2.3`).
 package main
 
 import (
@@ -10,7 +11,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./build icons|app|package|release-check [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./build icons|app|package|release-check|release-dry-run|verify-release|tag|notary-check [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -23,6 +24,14 @@ func main() {
 		err = runPackage(os.Args[2:])
 	case "release-check":
 		err = runReleaseCheck(os.Args[2:])
+	case "release-dry-run":
+		err = runReleaseDryRun(os.Args[2:])
+	case "verify-release":
+		err = runVerifyRelease(os.Args[2:])
+	case "tag":
+		err = runTag(os.Args[2:])
+	case "notary-check":
+		err = runNotaryCheck(os.Args[2:])
 	default:
 		fmt.Fprintf(os.Stderr, "build: unknown step %q\n", os.Args[1])
 		os.Exit(2)

@@ -87,8 +87,8 @@ func checkBundle(app string) error {
 	if v := str("CFBundleVersion"); !reBuildVersion.MatchString(v) {
 		bad("Info.plist: CFBundleVersion %q, want period-separated integers", v)
 	}
-	if v := str("LSMinimumSystemVersion"); !reBuildVersion.MatchString(v) {
-		bad("Info.plist: LSMinimumSystemVersion %q", v)
+	if v := str("LSMinimumSystemVersion"); v != minimumMacOS {
+		bad("Info.plist: LSMinimumSystemVersion %q, want %q (minimumMacOS in build/cask.go)", v, minimumMacOS)
 	}
 	if v, ok := info["LSUIElement"].(bool); !ok || !v {
 		bad("Info.plist: LSUIElement must be true (a menu-bar app has no Dock icon)")
@@ -169,14 +169,19 @@ func runReleaseCheck(args []string) error {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		if err := runApp([]string{"-out", tmp, "-version", "v0.0.0-check"}); err != nil {
+		const tag = "v0.0.0-check"
+		if err := runApp([]string{"-out", tmp, "-version", tag}); err != nil {
 			return err
 		}
 		*app = filepath.Join(tmp, "Forkwatch.app")
-		cask, err := os.ReadFile(filepath.Join(tmp, "forkwatch.rb"))
-		if err != nil || !bytes.Contains(cask, []byte(`version "0.0.0"`)) || bytes.Contains(cask, []byte("{{")) {
-			return fmt.Errorf("cask not rendered: %v", err)
+		rel, err := parseReleaseTag(tag)
+		if err != nil {
+			return err
 		}
+		if err := verifyRelease(tmp, rel, entryTime(commitTime())); err != nil {
+			return fmt.Errorf("release outputs: %w", err)
+		}
+		fmt.Println("zip, checksum and cask for", tag, "ok")
 	}
 	if err := checkBundle(*app); err != nil {
 		return fmt.Errorf("%s: %w", *app, err)

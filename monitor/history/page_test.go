@@ -11,10 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	browser "github.com/forkwatch/forkwatch/internal/chromium"
 )
 
 // hostile is a process name that would break out of the page's script
@@ -140,19 +143,19 @@ func TestPageStatic(t *testing.T) {
 	}
 }
 
-// chromium finds the browser. In CI (CI=true) a missing browser fails the
-// test; elsewhere it is skipped with the line that installs it.
+// chromium finds the browser (on macOS also /Applications/Google
+// Chrome.app: internal/chromium). In CI (CI=true) a missing browser fails
+// the test; elsewhere it is skipped with the line that installs it.
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	p, err := browser.Find(runtime.GOOS)
+	if err == nil {
+		return p
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not found on PATH: the page test needs it in CI (apt-get install -y chromium)")
+		t.Fatalf("%v: the page test needs it in CI (apt-get install -y chromium)", err)
 	}
-	t.Skip("chromium not found on PATH; skipping the browser test (apt-get install -y chromium)")
+	t.Skipf("%v; skipping the browser test (apt-get install -y chromium)", err)
 	return ""
 }
 
