@@ -111,10 +111,10 @@ type Report struct {
 	// can judge it: tracer, parent command, grandparent command, report
 	// paths or venv contents (the Evidence* constants).
 	FrameworkEvidence string `json:"framework_evidence,omitempty"`
-	Fix           string `json:"fix,omitempty"`
-	FixSource     string `json:"fix_source,omitempty"` // where the fix is documented (docs/fixes.md)
-	Module        string `json:"module"`               // for crashes that are not fork deaths: the package at fault
-	ModulePath    string `json:"module_path,omitempty"`
+	Fix               string `json:"fix,omitempty"`
+	FixSource         string `json:"fix_source,omitempty"` // where the fix is documented (docs/fixes.md)
+	Module            string `json:"module"`               // for crashes that are not fork deaths: the package at fault
+	ModulePath        string `json:"module_path,omitempty"`
 	// Group names a crash loop: crashes whose live parent had the same pid
 	// and start time share it.
 	Group string `json:"group"`

@@ -23,7 +23,7 @@ func pythonTools() []Framework {
 			Name: "multiprocessing", Runtime: RuntimePython,
 			Recognised: "The fork tracer's fork_via is multiprocessing or concurrent.futures; or the crashed fork child loaded multiprocessing's extension (`_multiprocessing.cpython-*.so`) and no other tool is named. A `ProcessPoolExecutor` is multiprocessing underneath.",
 			Fix:        spawn, CFFix: spawn,
-			FixSource:  "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "gunicorn", Runtime: RuntimePython, Dists: []string{"gunicorn"},
@@ -42,13 +42,13 @@ func pythonTools() []Framework {
 			Name: "celery", Runtime: RuntimePython, Dists: []string{"celery"},
 			Recognised: "Parent command runs `celery ... worker` (`python -m celery`, `airflow celery worker`) or its title reads `[celeryd: ...]`; tracer `celery.concurrency.prefork` / `billiard`. The venv's celery and billiard versions add the billiard 4.3.0 note.",
 			Fix:        celery, CFFix: celery,
-			FixSource:  "https://github.com/celery/celery/issues/10683", SourceKind: SourceUserReport, Checked: checked,
+			FixSource: "https://github.com/celery/celery/issues/10683", SourceKind: SourceUserReport, Checked: checked,
 		},
 		{
 			Name: "rq", Runtime: RuntimePython, Dists: []string{"rq"},
 			Recognised: "Parent command runs `rq worker`, `rqworker`, `python -m rq.cli worker` or django-rq's `manage.py rqworker`, or its title reads `rq:worker:...`; tracer `rq.worker`. The venv's rq version says whether SpawnWorker exists.",
 			Fix:        rq, CFFix: rq,
-			FixSource:  "https://github.com/rq/rq/issues/2235", SourceKind: SourceMaintainer, Checked: checked,
+			FixSource: "https://github.com/rq/rq/issues/2235", SourceKind: SourceMaintainer, Checked: checked,
 		},
 		{
 			Name: "rq-pool", Runtime: RuntimePython, Dists: []string{"rq"},
@@ -61,19 +61,19 @@ func pythonTools() []Framework {
 			Name: "huey", Runtime: RuntimePython, Dists: []string{"huey"},
 			Recognised: "Parent command runs `huey_consumer` (or `manage.py run_huey`) with process workers (`-k process`, `--worker-type process`); tracer `huey.consumer`.",
 			Fix:        huey, CFFix: huey,
-			FixSource:  "https://huey.readthedocs.io/en/latest/consumer.html#worker-types", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://huey.readthedocs.io/en/latest/consumer.html#worker-types", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "pyspark", Runtime: RuntimePython, Dists: []string{"pyspark"},
 			Recognised: "Parent command is `python -m pyspark.daemon` (started by Spark's executor); tracer `pyspark.daemon`.",
 			Fix:        pyspark, CFFix: pyspark,
-			FixSource:  "https://github.com/apache/spark/blob/master/core/src/main/scala/org/apache/spark/internal/config/Python.scala", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://github.com/apache/spark/blob/master/core/src/main/scala/org/apache/spark/internal/config/Python.scala", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "pytest-forked", Runtime: RuntimePython, Dists: []string{"pytest-forked", "pytest_forked"},
 			Recognised: "Parent command runs `pytest` (`py.test`, `python -m pytest`) with `--forked`; tracer `pytest_forked`.",
 			Fix:        forked, CFFix: forked,
-			FixSource:  "https://github.com/pytest-dev/pytest-forked#readme", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://github.com/pytest-dev/pytest-forked#readme", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "xdist", Runtime: RuntimePython, Dists: []string{"pytest-xdist", "pytest_xdist"}, NotAffected: true,
@@ -86,13 +86,13 @@ func pythonTools() []Framework {
 			Name: "tornado", Runtime: RuntimePython,
 			Recognised: "Only the fork tracer can say it (`tornado.process`): the parent's command line is the application's own script, and Tornado is installed with Jupyter in many venvs, so neither proves it.",
 			Fix:        tornado, CFFix: tornado,
-			FixSource:  "https://www.tornadoweb.org/en/stable/guide/running.html#processes-and-ports", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://www.tornadoweb.org/en/stable/guide/running.html#processes-and-ports", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "locust", Runtime: RuntimePython, Dists: []string{"locust"},
 			Recognised: "Parent command runs `locust` with `--processes`; tracer `locust`.",
 			Fix:        locust, CFFix: locust,
-			FixSource:  "https://docs.locust.io/en/stable/running-distributed.html", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://docs.locust.io/en/stable/running-distributed.html", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "ansible", Runtime: RuntimePython, Dists: []string{"ansible-core", "ansible_core", "ansible", "ansible-base"},
@@ -110,7 +110,7 @@ func pythonTools() []Framework {
 			Name: "airflow", Runtime: RuntimePython, Dists: []string{"apache-airflow", "apache_airflow", "apache-airflow-core", "apache_airflow_core"},
 			Recognised: "Parent command runs `airflow` (`airflow scheduler`, `airflow standalone`, ...), or the parent is a multiprocessing spawn worker (`-c \"from multiprocessing.spawn import spawn_main...\"`, Airflow 3's LocalExecutor) whose parent runs `airflow`; `airflow celery worker` is celery's.",
 			Fix:        airflow, CFFix: airflow,
-			FixSource:  "https://github.com/apache/airflow/pull/64874", SourceKind: SourceMaintainer, Checked: checked,
+			FixSource: "https://github.com/apache/airflow/pull/64874", SourceKind: SourceMaintainer, Checked: checked,
 		},
 		{
 			Name: "dask", Runtime: RuntimePython, Dists: []string{"distributed"}, NotAffected: true,

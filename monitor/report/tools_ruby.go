@@ -30,19 +30,19 @@ func rubyTools() []Framework {
 			Name: "spring", Runtime: RuntimeRuby, Dists: []string{"spring"},
 			Recognised: "Parent command runs `spring` or its title starts with `spring app` or `spring server` (Spring's process titles).",
 			Fix:        spring, CFFix: spring,
-			FixSource:  "https://github.com/rails/spring#temporarily-disabling-spring", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://github.com/rails/spring#temporarily-disabling-spring", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "pg", Runtime: RuntimeRuby, Dists: []string{"pg"}, Specific: true,
 			Recognised: "The crashed child loaded the pg gem's `pg_ext.bundle` and its crashed thread runs the GSSAPI lookup (`pg_GSS_have_cred_cache`, `gss_acquire_cred`, `krb5`); kept over the server that forked.",
 			Fix:        pg, CFFix: pg,
-			FixSource:  "https://github.com/ged/ruby-pg/issues/311", SourceKind: SourceMaintainer, Checked: checked,
+			FixSource: "https://github.com/ged/ruby-pg/issues/311", SourceKind: SourceMaintainer, Checked: checked,
 		},
 		{
 			Name: "resque", Runtime: RuntimeRuby, Dists: []string{"resque"},
 			Recognised: "Parent command runs `rake resque:work` / `rake resque:workers`, or its title reads `resque-2.6.0: ...`.",
 			Fix:        resque, CFFix: resque,
-			FixSource:  "https://github.com/resque/resque/blob/master/lib/resque/worker.rb", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://github.com/resque/resque/blob/master/lib/resque/worker.rb", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "resque-pool", Runtime: RuntimeRuby, Dists: []string{"resque-pool"},
@@ -61,7 +61,7 @@ func rubyTools() []Framework {
 			Name: "rails-test", Runtime: RuntimeRuby,
 			Recognised: "Parent command runs `bin/rails test` (`rails test`, `bin/rails test:system`).",
 			Fix:        rails, CFFix: rails,
-			FixSource:  "https://guides.rubyonrails.org/testing.html#parallel-testing", SourceKind: SourceDocs, Checked: checked,
+			FixSource: "https://guides.rubyonrails.org/testing.html#parallel-testing", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "parallel_tests", Runtime: RuntimeRuby, Dists: []string{"parallel_tests"}, NotAffected: true,
