@@ -216,11 +216,11 @@ func versionNotes(tool string, d Dists) string {
 
 // runtimeOfCommand names the runtime of a command line's interpreter.
 func runtimeOfCommand(cmd string) string {
-	words := strings.Fields(cmd)
+	words := splitCommandLine(cmd)
 	if len(words) == 0 {
 		return ""
 	}
-	first := path.Base(strings.Trim(words[0], "'"))
+	first := path.Base(words[0])
 	switch {
 	case isPythonExe(first):
 		return RuntimePython
@@ -274,7 +274,7 @@ func ProgramName(r *Report) string {
 		program = fw.Name
 	}
 	if r.ParentCommand != "" {
-		_, prog := frameworkFromCommand(r.ParentProcess, strings.Fields(r.ParentCommand))
+		_, prog := frameworkFromCommand(r.ParentProcess, splitCommandLine(r.ParentCommand))
 		if prog != "" && !(IsHelperProgram(prog) && program != "") {
 			program = strings.Trim(prog, "'")
 		}
@@ -304,3 +304,36 @@ func IsPythonName(name string) bool { return rePythonName.MatchString(name) }
 
 // Quote puts a name from a report in quotes for evidence lines.
 func Quote(s string) string { return quote(s) }
+
+// splitCommandLine reads back a command line as monitor/attribute shows
+// it (words with spaces or quotes in single quotes, a quote inside as
+// '\”): the inverse of its commandLine.
+func splitCommandLine(s string) []string {
+	var argv []string
+	var b strings.Builder
+	quoted, word, escaped := false, false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			b.WriteRune(r)
+			escaped = false
+		case r == '\\' && !quoted:
+			escaped, word = true, true
+		case r == '\'':
+			quoted, word = !quoted, true
+		case (r == ' ' || r == '\t') && !quoted:
+			if word {
+				argv = append(argv, b.String())
+			}
+			b.Reset()
+			word = false
+		default:
+			b.WriteRune(r)
+			word = true
+		}
+	}
+	if word {
+		argv = append(argv, b.String())
+	}
+	return argv
+}

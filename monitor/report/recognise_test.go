@@ -8,38 +8,11 @@ import (
 	"testing"
 )
 
-// splitCommand splits a command line of testdata/commands.tsv into argv:
-// words are separated by spaces, a single-quoted word keeps its spaces.
-func splitCommand(s string) []string {
-	var argv []string
-	var b strings.Builder
-	quoted, any := false, false
-	for _, r := range s {
-		switch {
-		case r == '\'':
-			quoted, any = !quoted, true
-		case r == ' ' && !quoted:
-			if any {
-				argv = append(argv, b.String())
-			}
-			b.Reset()
-			any = false
-		default:
-			b.WriteRune(r)
-			any = true
-		}
-	}
-	if any {
-		argv = append(argv, b.String())
-	}
-	return argv
-}
-
 // joinCommand is the inverse, as monitor/attribute shows a command line.
 func joinCommand(argv []string) string {
 	out := make([]string, len(argv))
 	for i, a := range argv {
-		if strings.ContainsAny(a, " '") {
+		if a == "" || strings.ContainsAny(a, " \t\"'\\$`") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 		out[i] = a
@@ -103,7 +76,7 @@ func TestCommandLines(t *testing.T) {
 	}
 	for _, row := range rows {
 		t.Run(row.command, func(t *testing.T) {
-			argv := splitCommand(row.command)
+			argv := splitCommandLine(row.command)
 			r := &Report{ForkChild: true, ObjCForkSafety: true, Cause: CauseForkSafety, ParentProcess: row.comm, ParentCommand: joinCommand(argv)}
 			r.runtime = runtimeOfComm(row.comm, argv)
 			r.Python = r.runtime == RuntimePython
@@ -218,6 +191,18 @@ func TestApplyFixRuntimeAndCoreFoundation(t *testing.T) {
 		}
 		if tc.cause == CauseCFFork && strings.Contains(r.Fix, "OBJC_DISABLE_INITIALIZE_FORK_SAFETY") {
 			t.Errorf("%s: the variable offered for CoreFoundation's check: %q", tc.tool, r.Fix)
+		}
+	}
+}
+
+func TestSplitCommandLine(t *testing.T) {
+	for _, argv := range [][]string{
+		{"python3", "-c", "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5)", "--multiprocessing-fork"},
+		{"puma 6.4.0 (tcp://0.0.0.0:3000) [app]"},
+		{"ruby", "it's", "", "a\\b"},
+	} {
+		if got := splitCommandLine(joinCommand(argv)); strings.Join(got, "\x00") != strings.Join(argv, "\x00") {
+			t.Errorf("splitCommandLine(joinCommand(%q)) = %q", argv, got)
 		}
 	}
 }
