@@ -110,6 +110,7 @@ func BuildMenu(s MenuState) []Item {
 			add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console"})
 			add(Item{ID: id + ".advice", Parent: id, Disabled: true})
 			add(Item{ID: id + ".site", Parent: id, Disabled: true, Hidden: true})
+			add(Item{ID: id + ".tool", Parent: id, Disabled: true, Hidden: true})
 			add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix"})
 			add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: true})
 			continue
@@ -121,6 +122,12 @@ func BuildMenu(s MenuState) []Item {
 		add(Item{ID: id + ".advice", Parent: id, Title: truncate(fixOrAdvice(r), 90), Tooltip: fixOrAdvice(r), Disabled: true, Hidden: fixOrAdvice(r) == ""})
 		site := forkSiteLine(r)
 		add(Item{ID: id + ".site", Parent: id, Title: truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
+		// How the tool was recognised, so that a user can judge the fix.
+		tool := ""
+		if r.Framework != "" && r.FrameworkEvidence != "" {
+			tool = "Tool: " + r.Framework + " (from the " + r.FrameworkEvidence + ")"
+		}
+		add(Item{ID: id + ".tool", Parent: id, Title: tool, Disabled: true, Hidden: tool == ""})
 		add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix", Disabled: fixOrAdvice(r) == ""})
 		add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: projectOf(r) == ""})
 	}

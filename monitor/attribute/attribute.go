@@ -25,11 +25,14 @@ type Attributor struct {
 	read procReader
 	now  func() time.Time
 	stat func(string) (os.FileInfo, error)
+	// listDists lists the *.dist-info names in a venv's site-packages
+	// (listDists in dists.go); tests may substitute their own.
+	listDists func(venv string) ([]string, error)
 }
 
 // NewAttributor returns an Attributor that reads this system's processes.
 func NewAttributor() *Attributor {
-	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat}
+	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat, listDists: listDists}
 }
 
 // Enrich adds attribution to a report. It suits Config.Enrich.
@@ -57,10 +60,6 @@ func (a *Attributor) apply(r *report.Report, chk parentCheck) {
 		r.ParentCwd = report.Clean(p.Cwd, 1024)
 		r.Group = groupKey(p)
 		r.Evidence = append(r.Evidence, "live parent "+report.Quote(report.Clean(p.Comm, 64))+" started "+p.Start.UTC().Format(time.RFC3339)+" (before the crash)")
-		if tool, _ := report.ToolFromCommand(p.Comm, p.Argv); tool != "" {
-			r.Framework = tool
-			r.Evidence = append(r.Evidence, "tool from the parent's command line: "+tool)
-		}
 		if r.Venv == "" {
 			if venv, project := report.VenvOfCommand(p.Argv); venv != "" {
 				r.Venv, r.Project = report.Clean(venv, 1024), report.Clean(project, 1024)
@@ -70,11 +69,39 @@ func (a *Attributor) apply(r *report.Report, chk parentCheck) {
 			r.Project = report.Clean(a.projectOf(p.Cwd), 1024)
 		}
 	}
-	report.ApplyFix(r)
+	src := report.ToolSources{}
+	if p != nil {
+		src.ParentName, src.ParentArgv = p.Comm, p.Argv
+		if _, prog := report.ToolFromCommand(p.Comm, p.Argv); report.IsHelperProgram(prog) {
+			if g := a.grandparent(p); g != nil {
+				src.GrandparentName, src.GrandparentArgv = g.Comm, g.Argv
+				r.Evidence = append(r.Evidence, "grandparent "+report.Quote(report.Clean(commandLine(g.Argv), 256)))
+			}
+		}
+	}
+	if r.Venv != "" {
+		if names, err := a.listDists(r.Venv); err == nil {
+			src.Dists = report.ParseDists(names)
+		}
+	}
+	report.RecogniseTool(r, src)
+}
+
+// grandparent reads the parent's own parent, when it is alive and older
+// than the parent (else its pid was reused).
+func (a *Attributor) grandparent(p *liveProc) *liveProc {
+	if p.PPID <= 1 {
+		return nil
+	}
+	g, err := a.read(p.PPID)
+	if err != nil || (!g.Start.IsZero() && !p.Start.IsZero() && g.Start.After(p.Start)) {
+		return nil
+	}
+	return g
 }
 
 // projectMarkers are files that mark a project's root folder.
-var projectMarkers = []string{"pyproject.toml", "setup.py", "setup.cfg", ".git", "requirements.txt", "manage.py", "Pipfile", "uv.lock", "poetry.lock"}
+var projectMarkers = []string{"pyproject.toml", "setup.py", "setup.cfg", ".git", "requirements.txt", "manage.py", "Pipfile", "uv.lock", "poetry.lock", "Gemfile", "composer.json", "cpanfile"}
 
 // projectOf walks up from dir to the first folder holding a project
 // marker, stopping at the home folder's parent or after a few levels.

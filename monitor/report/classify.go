@@ -209,8 +209,12 @@ func fromReport(r *Report, f *facts) {
 			r.Evidence = append(r.Evidence, "environment from loaded images: "+r.Venv)
 		}
 	}
-	if fw := frameworkFromImages(f.exePath, f.process, f.images); fw != nil {
-		r.Framework = fw.Name
+	r.runtime = runtimeOf(f, r.Python)
+	if r.runtime == RuntimeRuby {
+		r.runtimeVersion = clean(rubyVersionOf(f), 32)
+	}
+	if fw := frameworkFromReport(f); fw != nil {
+		r.Framework, r.FrameworkEvidence = fw.Name, EvidenceReport
 		r.Evidence = append(r.Evidence, "tool from the report's paths: "+fw.Name)
 	} else if r.ForkChild && r.Python {
 		for _, im := range f.images {
@@ -218,7 +222,7 @@ func fromReport(r *Report, f *facts) {
 				// A fork child that loaded multiprocessing's extension:
 				// most likely a fork-context pool; a live parent's command
 				// line, when known, overrides this.
-				r.Framework = "multiprocessing"
+				r.Framework, r.FrameworkEvidence = "multiprocessing", EvidenceReport
 				r.Evidence = append(r.Evidence, "multiprocessing's extension module is loaded in the fork child")
 				break
 			}

@@ -398,7 +398,7 @@ func imageLineName(line string) string {
 }
 
 // imageNeedles mark the loaded images that tell the interpreter, the
-// environment or the tool (see interpreterOf, envOf, frameworkFromImages).
+// environment or the tool (see interpreterOf, envOf, frameworkFromReport).
 // The interpreter library of a framework build ends in "/Python".
 var imageNeedles = []string{"site-packages", "libpython", "_multiprocessing", "uwsgi", "venvs", "Cellar/ansible", "Cellar/celery", "Cellar/apache-airflow"}
 

@@ -1,40 +1,96 @@
 package report
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
+var updateDoc = flag.Bool("update-fixes", false, "rewrite the table in docs/fixes.md from Frameworks()")
+
+// docRow is one tool's row of docs/fixes.md as Frameworks() says it.
+func docRow(fw Framework) string {
+	cf := fw.CFFix
+	switch {
+	case cf == "":
+		cf = "–"
+	case cf == fw.Fix:
+		cf = "same"
+	}
+	rt := fw.Runtime
+	if fw.NotAffected {
+		rt += " (not affected)"
+	}
+	return "| " + strings.Join([]string{fw.Name, rt, fw.Recognised, fw.Fix, cf, fw.FixSource, fw.SourceKind, fw.Checked}, " | ") + " |"
+}
+
 // TestFixesDoc keeps docs/fixes.md and Frameworks() in step: one row per
-// tool holding the same fix text and source, and every fix sourced.
+// tool, cell for cell (runtime, recognition, fix, CoreFoundation fix,
+// source, source kind, date checked), no row for a tool the code lacks,
+// every fix sourced and dated. go test -run FixesDoc -update-fixes
+// rewrites the table.
 func TestFixesDoc(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "fixes.md"))
+	path := filepath.Join("..", "..", "docs", "fixes.md")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(data)
+	lines := strings.Split(string(data), "\n")
+	first, last := -1, -1
+	for i, line := range lines {
+		if strings.HasPrefix(line, "| tool | runtime |") {
+			first = i + 2
+		}
+		if first >= 0 && i >= first && strings.HasPrefix(line, "| ") {
+			last = i
+		}
+	}
+	if first < 0 || last < first {
+		t.Fatal("docs/fixes.md has no tool table")
+	}
+	if *updateDoc {
+		var rows []string
+		for _, fw := range Frameworks() {
+			rows = append(rows, docRow(fw))
+		}
+		out := append(append(append([]string{}, lines[:first]...), rows...), lines[last+1:]...)
+		if err := os.WriteFile(path, []byte(strings.Join(out, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got := map[string]string{}
+	for _, line := range lines[first : last+1] {
+		name := strings.TrimSpace(strings.SplitN(strings.TrimPrefix(line, "| "), " | ", 2)[0])
+		if _, dup := got[name]; dup {
+			t.Errorf("docs/fixes.md has two rows for %s", name)
+		}
+		got[name] = line
+	}
+	kinds := map[string]bool{SourceDocs: true, SourceMaintainer: true, SourceUserReport: true}
 	for _, fw := range Frameworks() {
-		row := ""
-		for _, line := range strings.Split(doc, "\n") {
-			if strings.HasPrefix(line, "| "+fw.Name+" |") {
-				row = line
-			}
-		}
-		if row == "" {
+		want := docRow(fw)
+		switch row, ok := got[fw.Name]; {
+		case !ok:
 			t.Errorf("docs/fixes.md has no row for %s", fw.Name)
-			continue
+		case row != want:
+			t.Errorf("%s: docs/fixes.md row differs from the code:\n doc:  %s\n code: %s", fw.Name, row, want)
 		}
-		if !strings.Contains(row, fw.Fix) {
-			t.Errorf("%s: docs/fixes.md row does not hold the fix text %q", fw.Name, fw.Fix)
+		delete(got, fw.Name)
+		if fw.FixSource == "" || !kinds[fw.SourceKind] || fw.Checked == "" || fw.Runtime == "" || fw.Recognised == "" {
+			t.Errorf("%s: source %q kind %q checked %q runtime %q: every row needs all four and how it is recognised", fw.Name, fw.FixSource, fw.SourceKind, fw.Checked, fw.Runtime)
 		}
-		if fw.FixSource == "" && !fw.NotAffected {
-			t.Errorf("%s: a fix without a source", fw.Name)
+		if strings.Contains(fw.Fix+fw.Recognised+fw.CFFix, "|") {
+			t.Errorf("%s: a | in a cell breaks the table", fw.Name)
 		}
-		if fw.FixSource != "" && !strings.Contains(row, fw.FixSource) {
-			t.Errorf("%s: docs/fixes.md row does not cite %s", fw.Name, fw.FixSource)
+		if strings.Contains(fw.CFFix, "OBJC_DISABLE_INITIALIZE_FORK_SAFETY") {
+			t.Errorf("%s: the CoreFoundation fix offers the variable, which does not help there", fw.Name)
 		}
+	}
+	for name := range got {
+		t.Errorf("docs/fixes.md has a row for %s, which the code does not know", name)
 	}
 }
 

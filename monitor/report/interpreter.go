@@ -114,7 +114,17 @@ func isVenvBin(p string) bool {
 	if path.Base(dir) != "bin" {
 		return false
 	}
-	return isVenvDirName(path.Base(path.Dir(dir))) || strings.Contains(p, "/virtualenvs/")
+	return isVenvDirName(path.Base(path.Dir(dir))) || strings.Contains(p, "/virtualenvs/") || isToolEnvBin(p)
+}
+
+// isToolEnvBin says whether p is in a tool environment's bin folder:
+// pipx's venvs/NAME/bin (~/.local/pipx or ~/.local/share/pipx) or uv's
+// tools/NAME/bin (~/.local/share/uv/tools).
+func isToolEnvBin(p string) bool {
+	env := path.Dir(path.Dir(p))
+	parent := path.Dir(env)
+	return path.Base(path.Dir(p)) == "bin" && (path.Base(parent) == "venvs" && path.Base(path.Dir(parent)) == "pipx" ||
+		path.Base(parent) == "tools" && path.Base(path.Dir(parent)) == "uv")
 }
 
 // isVenvDirName is the usual name of a project's virtual environment.
@@ -166,7 +176,7 @@ func envOf(images []string) (venv, project string) {
 				continue // a pyenv interpreter, not a virtualenv
 			}
 			return root, ""
-		case strings.Contains(root, "/pipx/venvs/"):
+		case strings.Contains(root, "/pipx/venvs/"), strings.Contains(root, "/uv/tools/"):
 			return root, ""
 		}
 	}

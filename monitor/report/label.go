@@ -2,33 +2,236 @@ package report
 
 import (
 	"path"
+	"sort"
 	"strings"
 )
+
+// Dists are the distributions installed in a venv, from its
+// site-packages' *.dist-info folder names: normalised name → version.
+type Dists map[string]string
+
+// ParseDists reads *.dist-info folder names ("rq-2.3.1.dist-info",
+// "apache_airflow-3.1.0.dist-info"); other names are skipped.
+func ParseDists(names []string) Dists {
+	d := Dists{}
+	for _, n := range names {
+		base, ok := strings.CutSuffix(n, ".dist-info")
+		if !ok {
+			continue
+		}
+		name, version, ok := strings.Cut(base, "-")
+		if !ok || name == "" || version == "" {
+			continue
+		}
+		d[normDist(name)] = version
+	}
+	return d
+}
+
+// version returns the installed version of a distribution, or "".
+func (d Dists) version(name string) string { return d[normDist(name)] }
+
+// ToolSources is what attribution found about who forked, beyond the
+// report: the live parent's and grandparent's short names and command
+// lines, and the distributions installed in the venv the report or the
+// parent points at (nil when not read).
+type ToolSources struct {
+	ParentName, GrandparentName string
+	ParentArgv, GrandparentArgv []string
+	Dists                       Dists
+}
+
+// RecogniseTool names the tool that forked and how it was recognised, then
+// words the fix (ApplyFix). Evidence, strongest first: the fork tracer's
+// fork_via; a row that names the code that crashed (the pg gem's GSSAPI
+// lookup); the parent's command line or title; the grandparent's, when the
+// parent is a spawn/exec helper (Airflow 3's LocalExecutor workers,
+// xdist's execnet workers); the report's own paths; and, alone, the venv's
+// contents when exactly one forking tool is installed there. The venv's
+// contents also support (or not) what the command line said.
+func RecogniseTool(r *Report, s ToolSources) {
+	set := func(name, how string) {
+		r.Framework, r.FrameworkEvidence = name, how
+	}
+	specific := false
+	if fw, ok := FrameworkByName(r.Framework); ok && fw.Specific && r.FrameworkEvidence == EvidenceReport {
+		specific = true
+	}
+	parentTool, parentProg := "", ""
+	if len(s.ParentArgv) > 0 || s.ParentName != "" {
+		parentTool, parentProg = ToolFromCommand(s.ParentName, s.ParentArgv)
+	}
+	switch via := FrameworkFromVia(r.ForkVia); {
+	case via != "" && !specific:
+		set(via, EvidenceTracer)
+		r.Evidence = append(r.Evidence, "tool from the fork tracer: "+via+" (fork_via "+r.ForkVia+")")
+	case specific:
+		r.Evidence = append(r.Evidence, "kept "+r.Framework+": the crashed thread runs its code")
+	case parentTool != "":
+		set(parentTool, EvidenceParent)
+		r.Evidence = append(r.Evidence, "tool from the parent's command line: "+parentTool)
+	case IsHelperProgram(parentProg) && (len(s.GrandparentArgv) > 0 || s.GrandparentName != ""):
+		if tool, _ := ToolFromCommand(s.GrandparentName, s.GrandparentArgv); tool != "" {
+			set(tool, EvidenceGrandparent)
+			r.Evidence = append(r.Evidence, "the parent is a "+parentProg+"; tool from the grandparent's command line: "+tool)
+		} else if r.Framework == "multiprocessing" && parentProg == ProgramSpawnWorker {
+			// A spawn worker's own fork child: the worker is not a
+			// fork-context pool.
+			set("", "")
+		}
+	case r.Framework != "":
+		if r.FrameworkEvidence == "" {
+			r.FrameworkEvidence = EvidenceReport
+		}
+	default:
+		if fw := toolFromDists(s.Dists); fw != "" {
+			set(fw, EvidenceVenv)
+			r.Evidence = append(r.Evidence, "tool from the venv's contents: "+fw+" is the only forking tool installed there")
+		}
+	}
+	if fw, ok := FrameworkByName(r.Framework); ok && s.Dists != nil && r.FrameworkEvidence != EvidenceVenv {
+		for _, d := range fw.Dists {
+			if v := s.Dists.version(d); v != "" {
+				r.Evidence = append(r.Evidence, "the venv has "+normDist(d)+" "+Clean(v, 32)+" installed, as the "+r.FrameworkEvidence+" implies")
+				break
+			}
+		}
+	}
+	applyFix(r, s.Dists)
+}
+
+// toolFromDists returns the only forking tool whose distribution is
+// installed, or "" when none or several are.
+func toolFromDists(d Dists) string {
+	if len(d) == 0 {
+		return ""
+	}
+	found := map[string]bool{}
+	names := make([]string, 0, len(d))
+	for n := range d {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		switch n {
+		case "tornado", "pytest-forked", "pytest-xdist", "distributed":
+			continue // installed as dependencies, or not a forker on its own
+		}
+		if fw := frameworkByDist(n); fw != nil && fw.Runtime == RuntimePython {
+			found[fw.Name] = true
+		}
+	}
+	if len(found) != 1 {
+		return ""
+	}
+	for name := range found {
+		return name
+	}
+	return ""
+}
 
 // ApplyFix sets Fix and FixSource for a death after fork and puts the
 // tool's fix first in the advice. A crash that is not a fork death keeps
 // its advice (the module at fault); a tool that execs is named as not the
 // culprit.
-func ApplyFix(r *Report) {
-	fw, ok := FrameworkByName(r.Framework)
-	if !ok {
-		r.Fix, r.FixSource = "", ""
-		return
-	}
+func ApplyFix(r *Report) { applyFix(r, nil) }
+
+// applyFix is ApplyFix with the venv's distributions, which add version
+// notes (rq without SpawnWorker, celery with billiard 4.3.0). A tool's fix
+// is given only to its own runtime (no Python advice for a Ruby process);
+// for CoreFoundation's check only the tool's exec/spawn fix (CFFix) is
+// given, never the variable.
+func applyFix(r *Report, dists Dists) {
+	clear := func() { r.Fix, r.FixSource = "", "" }
 	if !r.ForkChild {
-		r.Fix, r.FixSource = "", ""
+		clear()
 		return
 	}
-	if r.Cause == CauseCFFork && !fw.NotAffected && fw.Name != "multiprocessing" {
-		// The tools' documented workarounds mostly set the objc variable,
-		// which does not help with CoreFoundation's check.
-		r.Fix, r.FixSource = "", ""
+	fw, ok := FrameworkByName(r.Framework)
+	rubyOld := false
+	if r.runtime == RuntimeRuby && r.runtimeVersion != "" {
+		before, known := versionBefore(r.runtimeVersion, rubyFixedIn)
+		rubyOld = before && known
+	}
+	if !ok {
+		if !rubyOld || r.Cause == CauseCFFork {
+			clear()
+			return
+		}
+		fw, _ = FrameworkByName("ruby")
+	}
+	rt := r.runtime
+	if rt == "" {
+		rt = runtimeOfCommand(r.ParentCommand)
+	}
+	if rt != "" && fw.Runtime != rt {
+		clear()
+		r.Evidence = append(r.Evidence, "no "+fw.Name+" fix: it is for "+fw.Runtime+", and the crashed process is "+rt)
 		return
 	}
-	r.Fix, r.FixSource = fw.Fix, fw.FixSource
-	if !strings.HasPrefix(r.Advice, fw.Fix) {
-		r.Advice = fw.Fix + " " + r.Advice
+	fix := fw.Fix
+	if r.Cause == CauseCFFork {
+		fix = fw.CFFix
+		if fix == "" {
+			// The tool's documented workarounds set the objc variable,
+			// which does not help with CoreFoundation's check.
+			clear()
+			return
+		}
 	}
+	fix += versionNotes(fw.Name, dists)
+	if rubyOld && fw.Name != "ruby" && r.Cause != CauseCFFork {
+		fix += " " + rubyUpgradeNote
+	}
+	r.Fix, r.FixSource = fix, fw.FixSource
+	if !strings.HasPrefix(r.Advice, fix) {
+		r.Advice = fix + " " + r.Advice
+	}
+}
+
+// versionNotes adds what the venv's installed versions change about a fix.
+func versionNotes(tool string, d Dists) string {
+	if d == nil {
+		return ""
+	}
+	switch tool {
+	case "rq", "rq-pool":
+		if v := d.version("rq"); v != "" {
+			if before, ok := versionBefore(v, "2.2.0"); ok && before {
+				return " This venv has rq " + Clean(v, 32) + ", older than 2.2, which has no SpawnWorker: upgrade rq first (or use rq.worker.SimpleWorker meanwhile, without per-job isolation)."
+			}
+		}
+	case "celery":
+		b, c := d.version("billiard"), d.version("celery")
+		if b != "" && c != "" {
+			bNew, ok1 := versionBefore(b, "4.3.0")
+			cOld, ok2 := versionBefore(c, "5.6.4")
+			if ok1 && !bNew && ok2 && cOld {
+				return " This venv has billiard " + Clean(b, 32) + " with celery " + Clean(c, 32) + ": that prefork pool fails every task on macOS (celery#10683); use -P solo or -P threads."
+			}
+		}
+	}
+	return ""
+}
+
+// runtimeOfCommand names the runtime of a command line's interpreter.
+func runtimeOfCommand(cmd string) string {
+	words := splitCommandLine(cmd)
+	if len(words) == 0 {
+		return ""
+	}
+	first := path.Base(words[0])
+	switch {
+	case isPythonExe(first):
+		return RuntimePython
+	case strings.HasPrefix(first, "ruby"):
+		return RuntimeRuby
+	case strings.HasPrefix(first, "perl"):
+		return RuntimePerl
+	case strings.HasPrefix(first, "php"):
+		return RuntimePHP
+	}
+	return ""
 }
 
 // GroupLabel is a short human name for a report's crash loop or program:
@@ -62,16 +265,17 @@ func GroupLabel(r *Report) string {
 // ProgramName names the program a crash belongs to from what attribution
 // found: the live parent's command as the user would say it ("celery
 // worker", "gunicorn", "train.py"), else the tool recognised in the
-// report. "" when attribution found nothing, so that callers fall back to
-// the report's own process name.
+// report. A spawn helper (a LocalExecutor worker) is named by the tool
+// its grandparent ran. "" when attribution found nothing, so that callers
+// fall back to the report's own process name.
 func ProgramName(r *Report) string {
 	program := ""
 	if fw, ok := FrameworkByName(r.Framework); ok {
 		program = fw.Name
 	}
 	if r.ParentCommand != "" {
-		_, prog := frameworkFromCommand(r.ParentProcess, strings.Fields(r.ParentCommand))
-		if prog != "" {
+		_, prog := frameworkFromCommand(r.ParentProcess, splitCommandLine(r.ParentCommand))
+		if prog != "" && !(IsHelperProgram(prog) && program != "") {
 			program = strings.Trim(prog, "'")
 		}
 	}
@@ -100,3 +304,36 @@ func IsPythonName(name string) bool { return rePythonName.MatchString(name) }
 
 // Quote puts a name from a report in quotes for evidence lines.
 func Quote(s string) string { return quote(s) }
+
+// splitCommandLine reads back a command line as monitor/attribute shows
+// it (words with spaces or quotes in single quotes, a quote inside as
+// '\”): the inverse of its commandLine.
+func splitCommandLine(s string) []string {
+	var argv []string
+	var b strings.Builder
+	quoted, word, escaped := false, false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			b.WriteRune(r)
+			escaped = false
+		case r == '\\' && !quoted:
+			escaped, word = true, true
+		case r == '\'':
+			quoted, word = !quoted, true
+		case (r == ' ' || r == '\t') && !quoted:
+			if word {
+				argv = append(argv, b.String())
+			}
+			b.Reset()
+			word = false
+		default:
+			b.WriteRune(r)
+			word = true
+		}
+	}
+	if word {
+		argv = append(argv, b.String())
+	}
+	return argv
+}

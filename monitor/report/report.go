@@ -107,10 +107,14 @@ type Report struct {
 	Project       string `json:"project"`   // the project folder
 	Venv          string `json:"venv"`      // the virtual environment folder
 	Framework     string `json:"framework"` // the tool that forked: multiprocessing, gunicorn, celery, ...
-	Fix           string `json:"fix,omitempty"`
-	FixSource     string `json:"fix_source,omitempty"` // where the fix is documented (docs/fixes.md)
-	Module        string `json:"module"`               // for crashes that are not fork deaths: the package at fault
-	ModulePath    string `json:"module_path,omitempty"`
+	// FrameworkEvidence says how Framework was recognised, so that a user
+	// can judge it: tracer, parent command, grandparent command, report
+	// paths or venv contents (the Evidence* constants).
+	FrameworkEvidence string `json:"framework_evidence,omitempty"`
+	Fix               string `json:"fix,omitempty"`
+	FixSource         string `json:"fix_source,omitempty"` // where the fix is documented (docs/fixes.md)
+	Module            string `json:"module"`               // for crashes that are not fork deaths: the package at fault
+	ModulePath        string `json:"module_path,omitempty"`
 	// Group names a crash loop: crashes whose live parent had the same pid
 	// and start time share it.
 	Group string `json:"group"`
@@ -120,6 +124,12 @@ type Report struct {
 	ForkStack     []ForkFrame `json:"fork_stack,omitempty"`
 	ForkVia       string      `json:"fork_via,omitempty"`
 	ChildLastCall *ForkFrame  `json:"child_last_call,omitempty"`
+
+	// runtime and runtimeVersion are the crashed interpreter (python,
+	// ruby, php, perl) and, for Ruby, its version, from the report's
+	// executable and images: ApplyFix gives a tool's fix only to its own
+	// runtime. (Not in the JSON: issue 20 adds the public runtime field.)
+	runtime, runtimeVersion string
 
 	// Probe is set for the crash of a child that `forkwatch doctor --probe`
 	// started on purpose: a test result, never an alert.

@@ -1,0 +1,128 @@
+package report
+
+import (
+	"strings"
+)
+
+// Framework is a tool that forks (or is wrongly suspected of forking), how
+// Forkwatch recognises it, and the fix in that tool's own terms. Every Fix
+// comes from a page that says what the row claims (FixSource) whose kind
+// SourceKind names; docs/fixes.md holds the same rows and TestFixesDoc
+// keeps the two in step. Rows live in tools_python.go, tools_ruby.go and
+// tools_other.go, one file per ecosystem.
+type Framework struct {
+	Name    string // Report.Framework
+	Runtime string // the interpreter it runs in: python, ruby, php, perl
+	// Recognised says, for docs/fixes.md, what Forkwatch reads to name it.
+	Recognised string
+	Fix        string
+	FixSource  string
+	// SourceKind is what FixSource is: SourceDocs (the tool's own
+	// documentation or code), SourceMaintainer (a maintainer's comment in
+	// its tracker) or SourceUserReport (reporters, not maintainers).
+	SourceKind string
+	// Checked is the day the source was last read against the row.
+	Checked string
+	// CFFix is the fix offered for CoreFoundation's own fork check
+	// (CauseCFFork), which OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not
+	// silence: the tool's exec/spawn (or no-fork) option. "" when the
+	// tool has none; then only the general advice (exec after fork) stands.
+	CFFix string
+	// NotAffected: the tool starts its processes with exec (or spawn), so
+	// it is not the one that forked; Fix then says where to look instead.
+	NotAffected bool
+	// Dists are the Python distributions (or gems) that install the tool,
+	// as *.dist-info names spell them, for venv-contents evidence.
+	Dists []string
+	// Specific: the row names the code that crashed in the child (the pg
+	// gem's GSSAPI lookup), which says more than the server that forked.
+	Specific bool
+}
+
+// Source kinds (Framework.SourceKind).
+const (
+	SourceDocs       = "docs"
+	SourceMaintainer = "maintainer"
+	SourceUserReport = "user report"
+)
+
+// Runtimes a Framework runs in.
+const (
+	RuntimePython = "python"
+	RuntimeRuby   = "ruby"
+	RuntimePHP    = "php"
+	RuntimePerl   = "perl"
+)
+
+// Evidence kinds (Report.FrameworkEvidence): how the tool was recognised,
+// strongest first.
+const (
+	EvidenceTracer      = "tracer"              // the fork tracer's fork_via
+	EvidenceParent      = "parent command"      // the live parent's command line or title
+	EvidenceGrandparent = "grandparent command" // the parent is a spawn/exec helper; its parent named the tool
+	EvidenceReport      = "report paths"        // the report's executable, images or crashed frames
+	EvidenceVenv        = "venv contents"       // the only forking tool installed in the venv
+)
+
+// checked is the day every row's source was last read.
+const checked = "2026-12-02"
+
+// Frameworks lists every row, in the order of docs/fixes.md.
+func Frameworks() []Framework {
+	var all []Framework
+	all = append(all, pythonTools()...)
+	all = append(all, rubyTools()...)
+	all = append(all, otherTools()...)
+	return all
+}
+
+// FrameworkByName returns the row for a Report.Framework value.
+func FrameworkByName(name string) (Framework, bool) {
+	if name == "" {
+		return Framework{}, false
+	}
+	for _, fw := range Frameworks() {
+		if fw.Name == name {
+			return fw, true
+		}
+	}
+	return Framework{}, false
+}
+
+func frameworkPtr(name string) *Framework {
+	fw, ok := FrameworkByName(name)
+	if !ok {
+		return nil
+	}
+	return &fw
+}
+
+// FrameworkFromVia maps the fork tracer's fork_via (the module the program
+// forked through: "multiprocessing.pool", "gunicorn.arbiter",
+// "tornado.process") to a row. "" for user code or an unknown module.
+func FrameworkFromVia(via string) string {
+	top, _, _ := strings.Cut(via, ".")
+	switch {
+	case top == "multiprocessing" || strings.HasPrefix(via, "concurrent.futures"):
+		return "multiprocessing"
+	case top == "billiard" || top == "celery":
+		return "celery"
+	case strings.HasPrefix(via, "rq.worker_pool"):
+		return "rq-pool"
+	case strings.HasPrefix(via, "huey.consumer"):
+		return "huey"
+	case strings.HasPrefix(via, "tornado.process"):
+		return "tornado"
+	case strings.HasPrefix(via, "pyspark.daemon"):
+		return "pyspark"
+	case top == "pytest_forked":
+		return "pytest-forked"
+	case top == "locust":
+		return "locust"
+	case top == "uvicorn":
+		return "uvicorn"
+	case top == "gunicorn", top == "rq", top == "ansible", top == "uwsgi", top == "airflow":
+		return top
+	}
+	return ""
+}
