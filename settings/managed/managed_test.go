@@ -98,7 +98,7 @@ func TestLoadNothing(t *testing.T) {
 func TestLoadMalformed(t *testing.T) {
 	tests := []struct {
 		name    string
-		device  any    // written as a plist; string: raw bytes
+		device  any // written as a plist; string: raw bytes
 		wantErr []string
 		check   func(t *testing.T, s Settings)
 	}{
