@@ -49,13 +49,16 @@ const (
 	DefaultPoll = 10 * time.Second
 	// BatchSize is how many events go in one request.
 	BatchSize = 200
+	// kickSettle is the wait after a Kick: the history commits within
+	// about a second of an event.
+	kickSettle = 1500 * time.Millisecond
 	// sendTimeout bounds one request.
 	sendTimeout = 30 * time.Second
 )
 
 // Outbox is what the exporter needs of the history database.
 type Outbox interface {
-	PendingOutbox(limit int) ([]history.OutboxEvent, error)
+	PendingOutbox(ctx context.Context, limit int) ([]history.OutboxEvent, error)
 	MarkOutboxSent(seqs []int64, t time.Time) error
 	MarkOutboxFailed(seqs []int64) error
 	PruneOutbox(now time.Time) (int, error)
@@ -205,12 +208,16 @@ func (e *Exporter) run(ctx context.Context) {
 			if backoff > 0 {
 				continue // waiting out a failure
 			}
+			// The watcher commits a crash about a second after it saw
+			// it (history.DB batches): look after that.
 			if !timer.Stop() {
 				select {
 				case <-timer.C:
 				default:
 				}
 			}
+			timer.Reset(kickSettle)
+			continue
 		}
 		if n, err := e.cfg.Outbox.PruneOutbox(time.Now()); err != nil {
 			e.cfg.Log.Warn("export: prune the outbox", "err", err)
@@ -253,7 +260,7 @@ func next(cur, lo, hi time.Duration) time.Duration {
 // fails.
 func (e *Exporter) drain(ctx context.Context) error {
 	for {
-		events, err := e.cfg.Outbox.PendingOutbox(BatchSize)
+		events, err := e.cfg.Outbox.PendingOutbox(ctx, BatchSize)
 		if err != nil {
 			return err
 		}

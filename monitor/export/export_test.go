@@ -138,6 +138,9 @@ func TestExportRetriesUntilAccepted(t *testing.T) {
 	for i := range 3 {
 		d.MarkSeen(crash(i), now)
 	}
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.RecordToggle("ulimit-core", true, "block in /Users/ana/.zshrc", now); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +207,7 @@ func TestExportRetriesUntilAccepted(t *testing.T) {
 	if pr := byID["probe-1"]; pr["event.name"] != EventProbe || pr[AttrProbeOK] != "false" {
 		t.Errorf("probe record %v", pr)
 	}
-	if ev, _ := d.PendingOutbox(10); len(ev) != 0 {
+	if ev, _ := d.PendingOutbox(context.Background(), 10); len(ev) != 0 {
 		t.Errorf("still pending: %v", ev)
 	}
 }

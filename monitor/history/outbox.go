@@ -124,18 +124,12 @@ func (d *DB) outboxRow(kind string, res sql.Result, t time.Time, payload any) er
 	return d.enqueue(fmt.Sprintf("%s-%d", kind, n), kind, t, d.opts.Now(), payload)
 }
 
-// PendingOutbox returns up to limit unsent events, oldest first. It writes
-// what the watcher noted first, so a crash just seen is in it.
-func (d *DB) PendingOutbox(limit int) ([]OutboxEvent, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.conn == nil {
-		return nil, errors.New("history: closed")
-	}
-	if err := d.write(nil); err != nil {
-		d.fail(err)
-	}
-	rows, err := d.conn.QueryContext(bg, `SELECT seq, id, kind, time, created_at, payload, attempts FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`, limit)
+// PendingOutbox returns up to limit unsent events, oldest first, as
+// committed (the watcher commits about a second after a crash). It reads
+// on the read-only connection, so the exporter never waits for, nor makes
+// wait, the detection path's writes.
+func (r *Reader) PendingOutbox(ctx context.Context, limit int) ([]OutboxEvent, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT seq, id, kind, time, created_at, payload, attempts FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history: outbox: %w", err)
 	}

@@ -23,13 +23,16 @@ func TestOutbox(t *testing.T) {
 	if err := d.Save(); err != nil {
 		t.Fatal(err)
 	}
-	if ev, _ := d.PendingOutbox(100); len(ev) != 0 {
+	if ev, _ := d.PendingOutbox(context.Background(), 100); len(ev) != 0 {
 		t.Fatalf("outbox off, but queued %v", ev)
 	}
 
 	d.SetOutbox(true)
 	d.MarkSeen(report(2, monitor.CauseForkSafety, now), now)
 	d.MarkSeen(report(2, monitor.CauseForkSafety, now), now) // the same crash again
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.RecordCore(monitor.CoreFile{Path: "/cores/core.42", PID: 42, Size: 10}, now); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +48,7 @@ func TestOutbox(t *testing.T) {
 	if err := d.RecordProbe(Probe{Time: now, Name: "/usr/bin/python3", OK: false, Detail: "killed"}); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := d.PendingOutbox(100)
+	ev, err := d.PendingOutbox(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +88,15 @@ func TestOutbox(t *testing.T) {
 	// A reopen (Forkwatch restarted) keeps what is pending.
 	d.Close()
 	d = openTest(t, path, &now)
-	ev, err = d.PendingOutbox(100)
+	ev, err = d.PendingOutbox(context.Background(), 100)
 	if err != nil || len(ev) != 2 || ev[0].ID != "incident:000002" || ev[0].Attempts != 1 || ev[1].Kind != OutboxKindProbe {
 		t.Fatalf("after reopen: %+v, %v", ev, err)
 	}
 	// Marking sent again is harmless; re-seen crash ids are not queued twice.
 	d.SetOutbox(true)
 	d.MarkSeen(report(2, monitor.CauseForkSafety, now), now)
-	if ev2, _ := d.PendingOutbox(100); len(ev2) != 2 {
+	d.Save()
+	if ev2, _ := d.PendingOutbox(context.Background(), 100); len(ev2) != 2 {
 		t.Errorf("a seen crash queued again: %v", ev2)
 	}
 }
@@ -116,7 +120,7 @@ func TestOutboxBounds(t *testing.T) {
 	if err != nil || n != 5 {
 		t.Fatalf("dropped %d, %v; want the 5 old ones", n, err)
 	}
-	ev, _ := d.PendingOutbox(100)
+	ev, _ := d.PendingOutbox(context.Background(), 100)
 	if len(ev) != 1 || ev[0].ID != "toggle-6" {
 		t.Fatalf("left %+v", ev)
 	}
@@ -157,7 +161,7 @@ func TestOutboxCountBound(t *testing.T) {
 	if err != nil || n != extra {
 		t.Fatalf("dropped %d, %v", n, err)
 	}
-	ev, _ := d.PendingOutbox(1)
+	ev, _ := d.PendingOutbox(context.Background(), 1)
 	if len(ev) != 1 || ev[0].ID != report(extra, "", now).ID {
 		t.Errorf("oldest kept: %+v", ev)
 	}
