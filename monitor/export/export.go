@@ -198,25 +198,33 @@ func (e *Exporter) run(ctx context.Context) {
 	}()
 	backoff := time.Duration(0)
 	timer := time.NewTimer(0)
+	due := time.Now() // when timer fires
 	defer timer.Stop()
+	wait := func(d time.Duration) {
+		timer.Reset(d)
+		due = time.Now().Add(d)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
 		case <-e.kick:
-			if backoff > 0 {
-				continue // waiting out a failure
-			}
 			// The watcher commits a crash about a second after it saw
-			// it (history.DB batches): look after that.
+			// it (history.DB batches): look after that, unless a look is
+			// due sooner. A stream of crashes (a crash loop) thus
+			// sends every kickSettle, never postponed. While waiting out
+			// a failure, kicks change nothing.
+			if backoff > 0 || time.Until(due) <= kickSettle {
+				continue
+			}
 			if !timer.Stop() {
 				select {
 				case <-timer.C:
 				default:
 				}
 			}
-			timer.Reset(kickSettle)
+			wait(kickSettle)
 			continue
 		}
 		if n, err := e.cfg.Outbox.PruneOutbox(time.Now()); err != nil {
@@ -239,11 +247,11 @@ func (e *Exporter) run(ctx context.Context) {
 		if err != nil {
 			backoff = next(backoff, e.cfg.MinBackoff, e.cfg.MaxBackoff)
 			e.cfg.Log.Warn("export: send failed; retrying", "in", backoff.Round(time.Millisecond), "err", err)
-			timer.Reset(backoff)
+			wait(backoff)
 			continue
 		}
 		backoff = 0
-		timer.Reset(e.cfg.Poll)
+		wait(e.cfg.Poll)
 	}
 }
 

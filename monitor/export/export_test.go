@@ -255,3 +255,29 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestKicksDoNotPostpone: a steady stream of events (a crash loop) is sent
+// while it lasts, not after it stops: each Kick does not push the send back.
+func TestKicksDoNotPostpone(t *testing.T) {
+	fc := &fakeCollector{}
+	srv := httptest.NewServer(fc)
+	defer srv.Close()
+	d := openDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, err := Start(ctx, Config{Endpoint: srv.URL + "/base", Outbox: d, Poll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the first look, at start, finds nothing
+	end := time.Now().Add(4 * time.Second)
+	for i := 0; time.Now().Before(end); i++ {
+		d.MarkSeen(crash(i%20), time.Now())
+		d.Save()
+		e.Kick()
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(fc.records()); n == 0 {
+		t.Fatal("nothing sent while events kept coming")
+	}
+}
