@@ -336,7 +336,8 @@ func (c *Controller) onEvent(ev monitor.Event) {
 			c.state.Problem = ev.Err
 		}
 	}
-	if c.alerter != nil {
+	// A profile may turn notifications off (Notifications false).
+	if c.alerter != nil && c.managed().NotificationsOn() {
 		c.alerter.Event(ev)
 	}
 }
