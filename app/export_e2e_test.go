@@ -304,7 +304,9 @@ func TestExportToRealCollector(t *testing.T) {
 	}
 	bin := collectorBin(t)
 	begin := time.Now()
-	defer func() { t.Logf("export end-to-end test (without the collector build) took %v", time.Since(begin).Round(100*time.Millisecond)) }()
+	defer func() {
+		t.Logf("export end-to-end test (without the collector build) took %v", time.Since(begin).Round(100*time.Millisecond))
+	}()
 
 	port := freePort(t)
 	out := t.TempDir()
@@ -402,10 +404,10 @@ func TestExportToRealCollector(t *testing.T) {
 	settle()
 	time.Sleep(2 * time.Second) // it tries, and fails, while the collector is down
 	startCollector(t, bin, port, newOut())
-	ids := waitArrived(t, third, 60*time.Second, files...)
+	waitArrived(t, third, 60*time.Second, files...)
 
 	time.Sleep(2 * time.Second) // anything sent twice would show by now
-	ids = crashIDs(readRecords(t, files...))
+	ids := crashIDs(readRecords(t, files...))
 	all := append(append(append([]string{}, first...), second...), third...)
 	for _, id := range all {
 		if ids[id] != 1 {
@@ -419,5 +421,8 @@ func TestExportToRealCollector(t *testing.T) {
 	st, _ := runBinStdout(t, env, "status")
 	if !strings.Contains(st, fmt.Sprintf("Export: to http://127.0.0.1:%d, all sent", port)) {
 		t.Errorf("status does not show the export line:\n%s", st)
+	}
+	if code := p.stop(); code != 0 {
+		t.Errorf("restarted watch exit %d: %s", code, p.stderr())
 	}
 }

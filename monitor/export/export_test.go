@@ -223,7 +223,7 @@ func TestRedactProject(t *testing.T) {
 	}
 	var all []string
 	rec.WalkAttributes(func(a attributeKV) bool {
-		all = append(all, string(a.Key)+"="+a.Value.Emit())
+		all = append(all, string(a.Key)+"="+a.Value.String())
 		return true
 	})
 	joined := strings.Join(all, "\n")
