@@ -76,12 +76,25 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Info("login item now points at " + env.Exe)
 	}
 	notifier := newAppNotifier(ctx, log)
-	ctrl := NewController(ControllerConfig{
+	var ctrl *Controller
+	pol, exp := startManaged(ctx, env, db, tun.exportMaxBackoff, log, func() {
+		if ctrl != nil {
+			ctrl.RefreshToggles(ctx)
+		}
+	})
+	defer exp.stop()
+	ctrl = NewController(ControllerConfig{
 		Env: env, Desktop: newDesktop(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
 		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
 		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: supportDir(), Recent: st.Recent(),
 		FileManager: fileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
-		History: db, Tracer: traceManager(),
+		History: db, Tracer: traceManager(), Policy: pol.get,
+		ExportLine: func(ctx context.Context) string {
+			if db == nil {
+				return ""
+			}
+			return exportLine(ctx, pol.get().ExportEndpoint, db.Reader)
+		},
 	})
 	notifier.OnAction(ctrl.NotificationAction)
 
@@ -94,6 +107,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := w.Run(ctx, func(ev monitor.Event) {
 			recordEvent(db, ev, log)
 			spool.Kick()
+			exp.kick()
 			select {
 			case ctrl.Events <- ev:
 			case <-ctx.Done():

@@ -20,6 +20,7 @@ import (
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
+	"github.com/forkwatch/forkwatch/settings/managed"
 )
 
 // UI is what the controller needs of the menu bar: the tray binding
@@ -64,7 +65,9 @@ type Controller struct {
 	tracer     *forktrace.Manager
 	// counting is set while a count of today's and the week's crashes is
 	// being read from the history.
-	counting bool
+	counting   bool
+	policy     func() managed.Settings
+	exportLine func(context.Context) string
 }
 
 // ControllerConfig holds what NewController needs.
@@ -94,6 +97,10 @@ type ControllerConfig struct {
 	// Tracer manages fork tracing for the Fork Tracing submenu (nil: the
 	// submenu lists nothing).
 	Tracer *forktrace.Manager
+	// Policy returns the managed settings now (nil: nothing is managed);
+	// ExportLine the export line of About (nil: none). See managed.go.
+	Policy     func() managed.Settings
+	ExportLine func(context.Context) string
 }
 
 // NewController sets up the state; Run shows it.
@@ -117,6 +124,7 @@ func NewController(cfg ControllerConfig) *Controller {
 	c.history = cfg.History
 	c.notifyPath = cfg.NotifyPath
 	c.tracer = cfg.Tracer
+	c.policy, c.exportLine = cfg.Policy, cfg.ExportLine
 	c.state.Crashes = append(c.state.Crashes, cfg.Recent...)
 	for _, t := range c.toggles {
 		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
@@ -216,11 +224,19 @@ func (c *Controller) refreshToggles(ctx context.Context) {
 		for i, t := range c.toggles {
 			states[i] = t.State(ctx)
 		}
+		pol := c.managed()
+		line := ""
+		if c.exportLine != nil {
+			line = c.exportLine(ctx)
+		}
 		return func() {
 			for i := range c.state.Toggles {
 				c.state.Toggles[i].State = states[i]
 				c.state.Toggles[i].Busy = c.busy[c.toggles[i].Name()]
+				_, c.state.Toggles[i].Managed = pol.Enforced(c.toggles[i].Name())
 			}
+			c.state.ExportLine = line
+			c.state.TracingRefused = forkTracingRefused(pol) != nil
 		}
 	})
 }
@@ -327,7 +343,8 @@ func (c *Controller) onEvent(ev monitor.Event) {
 			c.state.Problem = ev.Err
 		}
 	}
-	if c.alerter != nil {
+	// A profile may turn notifications off (Notifications false).
+	if c.alerter != nil && c.managed().NotificationsOn() {
 		c.alerter.Event(ev)
 	}
 }
@@ -416,6 +433,10 @@ func (c *Controller) toggle(ctx context.Context, name string) {
 	if t == nil {
 		return
 	}
+	if err := refuseManaged(c.managed(), name); err != nil {
+		c.fail("Nothing changed", err)
+		return
+	}
 	want := !cur.State.On
 	c.busy[name] = true
 	c.setBusy(name, true)
@@ -452,6 +473,14 @@ func (c *Controller) toggle(ctx context.Context, name string) {
 			c.refreshToggles(ctx)
 		}
 	})
+}
+
+// managed returns the managed settings now.
+func (c *Controller) managed() managed.Settings {
+	if c.policy == nil {
+		return managed.Settings{}
+	}
+	return c.policy()
 }
 
 func onOffWord(on bool) string {

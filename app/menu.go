@@ -40,6 +40,11 @@ type MenuState struct {
 	// Counts, when known, are the Python crashes today and in the last
 	// seven days from the history (the Crashes list is only the latest).
 	Counts *CrashCounts
+	// ExportLine says where events are exported and how many wait in the
+	// outbox (About shows it; "" when export is off).
+	ExportLine string
+	// TracingRefused: a profile turned fork tracing off.
+	TracingRefused bool
 }
 
 // CrashCounts are the history's counts for the status line, and the
@@ -66,6 +71,9 @@ type ToggleView struct {
 	Label string
 	State settings.State
 	Busy  bool // a change is under way (a password prompt may be open)
+	// Managed: a configuration profile enforces this toggle; the item is
+	// greyed and says so.
+	Managed bool
 }
 
 // Item is one menu entry. IDs are stable: the binding creates each once.
@@ -168,7 +176,11 @@ func BuildMenu(s MenuState) []Item {
 		if t.State.Error != "" {
 			tip = "Could not read: " + t.State.Error
 		}
-		add(Item{ID: "toggle." + t.Name, Title: title, Tooltip: tip, Checkbox: true, Checked: t.State.On, Disabled: t.Busy, Separator: i == 0})
+		if t.Managed {
+			title += " — " + ManagedReason
+			tip = ManagedReason + ". " + tip
+		}
+		add(Item{ID: "toggle." + t.Name, Title: title, Tooltip: tip, Checkbox: true, Checked: t.State.On, Disabled: t.Busy || t.Managed, Separator: i == 0})
 		conflicts = append(conflicts, t.State.Conflicts...)
 	}
 	if len(conflicts) > 0 {
@@ -198,10 +210,15 @@ func BuildMenu(s MenuState) []Item {
 			continue
 		}
 		tv := s.Traces[i]
-		add(Item{ID: id, Parent: "trace", Title: workingTitle(truncate(tv.Label, 60), tv.Busy), Tooltip: tv.Target, Checkbox: true, Checked: tv.On, Disabled: tv.Busy})
+		tip := tv.Target
+		if s.TracingRefused {
+			tip = "Fork tracing is turned off: " + ManagedReason
+		}
+		add(Item{ID: id, Parent: "trace", Title: workingTitle(truncate(tv.Label, 60), tv.Busy), Tooltip: tip, Checkbox: true, Checked: tv.On, Disabled: tv.Busy || (s.TracingRefused && !tv.On)})
 	}
 	add(Item{ID: "about", Title: "About the Fork-Safety Crash…", Tooltip: s.NotifyPath})
 	add(Item{ID: "about.notify", Title: s.NotifyPath, Disabled: true, Hidden: s.NotifyPath == ""})
+	add(Item{ID: "about.export", Title: truncate(s.ExportLine, 80), Tooltip: s.ExportLine, Disabled: true, Hidden: s.ExportLine == ""})
 	add(Item{ID: "quit", Title: "Quit Forkwatch"})
 	return items
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/forkwatch/forkwatch/settings"
@@ -19,21 +20,31 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	env := settings.DefaultEnv()
-	all := map[string]settings.State{}
+	pol := loadPolicy(slog.New(slog.NewTextHandler(stderr, nil)))
+	all := map[string]any{}
 	status := 0
 	for _, t := range settings.All(env) {
 		st := t.State(ctx)
-		all[t.Name()] = st
+		all[t.Name()] = newToggleStatus(st, pol.get(), t.Name())
 		if st.Error != "" {
 			status = 1
 		}
 		if !*asJSON {
 			fmt.Fprint(stdout, describeState(t, st))
+			if _, ok := pol.get().Enforced(t.Name()); ok {
+				fmt.Fprintf(stdout, "      %s\n", ManagedReason)
+			}
 		}
 	}
+	ex := exportStatusOf(ctx, pol.get())
 	if *asJSON {
+		if ex != nil {
+			all["export"] = ex
+		}
 		b, _ := json.MarshalIndent(all, "", "  ")
 		fmt.Fprintln(stdout, string(b))
+	} else if ex != nil {
+		fmt.Fprintln(stdout, ex.Line)
 	}
 	return status
 }
@@ -67,6 +78,10 @@ func runSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "set:", err)
 		return 2
+	}
+	if err := refuseManaged(loadPolicy(nil).get(), t.Name()); err != nil {
+		fmt.Fprintln(stderr, "set:", err)
+		return 1
 	}
 	if err := env.MkdirRecorded(supportDir()); err != nil {
 		fmt.Fprintln(stderr, "set:", err)

@@ -49,6 +49,10 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			err error
 		)
 		if args[0] == "enable" {
+			if err := forkTracingRefused(loadPolicy(nil).get()); err != nil {
+				fmt.Fprintln(stderr, "trace:", err)
+				return 1
+			}
 			e, err = m.Enable(ctx, args[1])
 		} else {
 			e, err = m.Disable(ctx, args[1])
@@ -220,6 +224,9 @@ func traceViews(ctx context.Context, m *forktrace.Manager, extra ...string) []Tr
 func setTrace(ctx context.Context, m *forktrace.Manager, target string, on bool) error {
 	var err error
 	if on {
+		if err := forkTracingRefused(loadPolicy(nil).get()); err != nil {
+			return err
+		}
 		_, err = m.Enable(ctx, target)
 	} else {
 		_, err = m.Disable(ctx, target)

@@ -16,6 +16,7 @@ import (
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
+	"github.com/forkwatch/forkwatch/settings"
 	"github.com/forkwatch/forkwatch/settings/doctor"
 )
 
@@ -34,11 +35,13 @@ func addWatchFlags(fs *flag.FlagSet, wf *watchFlags, extra *watchTuning) {
 	fs.DurationVar(&extra.coreSettle, "core-settle", 10*time.Second, "a core file is complete when it stops growing for this long")
 	fs.DurationVar(&extra.summaryEvery, "summary-every", time.Minute, "at most one summary notification per this interval after the first")
 	fs.BoolVar(&extra.folderOnly, "folder-only", false, "rescan folders on change instead of reading named files (how macOS is watched)")
+	fs.DurationVar(&extra.exportMaxBackoff, "export-max-backoff", 0, "longest wait between export attempts while the collector is unreachable (0: 5m)")
 }
 
 type watchTuning struct {
 	quietAfter, coreSettle, summaryEvery time.Duration
 	folderOnly                           bool
+	exportMaxBackoff                     time.Duration
 }
 
 // newWatcher builds the watcher and opens its memory: the history database
@@ -132,8 +135,12 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer closeStore()
 	db, _ := st.(*history.DB)
+	pol, exp := startManaged(ctx, settings.DefaultEnv(), db, tun.exportMaxBackoff, log, nil)
+	defer exp.stop()
 	var alerter *Alerter
-	if *notify {
+	if *notify && !pol.get().NotificationsOn() {
+		log.Warn("notifications are off: " + ManagedReason)
+	} else if *notify {
 		n := newAppNotifier(ctx, log)
 		alerter = NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
 		desk := newDesktop(runtime.GOOS)
@@ -163,6 +170,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			alerter.Event(ev)
 		}
 		recordEvent(db, ev, log)
+		exp.kick()
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)

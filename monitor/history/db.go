@@ -116,6 +116,8 @@ type DB struct {
 	pend     pending
 	err      error // first failed read since the last Save
 	firstRun bool
+	// outbox is on while an export endpoint is set (outbox.go).
+	outbox bool
 
 	stopPrune context.CancelFunc
 	pruneDone chan struct{}

@@ -41,6 +41,11 @@ var errBadSchema = errors.New("not a Forkwatch history database")
 //	toggles(id, time, name, on_, detail)      every toggle change
 //	probes(id, time, name, ok, detail, crash_id)
 //	                                          `forkwatch doctor --probe` results
+//	outbox(seq, id, kind, time, created_at, payload, attempts, sent_at)
+//	                                          events waiting to be exported
+//	                                          over OTLP (outbox.go); id is
+//	                                          stable (the incident id of a
+//	                                          crash), payload is JSON
 var migrations = []string{
 	// 1: the watcher's memory and the crash log.
 	`CREATE TABLE crashes(
@@ -133,6 +138,18 @@ var migrations = []string{
 	);
 	CREATE INDEX probes_time ON probes(time);
 	CREATE INDEX crashes_project ON crashes(project, time);`,
+	// 3: the export outbox (outbox.go).
+	`CREATE TABLE outbox(
+		seq INTEGER PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		kind TEXT NOT NULL,
+		time INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		payload TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		sent_at INTEGER
+	);
+	CREATE INDEX outbox_pending ON outbox(sent_at, seq);`,
 }
 
 // SchemaVersion is the version this Forkwatch writes.

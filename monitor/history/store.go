@@ -277,6 +277,9 @@ func (d *DB) insertCrash(r *report.Report, now time.Time) error {
 		if err := d.crashRow(d.st.insertCrash, r, now); err != nil {
 			return err
 		}
+		if err := d.outboxCrash(r, now); err != nil {
+			return err
+		}
 	}
 	if r.Path != "" {
 		if _, err := d.st.setPath.Exec(r.Path, r.ID); err != nil {
@@ -451,7 +454,12 @@ func (d *DB) RecordCore(c report.CoreFile, t time.Time) error {
 		n := t.Unix()
 		complete = &n
 	}
-	return d.write(func() error { return d.upsertCore(c, t.Unix(), complete) })
+	return d.write(func() error {
+		if err := d.upsertCore(c, t.Unix(), complete); err != nil {
+			return err
+		}
+		return d.outboxCore(c, t)
+	})
 }
 
 // RecordCoreRemoved records that the core file at path was deleted (by
@@ -473,10 +481,11 @@ func (d *DB) RecordToggle(name string, on bool, detail string, t time.Time) erro
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.write(func() error {
-		if _, err := d.conn.ExecContext(context.Background(), `INSERT INTO toggles(time, name, on_, detail) VALUES(?, ?, ?, ?)`, t.Unix(), name, b2i(on), detail); err != nil {
+		res, err := d.conn.ExecContext(context.Background(), `INSERT INTO toggles(time, name, on_, detail) VALUES(?, ?, ?, ?)`, t.Unix(), name, b2i(on), detail)
+		if err != nil {
 			return fmt.Errorf("history: record toggle %s: %w", name, err)
 		}
-		return nil
+		return d.outboxRow("toggle", res, t, OutboxToggle{Name: name, On: on, Detail: detail})
 	})
 }
 
@@ -494,9 +503,10 @@ func (d *DB) RecordProbe(p Probe) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.write(func() error {
-		if _, err := d.conn.ExecContext(context.Background(), `INSERT INTO probes(time, name, ok, detail, crash_id) VALUES(?, ?, ?, ?, ?)`, p.Time.Unix(), p.Name, b2i(p.OK), p.Detail, p.CrashID); err != nil {
+		res, err := d.conn.ExecContext(context.Background(), `INSERT INTO probes(time, name, ok, detail, crash_id) VALUES(?, ?, ?, ?, ?)`, p.Time.Unix(), p.Name, b2i(p.OK), p.Detail, p.CrashID)
+		if err != nil {
 			return fmt.Errorf("history: record probe %s: %w", p.Name, err)
 		}
-		return nil
+		return d.outboxRow("probe", res, p.Time, OutboxProbe{Name: p.Name, OK: p.OK, Detail: p.Detail, CrashID: p.CrashID})
 	})
 }
