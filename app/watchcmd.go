@@ -136,7 +136,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *notify {
 		n := newAppNotifier(ctx, log)
 		alerter = NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
-		desk := newDesktop(runtime.GOOS)
+		desk := guardedDesktop{Desktop: newDesktop(runtime.GOOS), reportDirs: wf.reportDirs}
 		n.OnAction(func(action string, no Notification) {
 			if err := runNotificationAction(ctx, desk, alerter, time.Now(), action, no); err != nil {
 				log.Warn("notification action", "action", action, "err", err)

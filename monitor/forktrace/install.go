@@ -20,6 +20,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/internal/syscmd"
+	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
 // The tracer, shipped inside the binary.
@@ -47,6 +48,9 @@ const (
 	StatePartial  = "partial"  // one of the two files (an interrupted install or removal)
 	StateOther    = "other"    // ours, but writing to another spool (another support folder)
 	StateGone     = "gone"     // the folder no longer exists (a deleted venv took the tracer with it)
+	// StateNotRun: the interpreter was not asked, since someone other than
+	// the user (or root) could have chosen it (internal/trust); Detail says why.
+	StateNotRun = "not run"
 )
 
 // Errors callers tell apart.
@@ -212,6 +216,11 @@ func refuseSystem(what, p string) error {
 // query asks the interpreter about itself, with a time limit.
 func (m *Manager) query(ctx context.Context, python string) (interp, error) {
 	var in interp
+	// The interpreter may come from a crash report's venv: run it only
+	// when nobody but the user (or root) can have put it there.
+	if err := trust.CheckExecutable(python, os.Getuid()); err != nil {
+		return in, fmt.Errorf("%s: %w", python, err)
+	}
 	out, err := syscmd.Run(ctx, m.Timeout, python, "-E", "-s", "-c", queryScript)
 	if err != nil {
 		return in, fmt.Errorf("ask %s for its site-packages: %w", python, err)
@@ -549,6 +558,11 @@ func (m *Manager) Status(ctx context.Context, targets []string) ([]Entry, error)
 			continue
 		}
 		in, err := m.query(ctx, python)
+		var te *trust.Error
+		if errors.As(err, &te) {
+			out = append(out, Entry{Target: abs, Python: python, State: StateNotRun, Detail: te.Reason + " (" + te.Path + ")"})
+			continue
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
