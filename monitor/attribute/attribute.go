@@ -25,11 +25,12 @@ type Attributor struct {
 	read procReader
 	now  func() time.Time
 	stat func(string) (os.FileInfo, error)
+	uid  int // the user whose processes may be read: the one running Forkwatch
 }
 
 // NewAttributor returns an Attributor that reads this system's processes.
 func NewAttributor() *Attributor {
-	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat}
+	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat, uid: os.Getuid()}
 }
 
 // Enrich adds attribution to a report. It suits Config.Enrich.
@@ -42,6 +43,11 @@ func (a *Attributor) Enrich(r *report.Report) {
 		crash = t
 	}
 	chk := lookupParent(a.read, r.ParentPID, r.ParentProcess, crash)
+	if chk.proc != nil {
+		if why := ownParent(chk.proc, a.uid, r.UserID); why != "" {
+			chk = parentCheck{reason: why}
+		}
+	}
 	a.apply(r, chk)
 }
 
@@ -115,6 +121,9 @@ func (a *Attributor) EnrichCore(c *report.CoreFile) {
 	parent, err := a.read(child.PPID)
 	if err != nil || child.PPID <= 1 || parent.Start.After(child.Start) {
 		return
+	}
+	if ownParent(parent, a.uid, "") != "" {
+		return // another user's process: not ours to describe
 	}
 	c.ParentPID = parent.PID
 	c.ParentProcess = report.Clean(parent.Comm, 128)

@@ -56,6 +56,7 @@ func Classify(f *facts) *Report {
 		PID:                f.pid,
 		ParentProcess:      clean(f.parent, 128),
 		ParentPID:          f.parentPID,
+		UserID:             f.userID,
 		ResponsibleProcess: clean(f.responsible, 128),
 		ExePath:            clean(f.exePath, 1024),
 		BundleID:           clean(f.bundleID, 256),
