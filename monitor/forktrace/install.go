@@ -295,9 +295,7 @@ func checkWritable(dir string) error {
 	if err := syscall.Access(dir, 2); err != nil {
 		return fmt.Errorf("site-packages %s is not writable by you (%v); Forkwatch does not use sudo: trace a venv you own instead: %w", dir, err, fs.ErrPermission)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 && st.Uid != 0 {
-		return fmt.Errorf("site-packages %s belongs to uid %d; run Forkwatch as that user, not as root: %w", dir, st.Uid, ErrRefused)
-	}
+	// Ownership and who else can write are openSite's (internal/trust).
 	return nil
 }
 
@@ -345,9 +343,13 @@ func (m *Manager) Enable(ctx context.Context, target string) (Entry, error) {
 	if err := checkWritable(site); err != nil {
 		return Entry{}, err
 	}
-	modPath, pthPath := filepath.Join(site, ModuleName), filepath.Join(site, PthName)
-	for _, p := range []string{modPath, pthPath} {
-		if err := refuseForeign(p); err != nil {
+	sd, err := openSite(site, in.Prefix != in.BasePrefix)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer sd.Close()
+	for _, name := range []string{ModuleName, PthName} {
+		if err := sd.refuseForeignAt(name); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -371,11 +373,13 @@ func (m *Manager) Enable(ctx context.Context, target string) (Entry, error) {
 	}); err != nil {
 		return Entry{}, err
 	}
-	if err := atomicfile.WriteAtomic(modPath, mod, 0o644); err != nil {
+	if err := sd.write(ModuleName, mod, 0o644); err != nil {
 		return Entry{}, fmt.Errorf("install tracer: %w", err)
 	}
-	if err := atomicfile.WriteAtomic(pthPath, pthContent, 0o644); err != nil {
-		os.Remove(modPath)
+	if err := sd.write(PthName, pthContent, 0o644); err != nil {
+		if rerr := sd.remove(ModuleName); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
 		return Entry{}, fmt.Errorf("install tracer: %w", err)
 	}
 	// Check that the interpreter loads it and still works; otherwise take
