@@ -84,6 +84,9 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 // shared: this process then keeps its memory in the JSON state.
 func openStore(wf *watchFlags, log *slog.Logger) (monitor.Store, *history.DB) {
 	if !wf.stateSet {
+		if err := privateSupportDir(supportDir()); err != nil {
+			log.Warn("support folder", "err", err)
+		}
 		d, err := history.Open(historyDBPath(), history.Options{Log: log})
 		switch {
 		case d == nil && errors.Is(err, history.ErrLocked):
