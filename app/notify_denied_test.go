@@ -86,3 +86,22 @@ func TestProveInChildDenied(t *testing.T) {
 		t.Errorf("proveInChild = %v, want errPermissionDenied", err)
 	}
 }
+
+func TestLoadFrameworks(t *testing.T) {
+	var loaded []string
+	open := func(p string) error {
+		loaded = append(loaded, p)
+		if strings.Contains(p, "Missing") {
+			return errors.New("image not found")
+		}
+		return nil
+	}
+	if err := loadFrameworks(open, "/F/Foundation", "/F/UserNotifications"); err != nil || len(loaded) != 2 {
+		t.Errorf("loadFrameworks = %v, loaded %q", err, loaded)
+	}
+	loaded = nil
+	err := loadFrameworks(open, "/F/Foundation", "/F/Missing", "/F/Never")
+	if err == nil || !strings.Contains(err.Error(), "load /F/Missing: image not found") || len(loaded) != 2 {
+		t.Errorf("loadFrameworks = %v, loaded %q", err, loaded)
+	}
+}

@@ -424,6 +424,18 @@ func (n *nativeNotifier) respond(id, action string) {
 	}
 }
 
+// loadFrameworks loads each framework in order with open (dlopen on
+// macOS, called from init: see notify_native_darwin.go) and stops at the
+// first that fails, naming it.
+func loadFrameworks(open func(path string) error, paths ...string) error {
+	for _, p := range paths {
+		if err := open(p); err != nil {
+			return fmt.Errorf("load %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // errNotBundled is returned by `notify --test` outside an app bundle.
 var errNotBundled = errors.New("not running from an app bundle")
 
