@@ -378,5 +378,8 @@ func TestHostileOpen(t *testing.T) {
 	c.Clicks <- "crash.0.project"
 	eventually(t, "project revealed", func() bool { b, _ := os.ReadFile(log); return strings.Contains(string(b), "-R\n"+proj+"\n--end--") })
 	c.Clicks <- "crash.0.open"
-	eventually(t, "report opened", func() bool { b, _ := os.ReadFile(log); return strings.Contains(string(b), "-a\nConsole\n"+good+"\n--end--") })
+	eventually(t, "report opened", func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Contains(string(b), "-a\nConsole\n"+good+"\n--end--")
+	})
 }

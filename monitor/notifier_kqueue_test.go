@@ -173,4 +173,3 @@ func TestFolderQueueFolderGone(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
-
