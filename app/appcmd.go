@@ -86,7 +86,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctrl = NewController(ControllerConfig{
 		Env: env, Desktop: newDesktop(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
 		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
-		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: supportDir(), Recent: st.Recent(),
+		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: supportDir(), Recent: st.Recent(), ReportDirs: wf.reportDirs,
 		FileManager: fileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
 		History: db, Tracer: traceManager(), Policy: pol.get,
 		ExportLine: func(ctx context.Context) string {

@@ -195,7 +195,8 @@ func BenchmarkWatchBurst(b *testing.B) {
 	data, _ := os.ReadFile(sample("python37-objc-fork-fontbakery-2982.crash"))
 	parent := liveParent(b)
 	data = []byte(strings.NewReplacer("Parent Process:        Python [35705]", fmt.Sprintf("Parent Process:        python3 [%d]", parent),
-		"Date/Time:             2020-07-17 14:40:47.658 +0200", "Date/Time:             "+time.Now().Format("2006-01-02 15:04:05.000 -0700")).Replace(string(data)))
+		"Date/Time:             2020-07-17 14:40:47.658 +0200", "Date/Time:             "+time.Now().Format("2006-01-02 15:04:05.000 -0700"),
+		"User ID:               501", fmt.Sprintf("User ID:               %d", os.Getuid())).Replace(string(data)))
 	data = append(data, "\nBinary Images:\n       0x10c7a5000 -        0x10c7c6ff7 +Python (3.7.7) <9F3A2D16> /usr/local/bin/python3\n"...)
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()

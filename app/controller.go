@@ -80,6 +80,9 @@ type ControllerConfig struct {
 	CoreDir    string
 	CoreName   string
 	SupportDir string
+	// ReportDirs are the watched report folders: Open Report opens only a
+	// regular file inside one of them.
+	ReportDirs []string
 	Recent     []report.Report
 	// FileManager is "Finder" on macOS.
 	FileManager string
@@ -125,6 +128,11 @@ func NewController(cfg ControllerConfig) *Controller {
 	c.notifyPath = cfg.NotifyPath
 	c.tracer = cfg.Tracer
 	c.policy, c.exportLine = cfg.Policy, cfg.ExportLine
+	if c.desk != nil {
+		// Paths from crash reports are opened only when they are what
+		// the item says: a report in a watched folder, a plain folder.
+		c.desk = guardedDesktop{Desktop: c.desk, reportDirs: cfg.ReportDirs}
+	}
 	c.state.Crashes = append(c.state.Crashes, cfg.Recent...)
 	for _, t := range c.toggles {
 		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
@@ -536,7 +544,7 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 			return
 		}
 		c.later(ctx, func() func() {
-			if err := c.desk.OpenDocument(ctx, dir); err != nil {
+			if err := c.desk.OpenFolder(ctx, dir); err != nil {
 				c.fail("Could not open the project folder", err)
 			}
 			return nil

@@ -41,6 +41,7 @@ type fakeDesk struct {
 func (d *fakeDesk) rec(s string)                                 { d.mu.Lock(); d.calls = append(d.calls, s); d.mu.Unlock() }
 func (d *fakeDesk) OpenReport(_ context.Context, p string) error { d.rec("open " + p); return nil }
 func (d *fakeDesk) Reveal(_ context.Context, p string) error     { d.rec("reveal " + p); return nil }
+func (d *fakeDesk) OpenFolder(_ context.Context, p string) error { d.rec("folder " + p); return nil }
 func (d *fakeDesk) OpenDocument(_ context.Context, p string) error {
 	d.rec("doc " + p)
 	return nil
@@ -80,6 +81,16 @@ func (n *fakeNotifier) all() string {
 	return strings.Join(n.sent, "\n")
 }
 
+// absSample is sample's absolute path, as the watcher reports paths.
+func absSample(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(sample(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // eventually polls cond for up to 10 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -105,7 +116,8 @@ func newTestController(t *testing.T) (*Controller, *fakeUI, *fakeDesk, *fakeNoti
 	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, Exe: "/Applications/Forkwatch.app/Contents/MacOS/forkwatch", PromptTimeout: 5 * time.Second, SupportDir: filepath.Join(home, "support")}
 	n := &fakeNotifier{}
 	desk := &fakeDesk{}
-	c := NewController(ControllerConfig{Env: senv, Desktop: desk, Notifier: n, Alerter: NewAlerter(n, time.Minute, nil), CoreDir: cores, SupportDir: senv.SupportDir})
+	c := NewController(ControllerConfig{Env: senv, Desktop: desk, Notifier: n, Alerter: NewAlerter(n, time.Minute, nil), CoreDir: cores, SupportDir: senv.SupportDir,
+		ReportDirs: []string{filepath.Dir(absSample(t, "python313-duckdb-segv-chunkhound.ips"))}})
 	ui := &fakeUI{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -140,7 +152,8 @@ func TestControllerToggle(t *testing.T) {
 // lists it; Open Report and Copy Advice use the report's own path/advice.
 func TestControllerCrashes(t *testing.T) {
 	c, ui, desk, n, _, _ := newTestController(t)
-	r, err := report.ReadFile(sample("python313-duckdb-segv-chunkhound.ips"))
+	// The watcher's paths are absolute; Open Report opens nothing else.
+	r, err := report.ReadFile(absSample(t, "python313-duckdb-segv-chunkhound.ips"))
 	if err != nil {
 		t.Fatal(err)
 	}

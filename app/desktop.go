@@ -15,6 +15,9 @@ import (
 // `on run argv` arguments, never pasted into script text.
 type Desktop interface {
 	OpenReport(ctx context.Context, path string) error
+	// OpenFolder shows a folder (Open Project Folder): revealed in Finder
+	// on macOS, never launched, so that a bundle cannot run.
+	OpenFolder(ctx context.Context, path string) error
 	Reveal(ctx context.Context, path string) error
 	// Confirm asks a yes/no question; false on "no" or cancel.
 	Confirm(ctx context.Context, question, yes string) (bool, error)
@@ -38,6 +41,15 @@ type macDesktop struct{}
 
 func (macDesktop) OpenReport(ctx context.Context, path string) error {
 	_, err := syscmd.Run(ctx, 0, "open", "-a", "Console", path)
+	return err
+}
+
+// OpenFolder reveals the folder in Finder (open -R: "Reveals the file(s)
+// in the Finder instead of opening them", open(1)), so that even a folder
+// macOS treats as a package is shown, never launched. The path is
+// absolute (guardedDesktop), so open cannot read it as an option.
+func (macDesktop) OpenFolder(ctx context.Context, path string) error {
+	_, err := syscmd.Run(ctx, 0, "open", "-R", path)
 	return err
 }
 
@@ -94,7 +106,15 @@ func (macDesktop) Copy(ctx context.Context, text string) error {
 type linuxDesktop struct{}
 
 func (linuxDesktop) OpenReport(ctx context.Context, path string) error {
-	_, err := syscmd.Run(ctx, 0, "xdg-open", path)
+	_, err := syscmd.Run(ctx, 0, "xdg-open", fileURL(path))
+	return err
+}
+
+// OpenFolder hands xdg-open a file:// URL: xdg-open takes "a file or URL"
+// and has options of its own (--help, --manual), so a bare name could be
+// either; a URL with the file scheme is only ever a local file.
+func (linuxDesktop) OpenFolder(ctx context.Context, path string) error {
+	_, err := syscmd.Run(ctx, 0, "xdg-open", fileURL(path))
 	return err
 }
 

@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -60,6 +61,7 @@ type dbusNotifier struct {
 	conn     *dbus.Conn
 	obj      dbus.BusObject
 	actions  bool   // the server has the "actions" capability
+	markup   bool   // the server has "body-markup": the body is XML-ish markup
 	icon     string // app_icon: our icon's file, or a theme icon name
 	fallback ActionNotifier
 	signals  chan *dbus.Signal
@@ -85,6 +87,7 @@ func newDBusNotifier(fallback ActionNotifier) (*dbusNotifier, error) {
 		return nil, fmt.Errorf("notification server: %w", err)
 	}
 	d.actions = slices.Contains(caps, "actions")
+	d.markup = slices.Contains(caps, "body-markup")
 	for _, member := range []string{"ActionInvoked", "NotificationClosed"} {
 		if err := conn.AddMatchSignal(dbus.WithMatchInterface(fdoNotifications), dbus.WithMatchMember(member), dbus.WithMatchObjectPath(fdoPath)); err != nil {
 			conn.Close()
@@ -121,7 +124,7 @@ func (d *dbusNotifier) Notify(title, body string) error {
 // report). A server that does not answer within 5 s gets the notification
 // through the fallback instead.
 func (d *dbusNotifier) Post(n Notification) error {
-	title, body := notificationText(n.Title, 120), notificationText(n.Body, 400)
+	title, body := notificationText(n.Title, 120), dbusBody(notificationText(n.Body, 400), d.markup)
 	var actions []string
 	if d.actions {
 		if n.ReportPath != "" {
@@ -153,6 +156,20 @@ func (d *dbusNotifier) Post(n Notification) error {
 		d.order = d.order[1:]
 	}
 	return nil
+}
+
+// dbusBody is the body as the server reads it. A server with the
+// "body-markup" capability parses the body as a small XML-based markup
+// (<b>, <i>, <a href>, <img src>: "Markup" in the Desktop Notifications
+// Specification, specifications.freedesktop.org/notification/latest), so
+// a process name like "<a href=...>" or "<img src=/x>" from a report
+// would become a link or fetch a file: escape &, <, >, ' and ". The
+// summary is plain text for every server and stays as it is.
+func dbusBody(body string, markup bool) string {
+	if !markup {
+		return body
+	}
+	return html.EscapeString(body)
 }
 
 // loop handles the server's signals until the connection closes.

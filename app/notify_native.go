@@ -181,6 +181,8 @@ func proveInChild(ctx context.Context, exe string, timeout time.Duration) error 
 	switch {
 	case errors.As(err, &ee) && ee.Exited() && ee.ExitCode() == exitPermissionPending:
 		return fmt.Errorf("%w: %s", errPermissionPending, last)
+	case errors.As(err, &ee) && ee.Exited() && ee.ExitCode() == exitPermissionDenied:
+		return fmt.Errorf("%w: %s", errPermissionDenied, last)
 	case ctx.Err() == context.DeadlineExceeded:
 		return fmt.Errorf("notify --test did not finish within %v (a hang, or the permission prompt left unanswered): %s", timeout, last)
 	case err != nil:
@@ -281,6 +283,11 @@ func (n *nativeNotifier) Start(ctx context.Context) {
 	}
 	vf := verdictFile{filepath.Join(n.cfg.SupportDir, "notifications.json")}
 	verdict, known := vf.get(n.cfg.Version)
+	if known && !verdict.OK && strings.Contains(verdict.Detail, deniedText) {
+		// An earlier version saved "Don't Allow" as a failed check; a
+		// denial is a state the user can change: check again.
+		known = false
+	}
 	if !known {
 		err := n.cfg.Prove(ctx)
 		if ctx.Err() != nil {
@@ -290,6 +297,14 @@ func (n *nativeNotifier) Start(ctx context.Context) {
 			// Nothing failed: the user has not answered the prompt yet.
 			// No verdict, so the next start checks again.
 			n.fallBack("waiting for permission to notify (asked; checked again at the next start)", nil)
+			return
+		}
+		if errors.Is(err, errPermissionDenied) {
+			// "Don't Allow" (now or in System Settings) is the user's
+			// choice, not a defect of this version: no verdict, so the
+			// next start reads the permission again and goes native as
+			// soon as it is allowed.
+			n.fallBack(deniedText+" (read again at each start)", nil)
 			return
 		}
 		verdict = nativeVerdict{OK: err == nil, At: time.Now()}
@@ -323,7 +338,7 @@ func (n *nativeNotifier) Start(ctx context.Context) {
 		n.fallBack("asking for permission failed", err)
 		return
 	case !st.allowed():
-		n.fallBack("notifications for Forkwatch are off in System Settings → Notifications", nil)
+		n.fallBack(deniedText+" (read again at each start)", nil)
 		return
 	}
 	n.mu.Lock()
@@ -409,6 +424,18 @@ func (n *nativeNotifier) respond(id, action string) {
 	}
 }
 
+// loadFrameworks loads each framework in order with open (dlopen on
+// macOS, called from init: see notify_native_darwin.go) and stops at the
+// first that fails, naming it.
+func loadFrameworks(open func(path string) error, paths ...string) error {
+	for _, p := range paths {
+		if err := open(p); err != nil {
+			return fmt.Errorf("load %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // errNotBundled is returned by `notify --test` outside an app bundle.
 var errNotBundled = errors.New("not running from an app bundle")
 
@@ -418,6 +445,18 @@ var errNotBundled = errors.New("not running from an app bundle")
 var errPermissionPending = errors.New("the permission prompt was not answered in time")
 
 const exitPermissionPending = 3
+
+// errPermissionDenied means the user has not allowed notifications (the
+// prompt's "Don't Allow", or switched off in System Settings): a state the
+// user can change at any time, not a failure of the native path, so no
+// verdict is recorded and each start reads it again. The child reports it
+// with exit code exitPermissionDenied.
+var errPermissionDenied = errors.New(deniedText)
+
+const exitPermissionDenied = 4
+
+// deniedText says where the user allows notifications.
+const deniedText = "notifications for Forkwatch are off in System Settings → Notifications"
 
 // nativeTest is `forkwatch notify --test` on the native path, without the
 // guard (it is the guard's child): bundle, backend, permission, categories,
@@ -455,7 +494,7 @@ func nativeTest(ctx context.Context, cfg nativeConfig, n Notification) error {
 		}
 		step("permission", "status", int(st))
 		if !st.allowed() {
-			return errors.New("notifications for Forkwatch are off in System Settings → Notifications")
+			return errPermissionDenied
 		}
 		pctx, cancel := context.WithTimeout(ctx, cfg.Wait)
 		defer cancel()
@@ -469,7 +508,7 @@ func nativeTest(ctx context.Context, cfg nativeConfig, n Notification) error {
 	if err != nil {
 		verdict.Detail = err.Error()
 	}
-	if cfg.SupportDir != "" && !errors.Is(err, errPermissionPending) {
+	if cfg.SupportDir != "" && !errors.Is(err, errPermissionPending) && !errors.Is(err, errPermissionDenied) {
 		if perr := (verdictFile{filepath.Join(cfg.SupportDir, "notifications.json")}).put(cfg.Version, verdict); perr != nil && !errors.Is(perr, fs.ErrPermission) {
 			cfg.Log.Warn("notifications", "err", perr)
 		}

@@ -104,11 +104,25 @@ type objcBackend struct {
 	center objc.ID
 }
 
+// frameworksErr is the outcome of loading Foundation and UserNotifications
+// in init. Go runs package initialisation on the main goroutine locked to
+// the main OS thread (runtime.main: "Lock the main goroutine onto this, the
+// main OS thread, during initialization. Most programs won't care, but a
+// few do require certain calls to be made by the main thread."), and
+// Foundation's first load runs initialisers that expect the main thread;
+// loading it later from whichever thread a goroutine is on does not.
+var frameworksErr error
+
+func init() {
+	frameworksErr = loadFrameworks(func(p string) error {
+		_, err := purego.Dlopen(p, purego.RTLD_GLOBAL|purego.RTLD_NOW)
+		return err
+	}, foundationPath, userNotificationsPath)
+}
+
 func newObjCBackend() (*objcBackend, error) {
-	for _, p := range []string{foundationPath, userNotificationsPath} {
-		if _, err := purego.Dlopen(p, purego.RTLD_GLOBAL|purego.RTLD_NOW); err != nil {
-			return nil, fmt.Errorf("load %s: %w", p, err)
-		}
+	if frameworksErr != nil {
+		return nil, frameworksErr
 	}
 	if objc.GetClass("UNUserNotificationCenter") == 0 {
 		return nil, errors.New("UNUserNotificationCenter not found")

@@ -598,7 +598,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 	}
 	shown()
 	dunstctl("action", "0")
-	eventually(t, "xdg-open with the report", func() bool { return read(opened) == report+"\n" })
+	eventually(t, "xdg-open with the report", func() bool { return read(opened) == fileURL(report)+"\n" })
 
 	// Copy Fix from the context menu.
 	dunstctl("close-all")
@@ -618,7 +618,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 		done         func() bool
 	}{
 		{ActionPause, "notifications paused", func() bool { return !alerter.PausedUntil().IsZero() }},
-		{ActionOpen, "the report opened again", func() bool { return read(opened) == report+"\n"+report+"\n" }},
+		{ActionOpen, "the report opened again", func() bool { return read(opened) == fileURL(report)+"\n"+fileURL(report)+"\n" }},
 	} {
 		dunstctl("close-all")
 		eventually(t, "dunst to close all", func() bool {

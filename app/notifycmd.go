@@ -52,6 +52,9 @@ func runNotifyWith(ctx context.Context, args []string, stdout, stderr io.Writer,
 			if errors.Is(nativeErr, errPermissionPending) {
 				return exitPermissionPending
 			}
+			if errors.Is(nativeErr, errPermissionDenied) {
+				return exitPermissionDenied
+			}
 			return 1
 		}
 		return 0

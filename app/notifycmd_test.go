@@ -31,7 +31,7 @@ func TestNotifyCommand(t *testing.T) {
 	}{
 		{"native", []string{"--test"}, bundled, true, authAuthorized, noDesktop, 0, "delivered through: native (UNUserNotificationCenter)\n", true},
 		{"native quiet", []string{"--test", "--quiet"}, bundled, true, authAuthorized, noDesktop, 0, "", true},
-		{"quiet, denied", []string{"--test", "--quiet"}, bundled, true, authDenied, noDesktop, 1, "", false},
+		{"quiet, denied", []string{"--test", "--quiet"}, bundled, true, authDenied, noDesktop, exitPermissionDenied, "", false}, // a state, not a failure
 		{"quiet, not bundled", []string{"--test", "--quiet"}, "/usr/local/bin/forkwatch", true, authAuthorized, noDesktop, 1, "", false},
 		{"not bundled", []string{"--test"}, "/usr/local/bin/forkwatch", true, authAuthorized, noDesktop, 0, "delivered through: beeep (native: not running from Forkwatch.app)\n", false},
 		{"linux desktop", []string{"--test"}, "/usr/bin/forkwatch", false, 0, withDesktop, 0, "delivered through: dbus (native: native notifications are macOS-only)\n", false},

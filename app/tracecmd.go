@@ -88,7 +88,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			if e.Detail != "" {
 				line += ": " + e.Detail
 			}
-			if !e.Registered && e.State != forktrace.StateDisabled {
+			if !e.Registered && e.State != forktrace.StateDisabled && e.State != forktrace.StateNotRun {
 				line += " [not installed by this Forkwatch]"
 			}
 			fmt.Fprintln(stdout, line)
@@ -201,7 +201,7 @@ func traceViews(ctx context.Context, m *forktrace.Manager, extra ...string) []Tr
 	})
 	var out []TraceView
 	for _, e := range entries {
-		if e.State == forktrace.StateGone {
+		if e.State == forktrace.StateGone || e.State == forktrace.StateNotRun {
 			continue
 		}
 		label := tildePath(e.Target)

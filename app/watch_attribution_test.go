@@ -54,6 +54,9 @@ func TestWatchAttributesLiveParent(t *testing.T) {
 			"Process:               Python [35706]", fmt.Sprintf("Process:               Python [%d]", pid),
 			"Parent Process:        Python [35705]", fmt.Sprintf("Parent Process:        %s [%d]", filepath.Base(py), ppid),
 			"Date/Time:             2020-07-17 14:40:47.658 +0200", "Date/Time:             "+time.Now().Format("2006-01-02 15:04:05.000 -0700"),
+			// The crash is the user's own, as ReportCrash writes it: a
+			// parent is used only when it belongs to the report's user.
+			"User ID:               501", fmt.Sprintf("User ID:               %d", os.Getuid()),
 		).Replace(string(data))
 		return []byte(s + "\nBinary Images:\n       0x10c7a5000 -        0x10c7c6ff7 +Python (3.7.7) <9F3A2D16> /usr/local/bin/python3\n")
 	}

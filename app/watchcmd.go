@@ -87,6 +87,9 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 // shared: this process then keeps its memory in the JSON state.
 func openStore(wf *watchFlags, log *slog.Logger) (monitor.Store, *history.DB) {
 	if !wf.stateSet {
+		if err := privateSupportDir(supportDir()); err != nil {
+			log.Warn("support folder", "err", err)
+		}
 		d, err := history.Open(historyDBPath(), history.Options{Log: log})
 		switch {
 		case d == nil && errors.Is(err, history.ErrLocked):
@@ -143,7 +146,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	} else if *notify {
 		n := newAppNotifier(ctx, log)
 		alerter = NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
-		desk := newDesktop(runtime.GOOS)
+		desk := guardedDesktop{Desktop: newDesktop(runtime.GOOS), reportDirs: wf.reportDirs}
 		n.OnAction(func(action string, no Notification) {
 			if err := runNotificationAction(ctx, desk, alerter, time.Now(), action, no); err != nil {
 				log.Warn("notification action", "action", action, "err", err)

@@ -3,6 +3,7 @@ package monitor
 import (
 	"errors"
 	"path/filepath"
+	"sync"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -43,6 +44,9 @@ type fsnotifyNotifier struct {
 	errors     chan error
 	folderOnly bool
 	done       chan struct{}
+
+	mu   sync.Mutex
+	dirs map[string]bool // the folders added, to tell their own removal apart
 }
 
 func newFsnotify(folderOnly bool) (*fsnotifyNotifier, error) {
@@ -50,7 +54,7 @@ func newFsnotify(folderOnly bool) (*fsnotifyNotifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &fsnotifyNotifier{w: w, events: make(chan dirEvent, 256), errors: make(chan error, 8), folderOnly: folderOnly, done: make(chan struct{})}
+	n := &fsnotifyNotifier{w: w, events: make(chan dirEvent, 256), errors: make(chan error, 8), folderOnly: folderOnly, done: make(chan struct{}), dirs: map[string]bool{}}
 	go n.loop()
 	return n, nil
 }
@@ -65,7 +69,17 @@ func (n *fsnotifyNotifier) loop() {
 			}
 			de := dirEvent{Path: ev.Name, Remove: ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename), Create: ev.Has(fsnotify.Create)}
 			if n.folderOnly {
-				de = dirEvent{Path: filepath.Dir(ev.Name), Folder: true}
+				n.mu.Lock()
+				self := n.dirs[ev.Name]
+				n.mu.Unlock()
+				if self && (de.Remove || de.Create) {
+					// The watched folder itself went (or another was
+					// moved in over it), as kqueue's NOTE_DELETE or
+					// NOTE_RENAME on its descriptor says.
+					de = dirEvent{Path: ev.Name, Folder: true, Remove: true}
+				} else {
+					de = dirEvent{Path: filepath.Dir(ev.Name), Folder: true}
+				}
 			}
 			select {
 			case n.events <- de:
@@ -89,8 +103,22 @@ func (n *fsnotifyNotifier) loop() {
 	}
 }
 
-func (n *fsnotifyNotifier) Add(dir string) error    { return n.w.Add(dir) }
-func (n *fsnotifyNotifier) Remove(dir string) error { return n.w.Remove(dir) }
+func (n *fsnotifyNotifier) Add(dir string) error {
+	if err := n.w.Add(dir); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.dirs[dir] = true
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *fsnotifyNotifier) Remove(dir string) error {
+	n.mu.Lock()
+	delete(n.dirs, dir)
+	n.mu.Unlock()
+	return n.w.Remove(dir)
+}
 func (n *fsnotifyNotifier) Events() <-chan dirEvent { return n.events }
 func (n *fsnotifyNotifier) Errors() <-chan error    { return n.errors }
 func (n *fsnotifyNotifier) Close() error {

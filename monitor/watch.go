@@ -311,6 +311,23 @@ func (w *Watcher) finishSweep(present map[string]bool) {
 }
 
 func (w *Watcher) handle(ev dirEvent) {
+	if (ev.Remove || ev.Create) && (w.watched[ev.Path] || w.ancestor[ev.Path]) {
+		// The watched folder itself was removed or renamed, or a new one
+		// was created or moved in at its path (a folder renamed over it:
+		// inotify then reports the move in the parent and nothing on the
+		// old folder's watch). The watch follows the old folder (a kqueue
+		// descriptor, an inotify watch on the old inode), so a folder made
+		// again at the path (rm -rf X && mkdir X) would never be seen:
+		// drop the watch, and ensureWatches adds the new folder (and
+		// rescans it) if it already exists, or watches its nearest
+		// existing parent until it does.
+		_ = w.n.Remove(ev.Path)
+		w.watched[ev.Path] = false
+		delete(w.ancestor, ev.Path)
+		w.log.Info("folder removed or renamed; watching for it again", "path", ev.Path)
+		w.ensureWatches(true)
+		return
+	}
 	if ev.Folder {
 		if w.watched[ev.Path] {
 			w.rescan[ev.Path] = true

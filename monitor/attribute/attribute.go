@@ -28,11 +28,12 @@ type Attributor struct {
 	// listDists lists the *.dist-info names in a venv's site-packages
 	// (listDists in dists.go); tests may substitute their own.
 	listDists func(venv string) ([]string, error)
+	uid       int // the user whose processes may be read: the one running Forkwatch
 }
 
 // NewAttributor returns an Attributor that reads this system's processes.
 func NewAttributor() *Attributor {
-	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat, listDists: listDists}
+	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat, listDists: listDists, uid: os.Getuid()}
 }
 
 // Enrich adds attribution to a report. It suits Config.Enrich.
@@ -45,6 +46,11 @@ func (a *Attributor) Enrich(r *report.Report) {
 		crash = t
 	}
 	chk := lookupParent(a.read, r.ParentPID, r.ParentProcess, crash)
+	if chk.proc != nil {
+		if why := ownParent(chk.proc, a.uid, r.UserID); why != "" {
+			chk = parentCheck{reason: why}
+		}
+	}
 	a.apply(r, chk)
 }
 
@@ -142,6 +148,9 @@ func (a *Attributor) EnrichCore(c *report.CoreFile) {
 	parent, err := a.read(child.PPID)
 	if err != nil || child.PPID <= 1 || parent.Start.After(child.Start) {
 		return
+	}
+	if ownParent(parent, a.uid, "") != "" {
+		return // another user's process: not ours to describe
 	}
 	c.ParentPID = parent.PID
 	c.ParentProcess = report.Clean(parent.Comm, 128)

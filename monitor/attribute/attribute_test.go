@@ -82,12 +82,23 @@ var (
 	reCrashProcess  = regexp.MustCompile(`(?m)^Process:(\s+)(\S+) \[\d+\]`)
 	reCrashParent   = regexp.MustCompile(`(?m)^Parent Process:.*$`)
 	reCrashDate     = regexp.MustCompile(`(?m)^Date/Time:.*$`)
+	reIPSUserID     = regexp.MustCompile(`(?m)^  "userID" : \d+`)
+	reCrashUserID   = regexp.MustCompile(`(?m)^User ID:(\s+)\S+$`)
 )
 
 // retarget takes a real report from testdata and makes it name a child
 // pid, a live parent (pid and name) and a crash time, as a report of a
 // crash happening now would. Lines a report lacks are added at its top.
+// A report that names its user names this test's user, as ReportCrash
+// writes it for the user's own crash.
 func retarget(t testing.TB, file string, pid, ppid int, parent string, at time.Time) []byte {
+	t.Helper()
+	return retargetUser(t, file, pid, ppid, parent, at, os.Getuid())
+}
+
+// retargetUser is retarget with the report's user id set to uid where the
+// report has one.
+func retargetUser(t testing.TB, file string, pid, ppid int, parent string, at time.Time, uid int) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "report", "testdata", "reports", file))
 	if err != nil {
@@ -99,11 +110,13 @@ func retarget(t testing.TB, file string, pid, ppid int, parent string, at time.T
 		s = replaceOrAdd(s, reIPSParentPid, fmt.Sprintf(`  "parentPid" : %d`, ppid), true)
 		s = replaceOrAdd(s, reIPSParentProc, fmt.Sprintf(`  "parentProc" : %q`, parent), true)
 		s = replaceOrAdd(s, reIPSCapture, fmt.Sprintf(`  "captureTime" : %q`, at.Format("2006-01-02 15:04:05.0000 -0700")), true)
+		s = reIPSUserID.ReplaceAllLiteralString(s, fmt.Sprintf(`  "userID" : %d`, uid))
 		return []byte(s)
 	}
 	if reCrashProcess.MatchString(s) {
 		s = reCrashProcess.ReplaceAllString(s, fmt.Sprintf("Process:${1}${2} [%d]", pid))
 	}
+	s = reCrashUserID.ReplaceAllString(s, fmt.Sprintf("User ID:${1}%d", uid))
 	s = replaceOrAdd(s, reCrashParent, fmt.Sprintf("Parent Process:        %s [%d]", parent, ppid), false)
 	s = replaceOrAdd(s, reCrashDate, "Date/Time:             "+at.Format("2006-01-02 15:04:05.0000 -0700"), false)
 	return []byte(s)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +21,9 @@ type liveProc struct {
 	Argv  []string  // the command line; nil when it could not be read
 	Cwd   string    // the working folder; "" when it could not be read
 	Start time.Time // when the process started
+	// UID is the process's real user id (/proc/PID/status "Uid:" on
+	// Linux, kinfo_proc's p_ruid on macOS); -1 when it could not be read.
+	UID int
 }
 
 // errNoProc means the process is not (or no longer) in the process table.
@@ -97,6 +101,23 @@ func lookupParent(read procReader, pid int, name string, crash time.Time) parent
 		return parentCheck{reason: fmt.Sprintf("parent exited: pid %d was started at %s, after the crash", pid, p.Start.UTC().Format(time.RFC3339))}
 	}
 	return parentCheck{proc: p}
+}
+
+// ownParent says why a live parent must not be used although it is the
+// process the report names: it belongs to another user than the one
+// running Forkwatch, or than the report's own user. Another user's command
+// line, folder and venv are theirs: shown, they would let a crash report
+// make Forkwatch list (and later run) another user's files. "" means ours.
+func ownParent(p *liveProc, uid int, reportUser string) string {
+	switch {
+	case p.UID < 0:
+		return "parent belongs to another user (its owner could not be read)"
+	case p.UID != uid:
+		return fmt.Sprintf("parent belongs to another user (uid %d, Forkwatch runs as uid %d)", p.UID, uid)
+	case reportUser != "" && reportUser != strconv.Itoa(p.UID):
+		return fmt.Sprintf("parent belongs to another user (uid %d, the report's user is %s)", p.UID, report.Quote(reportUser))
+	}
+	return ""
 }
 
 // groupKey names a crash loop: crashes whose live parent had the same pid

@@ -101,6 +101,9 @@ func readProc(l *libproc, pid int) (*liveProc, error) {
 		PPID:  int(k.Eproc.Ppid),
 		Comm:  cString(k.Proc.P_comm[:]),
 		Start: time.Unix(int64(k.Proc.P_starttime.Sec), int64(k.Proc.P_starttime.Usec)*1000),
+		// The real user id (struct pcred's p_ruid in xnu's sys/proc.h),
+		// as /proc's first "Uid:" field on Linux.
+		UID: int(k.Eproc.Pcred.P_ruid),
 	}
 	if raw, err := unix.SysctlRaw("kern.procargs2", pid); err == nil && len(raw) <= procArgsMax {
 		p.Argv = parseProcArgs(raw)

@@ -68,6 +68,10 @@ func readProc(bootTime func() (time.Time, error), pid int) (*liveProc, error) {
 	if cwd, err := os.Readlink(dir + "/cwd"); err == nil {
 		p.Cwd = cwd
 	}
+	p.UID = -1
+	if status, err := os.ReadFile(dir + "/status"); err == nil {
+		p.UID = parseStatusUID(status)
+	}
 	return p, nil
 }
 
@@ -97,6 +101,25 @@ func parseProcStat(pid int, stat []byte, bootTime func() (time.Time, error)) (*l
 		p.Start = bt.Add(time.Duration(ticks) * time.Second / clockTicks)
 	}
 	return p, nil
+}
+
+// parseStatusUID reads the real user id from /proc/PID/status's
+// "Uid:\treal\teffective\tsaved\tfs" line (proc(5)); -1 if there is none.
+func parseStatusUID(status []byte) int {
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+			f := strings.Fields(v)
+			if len(f) == 0 {
+				return -1
+			}
+			n, err := strconv.Atoi(f[0])
+			if err != nil || n < 0 {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
 }
 
 func splitNUL(b []byte) []string {

@@ -107,7 +107,24 @@ func ParseRecord(data []byte) (*Record, error) {
 	if rec.PID <= 0 {
 		return nil, fmt.Errorf("record without a pid: %w", ErrNoRecord)
 	}
+	rec.clean()
 	return &rec, nil
+}
+
+// clean passes every string of a record through report.Clean, as report
+// fields are: the spool is written by the user's Python processes, and a
+// thread name, argv[0] or a file name may hold escape sequences or bidi
+// controls meant for the terminal, a notification or the menu.
+func (r *Record) clean() {
+	for _, s := range []*string{&r.Python, &r.Executable, &r.Prefix, &r.BasePrefix, &r.Stdlib, &r.Site, &r.Cwd} {
+		*s = report.Clean(*s, 1024)
+	}
+	r.Thread = report.Clean(r.Thread, 64)
+	r.Argv0 = report.Clean(r.Argv0, 1024)
+	for i := range r.Stack {
+		r.Stack[i].File = report.Clean(r.Stack[i].File, 1024)
+		r.Stack[i].Function = report.Clean(r.Stack[i].Function, 256)
+	}
 }
 
 // Site is where a record says the fork happened.

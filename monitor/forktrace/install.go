@@ -20,6 +20,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/internal/syscmd"
+	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
 // The tracer, shipped inside the binary.
@@ -47,6 +48,9 @@ const (
 	StatePartial  = "partial"  // one of the two files (an interrupted install or removal)
 	StateOther    = "other"    // ours, but writing to another spool (another support folder)
 	StateGone     = "gone"     // the folder no longer exists (a deleted venv took the tracer with it)
+	// StateNotRun: the interpreter was not asked, since someone other than
+	// the user (or root) could have chosen it (internal/trust); Detail says why.
+	StateNotRun = "not run"
 )
 
 // Errors callers tell apart.
@@ -212,6 +216,11 @@ func refuseSystem(what, p string) error {
 // query asks the interpreter about itself, with a time limit.
 func (m *Manager) query(ctx context.Context, python string) (interp, error) {
 	var in interp
+	// The interpreter may come from a crash report's venv: run it only
+	// when nobody but the user (or root) can have put it there.
+	if err := trust.CheckExecutable(python, os.Getuid()); err != nil {
+		return in, fmt.Errorf("%s: %w", python, err)
+	}
 	out, err := syscmd.Run(ctx, m.Timeout, python, "-E", "-s", "-c", queryScript)
 	if err != nil {
 		return in, fmt.Errorf("ask %s for its site-packages: %w", python, err)
@@ -286,9 +295,7 @@ func checkWritable(dir string) error {
 	if err := syscall.Access(dir, 2); err != nil {
 		return fmt.Errorf("site-packages %s is not writable by you (%v); Forkwatch does not use sudo: trace a venv you own instead: %w", dir, err, fs.ErrPermission)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 && st.Uid != 0 {
-		return fmt.Errorf("site-packages %s belongs to uid %d; run Forkwatch as that user, not as root: %w", dir, st.Uid, ErrRefused)
-	}
+	// Ownership and who else can write are openSite's (internal/trust).
 	return nil
 }
 
@@ -336,9 +343,13 @@ func (m *Manager) Enable(ctx context.Context, target string) (Entry, error) {
 	if err := checkWritable(site); err != nil {
 		return Entry{}, err
 	}
-	modPath, pthPath := filepath.Join(site, ModuleName), filepath.Join(site, PthName)
-	for _, p := range []string{modPath, pthPath} {
-		if err := refuseForeign(p); err != nil {
+	sd, err := openSite(site, in.Prefix != in.BasePrefix)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer sd.Close()
+	for _, name := range []string{ModuleName, PthName} {
+		if err := sd.refuseForeignAt(name); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -362,11 +373,13 @@ func (m *Manager) Enable(ctx context.Context, target string) (Entry, error) {
 	}); err != nil {
 		return Entry{}, err
 	}
-	if err := atomicfile.WriteAtomic(modPath, mod, 0o644); err != nil {
+	if err := sd.write(ModuleName, mod, 0o644); err != nil {
 		return Entry{}, fmt.Errorf("install tracer: %w", err)
 	}
-	if err := atomicfile.WriteAtomic(pthPath, pthContent, 0o644); err != nil {
-		os.Remove(modPath)
+	if err := sd.write(PthName, pthContent, 0o644); err != nil {
+		if rerr := sd.remove(ModuleName); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
 		return Entry{}, fmt.Errorf("install tracer: %w", err)
 	}
 	// Check that the interpreter loads it and still works; otherwise take
@@ -549,6 +562,11 @@ func (m *Manager) Status(ctx context.Context, targets []string) ([]Entry, error)
 			continue
 		}
 		in, err := m.query(ctx, python)
+		var te *trust.Error
+		if errors.As(err, &te) {
+			out = append(out, Entry{Target: abs, Python: python, State: StateNotRun, Detail: te.Reason + " (" + te.Path + ")"})
+			continue
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue

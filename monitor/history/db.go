@@ -198,6 +198,9 @@ func dsn(path string, readOnly bool) string {
 
 func openLocked(path string, opts Options) (*DB, error) {
 	ctx := context.Background()
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
@@ -219,8 +222,11 @@ func openLocked(path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("history: %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		opts.Log.Warn("history: chmod", "path", path, "err", err)
+	// The -wal and -shm files exist now (WAL mode). SQLite gives a new
+	// one the database file's permissions, so they are 0600 from the
+	// start; those an older version left 0644 are corrected here.
+	if err := privateFiles(path); err != nil {
+		opts.Log.Warn("history: permissions", "err", err)
 	}
 	r, err := openReader(path, opts.Location)
 	if err != nil {
@@ -232,6 +238,58 @@ func openLocked(path string, opts Options) (*DB, error) {
 	d := &DB{Reader: r, path: path, opts: opts, db: db, conn: conn, st: st}
 	d.pend.reset()
 	return d, nil
+}
+
+// createPrivate makes sure the database file exists with mode 0600 before
+// SQLite opens it, whatever the umask: SQLite creates the -wal and -shm
+// files with the permissions of the database file ("the same permissions
+// as the original database file", robust_open in sqlite3's os_unix.c), and
+// all three hold command lines and project paths. An empty file is an
+// empty database to SQLite. A symbolic link at path is refused.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("history: open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("history: stat %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("history: %s is not a regular file", path)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("history: chmod %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// privateFiles sets the database's -wal and -shm files to 0600 and checks
+// that all three are.
+func privateFiles(path string) error {
+	var errs []error
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != 0o600 {
+			err = os.Chmod(p, 0o600)
+			if err == nil {
+				fi, err = os.Lstat(p)
+			}
+		}
+		if err == nil && fi.Mode().Perm() != 0o600 {
+			err = fmt.Errorf("%s has mode %o, not 0600", p, fi.Mode().Perm())
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // unusable says whether an open error means the file itself is bad (or

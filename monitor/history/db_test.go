@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -498,4 +499,49 @@ func TestPruneInBackground(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestFilesPrivate: the database and its -wal and -shm files are 0600 under
+// a permissive umask, and files an older version left 0644 are corrected.
+func TestFilesPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "support", "history.db")
+	now := time.Date(2026, 11, 26, 16, 0, 0, 0, time.UTC)
+	d := openTest(t, path, &now)
+	d.MarkSeen(&report.Report{ID: "x", Process: "python3", Time: now.Format(time.RFC3339)}, now)
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", when, p, err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s has mode %o", when, filepath.Base(p), fi.Mode().Perm())
+			}
+		}
+		if fi, _ := os.Stat(filepath.Dir(path)); fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: folder mode %o", when, fi.Mode().Perm())
+		}
+	}
+	check("new")
+	d.Close()
+	// As an older version left them: everything 0644 (an empty WAL and
+	// shared-memory file are valid; SQLite rebuilds them).
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Stat(p); err != nil {
+			os.WriteFile(p, nil, 0o644)
+		}
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Chmod(p, 0o644)
+	}
+	d2 := openTest(t, path, &now)
+	defer d2.Close()
+	check("reopened")
 }

@@ -3,14 +3,19 @@ package history
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"html/template"
 	"io"
 	"net/url"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -86,6 +91,9 @@ type pageView struct {
 	UPlotJS    template.JS
 	UPlotCSS   template.CSS
 	UPlotNotes string
+	// ScriptSrc is a placeholder in the CSP that WritePage replaces with
+	// the hashes of the page's inline scripts once they are rendered.
+	ScriptSrc string
 }
 
 // chartData is what the page's script draws: day stamps, counts
@@ -147,7 +155,9 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	for _, d := range days {
 		byDay[d.Day] = d
 	}
-	var cd chartData
+	// Empty lists, not null: the page's script walks them (a history with
+	// no toggle change, no crash or no core file renders without an error).
+	cd := chartData{Days: []int64{}, Labels: []string{}, ForkSafety: []int{}, ForkChild: []int{}, Other: []int{}, Toggles: []toggleMap{}}
 	var v pageView
 	index := map[string]int{}
 	for d := start; !d.After(now); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, r.loc) {
@@ -261,12 +271,47 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	v.FirstDay, v.LastDay = cd.Labels[0], cd.Labels[len(cd.Labels)-1]
 	v.JSON, v.UPlotJS, v.UPlotCSS = template.JS(js), template.JS(uplotJS), template.CSS(uplotCSS)
 	v.UPlotNotes = uplotLicense
+	v.ScriptSrc = scriptSrcPlaceholder
 	var buf bytes.Buffer
 	if err := pageTmpl.Execute(&buf, v); err != nil {
 		return fmt.Errorf("history: page: %w", err)
 	}
-	_, err = w.Write(buf.Bytes())
+	out, err := withScriptHashes(buf.Bytes())
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
 	return err
+}
+
+// scriptSrcPlaceholder stands for the CSP's script sources until the
+// scripts are rendered (html/template leaves it as it is).
+const scriptSrcPlaceholder = "FORKWATCH-SCRIPT-HASHES"
+
+// inlineScript matches a script element that runs: <script> without a
+// type (the data block, type="application/json", never runs and needs no
+// hash). Its content ends at the first "</script", as the HTML parser's does.
+var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script`)
+
+// withScriptHashes puts the SHA-256 of each inline script of the rendered
+// page into its Content-Security-Policy, so that the page's own scripts run
+// and no other inline script can: CSP Level 2's hash source, base64 of the
+// digest of the script element's text (w3.org/TR/CSP2/#script-src-hash-usage).
+// 'unsafe-inline' is not listed (browsers ignore it when a hash is present
+// anyway).
+func withScriptHashes(page []byte) ([]byte, error) {
+	var srcs []string
+	for _, m := range inlineScript.FindAllSubmatch(page, -1) {
+		sum := sha256.Sum256(m[1])
+		srcs = append(srcs, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	if len(srcs) == 0 {
+		srcs = []string{"'none'"}
+	}
+	if bytes.Count(page, []byte(scriptSrcPlaceholder)) != 1 {
+		return nil, errors.New("history: page: the CSP placeholder is not in the template once")
+	}
+	return bytes.Replace(page, []byte(scriptSrcPlaceholder), []byte(strings.Join(srcs, " ")), 1), nil
 }
 
 func maxInt(a, b int) int {

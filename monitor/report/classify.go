@@ -56,6 +56,7 @@ func Classify(f *facts) *Report {
 		PID:                f.pid,
 		ParentProcess:      clean(f.parent, 128),
 		ParentPID:          f.parentPID,
+		UserID:             f.userID,
 		ResponsibleProcess: clean(f.responsible, 128),
 		ExePath:            clean(f.exePath, 1024),
 		BundleID:           clean(f.bundleID, 256),
@@ -393,7 +394,12 @@ func clean(s string, max int) string {
 			break
 		}
 		switch {
-		case r == '\uFFFD' || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+		case r == '\uFFFD' || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') ||
+			r == '\u200e' || r == '\u200f' || r == '\u061c':
+			// C0 and C1 controls (ESC and CSI start terminal escape
+			// sequences), line and paragraph separators, and every
+			// Unicode bidirectional control (UAX #9: embeddings,
+			// overrides, isolates, and the LRM, RLM and ALM marks).
 			b.WriteByte(' ')
 		default:
 			b.WriteRune(r)

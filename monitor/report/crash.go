@@ -205,6 +205,11 @@ func (p *crashParser) header(key, val string) {
 		f.incident = val
 	case "Parent Process":
 		f.parent, f.parentPID = nameAndPID(val)
+	case "User ID":
+		// A number, or "omitted" in reports shared without it.
+		if n, err := strconv.Atoi(val); err == nil && n >= 0 {
+			f.userID = strconv.Itoa(n)
+		}
 	case "Responsible":
 		f.responsible, _ = nameAndPID(val)
 	case "Date/Time":

@@ -32,6 +32,7 @@ type ipsBody struct {
 	ProcPath    string `json:"procPath"`
 	ParentProc  string `json:"parentProc"`
 	ParentPID   int    `json:"parentPid"`
+	UserID      *int   `json:"userID"`
 	Responsible string `json:"responsibleProc"`
 	Incident    string `json:"incident"`
 	CaptureTime string `json:"captureTime"`
@@ -181,6 +182,9 @@ func parseIPS(data []byte) (*facts, error) {
 		signal:      b.Exception.Signal,
 		partial:     partial,
 		incident:    b.Incident,
+	}
+	if b.UserID != nil && *b.UserID >= 0 {
+		f.userID = strconv.Itoa(*b.UserID)
 	}
 	if b.OSVersion.Train != "" {
 		f.osVersion = strings.TrimSpace(b.OSVersion.Train + " (" + b.OSVersion.Build + ")")
@@ -495,6 +499,8 @@ func (b *ipsBody) member(key string) any {
 		return &b.ParentProc
 	case "parentPid":
 		return &b.ParentPID
+	case "userID":
+		return &b.UserID
 	case "responsibleProc":
 		return &b.Responsible
 	case "incident":

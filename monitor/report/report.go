@@ -134,6 +134,11 @@ type Report struct {
 	// Probe is set for the crash of a child that `forkwatch doctor --probe`
 	// started on purpose: a test result, never an alert.
 	Probe bool `json:"probe,omitempty"`
+
+	// UserID is the crashed process's user as the report gives it ("501";
+	// "" when it says nothing or "omitted"). Attribution uses a live parent
+	// only when it belongs to this user too. Not part of the JSON output.
+	UserID string `json:"-"`
 }
 
 // ForkSite is the line of Python that called fork().
@@ -153,6 +158,7 @@ type facts struct {
 	pid          int
 	parent       string
 	parentPID    int
+	userID       string
 	responsible  string
 	exePath      string
 	bundleID     string

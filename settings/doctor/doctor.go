@@ -87,6 +87,9 @@ func (o *Options) fill() {
 	}
 }
 
+// uid is the user whose interpreters doctor may run: the one running it.
+func (o *Options) uid() int { return os.Getuid() }
+
 // sys is the root-prefixed form of a system path.
 func (o *Options) sys(p string) string {
 	if o.Root == "" {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
 // Interpreter is one Python on the machine, as `doctor --json` prints it.
@@ -190,6 +192,13 @@ func Inventory(ctx context.Context, o Options) []Interpreter {
 				in.HardenedRuntime, in.GetTaskAllow = NotApplicable, NotApplicable
 				return
 			}
+			// A path from PATH, a crash report or a venv in one may be
+			// a file another user controls: run only what trust accepts.
+			if err := trust.CheckExecutable(in.Path, o.uid()); err != nil {
+				in.Skipped = untrustedReason(err)
+				in.HardenedRuntime, in.GetTaskAllow = Unknown, Unknown
+				return
+			}
 			askInterpreter(ctx, &o, in)
 			readSignature(ctx, &o, in)
 		}(&list[i])
@@ -211,6 +220,16 @@ func Inventory(ctx context.Context, o Options) []Interpreter {
 		out = append(out, in)
 	}
 	return out
+}
+
+// untrustedReason is the Skipped text for an interpreter trust refused:
+// "owned by uid 501 (/tmp/evil)", shown after "not run: ".
+func untrustedReason(err error) string {
+	var te *trust.Error
+	if errors.As(err, &te) {
+		return te.Reason + " (" + te.Path + ")"
+	}
+	return err.Error()
 }
 
 func (o *Options) underUsrBin(in *Interpreter) bool {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
+
+	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
 // Probe outcomes.
@@ -229,6 +231,9 @@ func firstNonEmpty(s ...string) string {
 // removed afterwards, with a time limit that kills the whole process group.
 func probeRun(ctx context.Context, o Options, reg registry, python string, env []string, mode string) ProbeRun {
 	var run ProbeRun
+	if err := trust.CheckExecutable(python, o.uid()); err != nil {
+		return ProbeRun{Outcome: Error, Detail: err.Error()}
+	}
 	dir, err := os.MkdirTemp("", "forkwatch-probe-")
 	if err != nil {
 		return ProbeRun{Outcome: Error, Detail: fmt.Sprintf("temporary folder: %v", err)}

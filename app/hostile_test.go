@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/forktrace"
+	"github.com/forkwatch/forkwatch/monitor/history"
+	"github.com/forkwatch/forkwatch/monitor/report"
+	"github.com/forkwatch/forkwatch/settings"
+)
+
+// nobodyUID is "another user" in the hostile tests (run as root).
+const nobodyUID = 65534
+
+// chownTree gives a tree to uid, as another user's files are.
+func chownTree(t *testing.T, root string, uid int) {
+	t.Helper()
+	err := filepath.Walk(root, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, uid)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// markerVenv makes a venv whose python3 would leave marker behind if it
+// ever ran (and answers nothing, so a run would also be visible as an
+// error). The loaded image path of a crash in it is returned too.
+func markerVenv(t *testing.T, venv, marker string) (image string) {
+	t.Helper()
+	site := filepath.Join(venv, "lib", "python3.12", "site-packages")
+	for _, d := range []string{filepath.Join(venv, "bin"), site} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(venv, "pyvenv.cfg"), []byte("home = /usr/bin\n"), 0o644)
+	script := "#!/bin/sh\necho \"ran $0 $*\" >> " + marker + "\n"
+	if err := os.WriteFile(filepath.Join(venv, "bin", "python3"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	image = filepath.Join(site, "evil.cpython-312-darwin.so")
+	os.WriteFile(image, []byte("\x7fELF"), 0o755)
+	return image
+}
+
+// hostileReport is a real .crash report of a fork-safety death, retargeted
+// at pid and made to load an extension module from image.
+func hostileReport(t *testing.T, pid int, image string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(sample("python37-objc-fork-fontbakery-2982.crash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.NewReplacer(
+		"Process:               Python [35706]", fmt.Sprintf("Process:               Python [%d]", pid),
+		"Date/Time:             2020-07-17 14:40:47.658 +0200", "Date/Time:             "+time.Now().Format("2006-01-02 15:04:05.000 -0700"),
+	).Replace(string(data))
+	return []byte(s + "\nBinary Images:\n       0x10c7a5000 -        0x10c7c6ff7 +Python (3.7.7) <9F3A2D16> /usr/local/bin/python3\n" +
+		"       0x10d000000 -        0x10d0fffff +evil.cpython-312-darwin.so (0) <00000000> " + image + "\n")
+}
+
+// TestHostileOtherUsersVenv is the attack of issue 18: a crash report (any
+// local process can write one) names an extension module in another
+// user's venv. After `watch` has recorded it, nothing Forkwatch does runs
+// that venv's python3: not `watch`, not `doctor` (which checks the venvs of
+// recent crashes), not `trace status`, not the app's start-up (the
+// controller reads the fork tracer's state of those venvs). Each lists it
+// as "not run" with the reason. The same venv owned by the user is run by
+// doctor (the control: the marker can appear). An interpreter on PATH in
+// a world-writable folder is not run either.
+func TestHostileOtherUsersVenv(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to give files to another user")
+	}
+	exe := forkwatchBin(t) // built before PATH loses the go command
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	bin := filepath.Join(dir, "bin")
+	state := filepath.Join(dir, "state")
+	reports := filepath.Join(dir, "DiagnosticReports")
+	for _, d := range []string{home, bin, state, reports, filepath.Join(dir, "tmp")} {
+		os.MkdirAll(d, 0o755)
+	}
+	for _, n := range []string{"sysctl", "launchctl", "ps"} {
+		b, err := os.ReadFile(filepath.Join("..", "settings", "doctor", "testdata", "fakes", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(bin, n), b, 0o755)
+	}
+	os.WriteFile(filepath.Join(state, "sysctl.kern.coredump"), []byte("1\n"), 0o644)
+	os.WriteFile(filepath.Join(state, "sysctl.kern.corefile"), []byte("/cores/core.%P\n"), 0o644)
+
+	// Another user's venv, as under /tmp/evil or /Users/Shared.
+	marker := filepath.Join(dir, "marker-evil")
+	evilVenv := filepath.Join(dir, "evil", ".venv")
+	evilImage := markerVenv(t, evilVenv, marker)
+	chownTree(t, filepath.Join(dir, "evil"), nobodyUID)
+	// The user's own venv, for the control.
+	ownMarker := filepath.Join(dir, "marker-own")
+	ownVenv := filepath.Join(home, "src", "shop", ".venv")
+	ownImage := markerVenv(t, ownVenv, ownMarker)
+	// A world-writable folder on PATH holding a python3.
+	wbin := filepath.Join(dir, "shared-bin")
+	os.Mkdir(wbin, 0o755)
+	os.Chmod(wbin, 0o1777)
+	pathMarker := filepath.Join(dir, "marker-path")
+	os.WriteFile(filepath.Join(wbin, "python3"), []byte("#!/bin/sh\necho ran >> "+pathMarker+"\n"), 0o755)
+
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=" + bin + ":" + wbin + ":/usr/bin:/bin",
+		"FAKE_STATE=" + state, "TMPDIR=" + filepath.Join(dir, "tmp"), "LANG=C"}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	ran := func(when string) {
+		t.Helper()
+		for _, m := range []string{marker, pathMarker} {
+			if b, err := os.ReadFile(m); err == nil {
+				t.Fatalf("%s: a program another user controls ran: %s", when, b)
+			}
+		}
+	}
+	cli := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(exe, args...)
+		cmd.Env = env
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+
+	// watch records both crashes (the history database, as the app does).
+	p := startForkwatch(t, env, "watch", "--json", "--reports-dir", reports, "--cores-dir", "", "--quiet-after", "1s")
+	settle()
+	for i, image := range []string{evilImage, ownImage} {
+		stage := filepath.Join(dir, "stage")
+		os.WriteFile(stage, hostileReport(t, 62001+i, image), 0o644)
+		os.Rename(stage, filepath.Join(reports, fmt.Sprintf("Python_%d.crash", i)))
+		ev := p.event(wait)
+		want := []string{evilVenv, ownVenv}[i]
+		if ev["kind"] != "crash" || ev["venv"] != want {
+			t.Fatalf("the watcher did not take the venv from the report (the premise): %v", ev)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // the history commits within a second
+	p.stop()
+	ran("watch")
+
+	out, errOut, code := cli("doctor", "--json")
+	if code != 0 {
+		t.Fatalf("doctor exit %d: %s", code, errOut)
+	}
+	ran("doctor")
+	if !strings.Contains(out, "owned by uid 65534 ("+filepath.Join(dir, "evil")+")") {
+		t.Errorf("doctor does not say why the venv was not run:\n%s", out)
+	}
+	if !strings.Contains(out, "writable by others ("+wbin+")") {
+		t.Errorf("doctor does not say why the PATH python was not run:\n%s", out)
+	}
+	if b, err := os.ReadFile(ownMarker); err != nil || !strings.Contains(string(b), "ran ") {
+		t.Errorf("control: doctor did not run the user's own venv (so the test could not see a run): %v", err)
+	}
+	os.Remove(ownMarker)
+
+	cli("trace", "status")
+	ran("trace status")
+	out2, _, _ := cli("trace", "status", evilVenv)
+	ran("trace status VENV")
+	if !strings.Contains(out2, "not run") || !strings.Contains(out2, "owned by uid 65534") {
+		t.Errorf("trace status %s:\n%s", evilVenv, out2)
+	}
+
+	// The app's start-up: the controller gets the recent crashes from the
+	// history and reads the fork tracer's state of their venvs.
+	r, err := history.OpenReader(historyDBPath(), time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashes, err := r.Crashes(context.Background(), time.Now().AddDate(0, 0, -1), 100)
+	r.Close()
+	if err != nil || len(crashes) != 2 {
+		t.Fatalf("history: %d crashes, %v", len(crashes), err)
+	}
+	var recent []report.Report
+	for _, c := range crashes {
+		recent = append(recent, c.Report)
+	}
+	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, SupportDir: supportDir(), PromptTimeout: 5 * time.Second}
+	tracer := traceManager()
+	c := NewController(ControllerConfig{Env: senv, Desktop: &fakeDesk{}, Notifier: &fakeNotifier{}, SupportDir: supportDir(),
+		Recent: recent, Tracer: tracer})
+	ui := &fakeUI{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx, ui); close(done) }()
+	// refreshTraces asks the tracer about both venvs; the user's own one
+	// is run (its marker appears) once the start-up work has happened.
+	eventually(t, "start-up trace refresh", func() bool { _, err := os.Stat(ownMarker); return err == nil })
+	cancel()
+	<-done
+	ran("the app's start-up")
+	views := traceViews(context.Background(), tracer, evilVenv)
+	for _, v := range views {
+		if v.Target == evilVenv {
+			t.Errorf("Fork Tracing offers another user's venv: %+v", v)
+		}
+	}
+	ran("Fork Tracing submenu")
+	if _, _, code := cli("trace", "enable", evilVenv); code == 0 {
+		t.Error("trace enable of another user's venv succeeded")
+	}
+	ran("trace enable")
+}
+
+// TestHostileTraceEnable: a symbolic link planted under the tracer's
+// module name (pointing at another file of the user's), and a
+// group-writable site-packages: `trace enable` refuses and the target
+// file is byte for byte as it was.
+func TestHostileTraceEnable(t *testing.T) {
+	e := newTraceEnv(t)
+	dir := t.TempDir()
+	precious := filepath.Join(dir, "precious.py")
+	want := []byte("# the user's own code\n")
+	os.WriteFile(precious, want, 0o644)
+	for _, tc := range []struct {
+		name  string
+		setup func(site string)
+		say   string
+	}{
+		{"planted link", func(site string) { os.Symlink(precious, filepath.Join(site, forktrace.ModuleName)) }, "symbolic link"},
+		{"group-writable site-packages", func(site string) { os.Chmod(site, 0o775) }, "writable by group"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			venv := filepath.Join(t.TempDir(), "venv")
+			site := filepath.Join(venv, "lib", "python3.12", "site-packages")
+			os.MkdirAll(site, 0o755)
+			os.MkdirAll(filepath.Join(venv, "bin"), 0o755)
+			answer := fmt.Sprintf(`{"version":[3,12,1],"executable":"%s/bin/python3","prefix":%q,"base_prefix":"/opt/py","purelib":%q,"stdlib":"/opt/py/lib/python3.12","fork_hook":true,"loaded":false}`, venv, venv, site)
+			os.WriteFile(filepath.Join(venv, "bin", "python3"), []byte("#!/bin/sh\ncat <<'EOF'\n"+answer+"\nEOF\n"), 0o755)
+			tc.setup(site)
+			_, errOut, code := e.run("trace", "enable", venv)
+			if code != 1 || !strings.Contains(errOut, tc.say) {
+				t.Errorf("trace enable: exit %d, %s; want a refusal saying %q", code, errOut, tc.say)
+			}
+			if got, _ := os.ReadFile(precious); !bytes.Equal(got, want) {
+				t.Errorf("the link's target changed: %q", got)
+			}
+			ents, _ := os.ReadDir(site)
+			for _, en := range ents {
+				if en.Name() != forktrace.ModuleName {
+					t.Errorf("left in site-packages: %s", en.Name())
+				}
+			}
+		})
+	}
+}
+
+// TestHostileSpoolRecord: escape sequences, bidi controls and newlines in
+// a fork-tracer record (written by any of the user's Python processes)
+// reach `trace show` as inert text.
+func TestHostileSpoolRecord(t *testing.T) {
+	e := newTraceEnv(t)
+	const pid = 4242
+	evil := "\x1b[2J\x1b]0;pwned\x07\u202eexe.txt\nFAKE LINE\r\u009b31m"
+	rec := forktrace.Record{PID: pid, PPID: 4241, Time: float64(time.Now().Unix()), Python: "3.12" + evil, Threads: 2,
+		Thread: "T" + evil, Argv0: "gunicorn" + evil, Cwd: "/srv" + evil,
+		Stack: []report.ForkFrame{{File: "/srv/app" + evil + ".py", Line: 7, Function: "spawn" + evil}}}
+	b, _ := json.Marshal(&rec)
+	if err := forktrace.CreateRing(e.spool()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(forktrace.RingPath(e.spool()), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(append(b, '\n'), int64(pid%forktrace.Slots)*forktrace.SlotSize)
+	f.Close()
+	out, errOut, code := e.run("trace", "show", strconv.Itoa(pid))
+	if code != 0 {
+		t.Fatalf("trace show: %d %s", code, errOut)
+	}
+	if strings.ContainsAny(out, "\x1b\x07\r\u009b\u202e") || strings.Contains(out, "\nFAKE LINE") {
+		t.Errorf("control characters reached the terminal: %q", out)
+	}
+	if !strings.Contains(out, "spawn") || !strings.Contains(out, "gunicorn") {
+		t.Errorf("the record's text is gone: %q", out)
+	}
+}
+
+// TestHostileOpen: Open Project Folder and Open Report with what a hostile
+// report can imply (a URL, an option, a bundle, a path outside the watched
+// folder, a link) open nothing: the fake `open` on PATH records no call.
+// A real project folder is revealed (open -R), a real report opened.
+func TestHostileOpen(t *testing.T) {
+	env := fakeCommands(t, testEnv(t))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	home := envValue(env, "HOME")
+	reports := filepath.Join(home, "DiagnosticReports")
+	os.MkdirAll(reports, 0o755)
+	bin := filepath.SplitList(os.Getenv("PATH"))[0]
+	log := recorder(t, bin, "open")
+	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, PromptTimeout: 5 * time.Second, SupportDir: filepath.Join(home, "support")}
+	// The real macOS desktop (open(1) found on PATH), behind the guard
+	// NewController puts in front of every Desktop.
+	c := NewController(ControllerConfig{Env: senv, Desktop: newDesktop("darwin"), Notifier: &fakeNotifier{},
+		SupportDir: senv.SupportDir, ReportDirs: []string{reports}})
+	ui := &fakeUI{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx, ui); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	dir := t.TempDir()
+	evilApp := filepath.Join(dir, "Users", "Shared", "Evil.app")
+	os.MkdirAll(filepath.Join(evilApp, "Contents", "MacOS"), 0o755)
+	outside := filepath.Join(dir, "outside.ips")
+	os.WriteFile(outside, []byte("{}"), 0o644)
+	link := filepath.Join(reports, "Python-link.ips")
+	os.Symlink(outside, link)
+	t.Cleanup(func() { os.Remove(link) })
+	hostile := []struct{ project, path string }{
+		{"https:/evil.example", "https:/evil.example/x.ips"},
+		{"javascript:alert(document.cookie)", "javascript:alert(1)"},
+		{"-a/Applications/Calculator.app", "-a/Applications/Calculator.app"},
+		{evilApp, outside},
+		{"/Users/Shared/Evil.app", link},
+		{"relative/project", "relative.ips"},
+	}
+	for i, h := range hostile {
+		c.Events <- monitor.Event{Kind: monitor.KindCrash, Report: &report.Report{
+			ID: fmt.Sprintf("hostile-%d", i), Path: h.path, Process: "Python", PID: 70000 + i, Project: h.project,
+			Time: time.Now().Format(time.RFC3339), Python: true, Cause: report.CauseForkSafety}}
+	}
+	eventually(t, "listed", func() bool { return ui.item(fmt.Sprintf("crash.%d", len(hostile)-1)).Title != "" })
+	for i := range hostile {
+		c.Clicks <- fmt.Sprintf("crash.%d.project", i)
+		c.Clicks <- fmt.Sprintf("crash.%d.open", i)
+	}
+	time.Sleep(time.Second)
+	if b, err := os.ReadFile(log); err == nil {
+		t.Fatalf("opened something a report implied:\n%s", b)
+	}
+
+	// The control: a real project and a real report.
+	proj := filepath.Join(dir, "src", "shop")
+	os.MkdirAll(proj, 0o755)
+	good := filepath.Join(reports, "Python-2026-11-26-good.ips")
+	os.WriteFile(good, []byte("{}"), 0o644)
+	t.Cleanup(func() { os.Remove(good) })
+	c.Events <- monitor.Event{Kind: monitor.KindCrash, Report: &report.Report{ID: "good", Path: good, Process: "Python", PID: 71000,
+		Project: proj, Time: time.Now().Add(time.Minute).Format(time.RFC3339), Python: true, Cause: report.CauseForkSafety}}
+	eventually(t, "listed", func() bool { return strings.Contains(ui.item("crash.0").Title, "71000") })
+	c.Clicks <- "crash.0.project"
+	eventually(t, "project revealed", func() bool { b, _ := os.ReadFile(log); return strings.Contains(string(b), "-R\n"+proj+"\n--end--") })
+	c.Clicks <- "crash.0.open"
+	eventually(t, "report opened", func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Contains(string(b), "-a\nConsole\n"+good+"\n--end--")
+	})
+}
