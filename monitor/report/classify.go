@@ -179,7 +179,11 @@ func Classify(f *facts) *Report {
 		r.Cause = CauseCrash
 	}
 	fromReport(r, f)
-	r.Advice = advice(r, objcTerm)
+	var rtEv string
+	if r.Runtime, rtEv = runtimeOf(r, f); rtEv != "" {
+		ev(rtEv)
+	}
+	r.Advice = adviceFor(r, objcTerm)
 	return r
 }
 
