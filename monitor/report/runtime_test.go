@@ -171,7 +171,7 @@ func TestRuntimeOfName(t *testing.T) {
 		"ruby": RuntimeRuby, "ruby3.3": RuntimeRuby, "/Users/u/.rbenv/versions/3.2.2/bin/ruby": RuntimeRuby,
 		"php": RuntimePHP, "php8.2": RuntimePHP, "php-fpm": RuntimePHP, "php-fpm8.2": RuntimePHP, "php83-fpm": RuntimePHP, "php-cgi": RuntimePHP,
 		"/opt/homebrew/opt/php/sbin/php-fpm": RuntimePHP,
-		"perl": RuntimePerl, "perl5.30": RuntimePerl, "/usr/bin/perl5.18": RuntimePerl,
+		"perl":                               RuntimePerl, "perl5.30": RuntimePerl, "/usr/bin/perl5.18": RuntimePerl,
 		"node": RuntimeNode, "nodejs": RuntimeNode,
 		"python3.12": RuntimePython, "Python": RuntimePython,
 		"puma": "", "rubocop": "", "phpstan": "", "perldoc": "", "nodemon": "", "": "", "*": "", "sentry-cli": "",
