@@ -487,6 +487,13 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 			}
 			return nil
 		})
+	case "debug":
+		c.later(ctx, func() func() {
+			if err := c.debugReport(ctx, r.Path); err != nil {
+				c.fail("Could not open the debugger", err)
+			}
+			return nil
+		})
 	case "copy":
 		fix := fixOrAdvice(r)
 		c.later(ctx, func() func() {

@@ -111,6 +111,7 @@ func BuildMenu(s MenuState) []Item {
 		if i >= len(entries) {
 			add(Item{ID: id, Hidden: true})
 			add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console"})
+			add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…"})
 			add(Item{ID: id + ".advice", Parent: id, Disabled: true})
 			add(Item{ID: id + ".site", Parent: id, Disabled: true, Hidden: true})
 			add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix"})
@@ -121,6 +122,7 @@ func BuildMenu(s MenuState) []Item {
 		r := e.Latest
 		add(Item{ID: id, Title: crashLabel(e, s.Now), Tooltip: crashTooltip(e)})
 		add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console", Disabled: r.Path == ""})
+		add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…", Tooltip: "Opens Terminal with lldb's crashlog on this report", Disabled: r.Path == ""})
 		add(Item{ID: id + ".advice", Parent: id, Title: truncate(fixOrAdvice(r), 90), Tooltip: fixOrAdvice(r), Disabled: true, Hidden: fixOrAdvice(r) == ""})
 		site := forkSiteLine(r)
 		add(Item{ID: id + ".site", Parent: id, Title: truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
