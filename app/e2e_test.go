@@ -56,7 +56,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	x("run", "env", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "PATH=/usr/bin:/bin",
 		"FORKWATCH_MENU_DUMP="+dump, bin, "--reports-dir", reports, "--cores-dir", cores, "--state", filepath.Join(home, "state.json"))
 	menu := func() string { b, _ := os.ReadFile(dump); return string(b) }
-	eventually(t, "the app to show its menu", func() bool { return strings.Contains(menu(), "No Python crashes") })
+	eventually(t, "the app to show its menu", func() bool { return strings.Contains(menu(), "No crashes today") })
 	time.Sleep(time.Second) // let the tray icon embed
 
 	before := filepath.Join(home, "before.png")

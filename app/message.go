@@ -111,6 +111,15 @@ func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 	return title, body
 }
 
+// aChild is "A child (pid 4242)", or "A child" when the report (an
+// excerpt) gives no pid.
+func aChild(r *report.Report) string {
+	if r.PID <= 0 {
+		return "A child"
+	}
+	return fmt.Sprintf("A child (pid %d)", r.PID)
+}
+
 // isPythonCrash says whether texts name Python for r: its runtime, or the
 // report's Python flag for reports recorded before the runtime field.
 func isPythonCrash(r *report.Report) bool {
@@ -142,21 +151,21 @@ func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (ti
 	switch r.Cause {
 	case report.CauseForkSafety:
 		title += ": killed after fork()"
-		body = fmt.Sprintf("A child (pid %d) was killed by the Objective-C fork-safety check", r.PID)
+		body = aChild(r) + " was killed by the Objective-C fork-safety check"
 		if r.ObjCClass != "" {
 			body += " in +[" + r.ObjCClass + " initialize]"
 		}
 		body += "."
 	case report.CauseForkChild:
 		title += ": a fork child crashed"
-		body = fmt.Sprintf("A child (pid %d) crashed after fork(), not by the Objective-C check", r.PID)
+		body = aChild(r) + " crashed after fork(), not by the Objective-C check"
 		if r.Trigger != "" {
 			body += " (" + r.Trigger + ")"
 		}
 		body += "."
 	case report.CauseCFFork:
 		title += ": killed after fork()"
-		body = fmt.Sprintf("A child (pid %d) used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here.", r.PID)
+		body = aChild(r) + " used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here."
 	default:
 		title += ": " + runtimeName(r) + " crashed"
 		body = fmt.Sprintf("%s (pid %d) crashed with %s", orDash(r.Process), r.PID, orDash(r.Signal))
