@@ -262,9 +262,12 @@ func (c *Controller) refreshCounts(ctx context.Context) {
 		time.Sleep(1200 * time.Millisecond)
 		now := c.now()
 		today, week, err := c.history.Counts(ctx, now)
-		var groups map[string]int
+		var groups, runtimes map[string]int
 		if err == nil {
 			groups, err = c.history.GroupCounts(ctx, now.AddDate(0, 0, -7))
+		}
+		if err == nil {
+			runtimes, err = c.history.RuntimeCounts(ctx, now)
 		}
 		return func() {
 			c.counting = false
@@ -272,7 +275,7 @@ func (c *Controller) refreshCounts(ctx context.Context) {
 				c.log.Warn("history: counts", "err", err)
 				return
 			}
-			c.state.Counts = &CrashCounts{Today: today, Week: week, Groups: groups}
+			c.state.Counts = &CrashCounts{Today: today, Week: week, Groups: groups, Runtimes: runtimes}
 		}
 	})
 }
@@ -340,7 +343,7 @@ func (c *Controller) onEvent(ev monitor.Event) {
 		if n := len(c.state.Crashes); n > 200 {
 			c.state.Crashes = c.state.Crashes[n-200:]
 		}
-		if !ev.History && (ev.Report.Python || ev.Report.ForkChild) {
+		if !ev.History && report.Notable(ev.Report) {
 			c.state.Unseen++
 		}
 		c.state.Problem = ""
@@ -524,6 +527,13 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 		c.later(ctx, func() func() {
 			if err := c.desk.OpenReport(ctx, r.Path); err != nil {
 				c.fail("Could not open the report", err)
+			}
+			return nil
+		})
+	case "debug":
+		c.later(ctx, func() func() {
+			if err := c.debugReport(ctx, r.Path); err != nil {
+				c.fail("Could not open the debugger", err)
 			}
 			return nil
 		})

@@ -54,9 +54,10 @@ func TestDesktopEndToEnd(t *testing.T) {
 	os.MkdirAll(cores, 0o755)
 	dump := filepath.Join(home, "menu.json")
 	x("run", "env", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "PATH=/usr/bin:/bin",
-		"FORKWATCH_MENU_DUMP="+dump, bin, "--reports-dir", reports, "--cores-dir", cores, "--state", filepath.Join(home, "state.json"))
+		"FORKWATCH_MENU_DUMP="+dump, bin, "--reports-dir", reports, "--cores-dir", cores, "--state", filepath.Join(home, "state.json"),
+		"--summary-every", "2s")
 	menu := func() string { b, _ := os.ReadFile(dump); return string(b) }
-	eventually(t, "the app to show its menu", func() bool { return strings.Contains(menu(), "No Python crashes") })
+	eventually(t, "the app to show its menu", func() bool { return strings.Contains(menu(), "No crashes today") })
 	time.Sleep(time.Second) // let the tray icon embed
 
 	before := filepath.Join(home, "before.png")
@@ -84,6 +85,24 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Errorf("unseen crash not counted: %+v", findItem(items, "seen"))
 	}
 
+	// A Ruby worker killed after fork() today (rails/solid_queue#357's
+	// report header and frames): notified too, without Python in the text,
+	// and counted by runtime (the Python report above is from 2020).
+	time.Sleep(2500 * time.Millisecond) // past the summary window
+	ruby := strings.Replace(rubyReportSolidQueue, "2024-09-21 15:07:49.9095 -0400", time.Now().Format("2006-01-02 15:04:05.0000 -0700"), 1)
+	os.WriteFile(filepath.Join(home, ".tmp"), []byte(ruby), 0o644)
+	os.Rename(filepath.Join(home, ".tmp"), filepath.Join(reports, "ruby-2024-09-21-150749_host.crash"))
+	eventually(t, "a notification for the Ruby crash", func() bool {
+		n := x("notifications")
+		return strings.Contains(n, `"Ruby crashed after fork()"`) && strings.Contains(n, "ruby (pid 95102, parent ruby 91642) was killed by the Objective-C fork-safety check.")
+	})
+	eventually(t, "the Ruby crash in the menu, counted by runtime", func() bool {
+		return strings.Contains(menu(), "ruby (95102) — fork-safety") && strings.Contains(menu(), "1 Ruby crash after fork()")
+	})
+	if n := x("notifications"); strings.Contains(n[strings.Index(n, "Ruby crashed"):], "Python") {
+		t.Errorf("the Ruby notification speaks Python:\n%s", n)
+	}
+
 	x("click-tray")
 	time.Sleep(time.Second)
 	after := filepath.Join(home, "after.png")
@@ -99,6 +118,42 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Errorf("app log shows a panic:\n%s", out)
 	}
 }
+
+// rubyReportSolidQueue is the header, application specific information and
+// first frames of the report in rails/solid_queue#357 (comment by
+// jmadkins, 2024-09-21: a Ruby 3.3 worker killed by the Objective-C check),
+// with the image list a report on disk ends with.
+const rubyReportSolidQueue = `Process:               ruby [95102]
+Path:                  /Users/USER/*/ruby
+Identifier:            ruby
+Version:               ???
+Code Type:             ARM-64 (Native)
+Parent Process:        ruby [91642]
+Responsible:           Terminal [1365]
+User ID:               501
+
+Date/Time:             2024-09-21 15:07:49.9095 -0400
+OS Version:            macOS 15.0 (24A335)
+Report Version:        12
+
+Crashed Thread:        5  worker-1
+
+Exception Type:        EXC_CRASH (SIGABRT)
+Exception Codes:       0x0000000000000000, 0x0000000000000000
+
+Termination Reason:    Namespace OBJC, Code 1 
+
+Application Specific Information:
+crashed on child side of fork pre-exec
+
+
+Thread 5 Crashed:: worker-1
+0   libsystem_kernel.dylib        	       0x18288ce9c __select + 8
+1   libruby.3.3.dylib             	       0x1055b5bbc do_select + 524
+
+Binary Images:
+       0x104c3c000 -        0x104c3ffff ruby (*) <5b0e37a5-0a7b-3e4e-8a5e-5d0c6e1b1f3e> /Users/USER/*/ruby
+`
 
 // brightness is the mean brightness (0..1) of the screen area under the tray.
 func brightness(t *testing.T, png string) float64 {

@@ -31,7 +31,8 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	sinceFlag := fs.String("since", "", "only crashes since then: 7d, 24h, 2w, or a date (2026-11-01); default all")
-	by := fs.String("by", "", "count per day, cause, program or project instead of listing crashes")
+	by := fs.String("by", "", "count per day, cause, program, project or runtime instead of listing crashes")
+	onlyRuntime := fs.String("runtime", "", "only crashes of one runtime: "+strings.Join(report.Runtimes, ", "))
 	dbPath := fs.String("db", historyDBPath(), "history database")
 	page := fs.Bool("page", false, "write the history page (HTML, works offline) and print its path")
 	out := fs.String("out", "", "with --page: the file to write (default history.html beside the database)")
@@ -50,9 +51,13 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	switch *by {
-	case "", "day", "cause", "program", "project":
+	case "", "day", "cause", "program", "project", "runtime":
 	default:
-		fmt.Fprintf(stderr, "history: --by %q: want day, cause, program or project\n", *by)
+		fmt.Fprintf(stderr, "history: --by %q: want day, cause, program, project or runtime\n", *by)
+		return 2
+	}
+	if *onlyRuntime != "" && !report.IsRuntime(*onlyRuntime) {
+		fmt.Fprintf(stderr, "history: --runtime %q: want one of %s\n", *onlyRuntime, strings.Join(report.Runtimes, ", "))
 		return 2
 	}
 	r, err := history.OpenReader(*dbPath, time.Local)
@@ -65,6 +70,10 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	defer r.Close()
+	if err := r.OnlyRuntime(*onlyRuntime); err != nil {
+		fmt.Fprintln(stderr, "history:", err)
+		return 2
+	}
 
 	if *page {
 		target, err := writeHistoryPage(ctx, r, *dbPath, *out, now, since)
@@ -126,7 +135,7 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", d.Day, d.Total, d.ForkSafety, d.ForkChild, d.Other)
 		}
 		return tw.Flush()
-	case "cause", "program", "project":
+	case "cause", "program", "project", "runtime":
 		groups, err := r.GroupBy(ctx, by, since, limit)
 		if err != nil {
 			return err
@@ -166,11 +175,11 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 		return nil
 	}
 	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tPROGRAM\tCAUSE\tPROJECT\tREPORT")
+	fmt.Fprintln(tw, "TIME\tPROGRAM\tRUNTIME\tCAUSE\tPROJECT\tREPORT")
 	now := time.Now()
 	for _, c := range crashes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", historyTime(c.At, now), orDash(report.Clean(procWithPID(c.Process, c.PID), 80)),
-			orDash(c.Cause), orDash(report.Clean(c.Project, 200)), orDash(report.Clean(c.Path, 400)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", historyTime(c.At, now), orDash(report.Clean(procWithPID(c.Process, c.PID), 80)),
+			report.RuntimeOrOther(&c.Report), orDash(c.Cause), orDash(report.Clean(c.Project, 200)), orDash(report.Clean(c.Path, 400)))
 	}
 	return tw.Flush()
 }

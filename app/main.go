@@ -11,6 +11,7 @@
 //	forkwatch history [--json] [--since 7d] [--by day|cause|program|project] [--page]
 //	forkwatch trace enable|disable|status ...
 //	forkwatch notify --test [--quiet]
+//	forkwatch debug [--open|--exec] [--exe PATH] REPORT|CORE
 //	forkwatch --version
 package main
 
@@ -35,9 +36,10 @@ const usage = `usage:
   forkwatch set NAME on|off                                            NAME: ulimit-core, coredump-off, fork-safety-off, login-item
   forkwatch uninstall                                                  turn everything off, remove what Forkwatch created
   forkwatch doctor [--json] [--probe] [--python PATH]... [--html FILE] check this Mac: interpreters, core files, fork safety
-  forkwatch history [--json] [--since 7d|DATE] [--by day|cause|program|project] [--page]
+  forkwatch history [--json] [--since 7d|DATE] [--by day|cause|program|project|runtime] [--runtime R] [--page]
   forkwatch trace enable|disable PYTHON|VENV, trace status [--json]   opt-in fork tracing (the line of Python that forked)
   forkwatch notify --test [--quiet]                                    post a test notification, say which path delivered it
+  forkwatch debug [--open|--exec] [--exe PATH] REPORT|CORE            the lldb command for a crash report or core file
   forkwatch --version
 `
 
@@ -74,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTrace(ctx, args[1:], stdout, stderr)
 	case "notify":
 		return runNotify(ctx, args[1:], stdout, stderr)
+	case "debug":
+		return runDebug(ctx, args[1:], stdout, stderr)
 	case "--version", "-version", "version":
 		fmt.Fprintf(stdout, "forkwatch %s\n", appVersion())
 		return 0

@@ -37,8 +37,9 @@ type MenuState struct {
 	NotifyPath string
 	// Working names slow work under way (a probe), shown on its item.
 	Working map[string]bool
-	// Counts, when known, are the Python crashes today and in the last
-	// seven days from the history (the Crashes list is only the latest).
+	// Counts, when known, are the notable crashes (report.Notable) today
+	// and in the last seven days from the history (the Crashes list is
+	// only the latest).
 	Counts *CrashCounts
 	// ExportLine says where events are exported and how many wait in the
 	// outbox (About shows it; "" when export is off).
@@ -52,6 +53,8 @@ type MenuState struct {
 type CrashCounts struct {
 	Today, Week int
 	Groups      map[string]int
+	// Runtimes counts today's crashes by runtime (report.Runtimes).
+	Runtimes map[string]int
 }
 
 // TraceView is one interpreter or venv in the Fork Tracing submenu.
@@ -116,6 +119,7 @@ func BuildMenu(s MenuState) []Item {
 		if i >= len(entries) {
 			add(Item{ID: id, Hidden: true})
 			add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console"})
+			add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…"})
 			add(Item{ID: id + ".advice", Parent: id, Disabled: true})
 			add(Item{ID: id + ".site", Parent: id, Disabled: true, Hidden: true})
 			add(Item{ID: id + ".tool", Parent: id, Disabled: true, Hidden: true})
@@ -127,6 +131,7 @@ func BuildMenu(s MenuState) []Item {
 		r := e.Latest
 		add(Item{ID: id, Title: crashLabel(e, s.Now), Tooltip: crashTooltip(e)})
 		add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console", Disabled: r.Path == ""})
+		add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…", Tooltip: "Opens Terminal with lldb's crashlog on this report", Disabled: r.Path == ""})
 		add(Item{ID: id + ".advice", Parent: id, Title: truncate(fixOrAdvice(r), 90), Tooltip: fixOrAdvice(r), Disabled: true, Hidden: fixOrAdvice(r) == ""})
 		site := forkSiteLine(r)
 		add(Item{ID: id + ".site", Parent: id, Title: truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
@@ -236,15 +241,15 @@ func reportTime(r report.Report) time.Time {
 	return t
 }
 
-// recentEntries keeps the crashes worth listing (Python, or any death after
-// fork), folds each crash loop into one entry, newest first, at most
+// recentEntries keeps the crashes worth listing (report.Notable: any death
+// after fork, whatever the runtime, or a Python crash), folds each crash loop into one entry, newest first, at most
 // maxRecent. Probe results are not listed: they are test runs. groups, from
 // the history, counts each loop beyond the crashes held in memory.
 func recentEntries(all []report.Report, groups map[string]int) []crashEntry {
 	var out []crashEntry
 	byGroup := map[string]int{}
 	for _, r := range all {
-		if !(r.Python || r.ForkChild) || r.Probe {
+		if !report.Notable(&r) {
 			continue
 		}
 		t := reportTime(r)
@@ -286,7 +291,11 @@ func recentCrashes(all []report.Report) []report.Report {
 }
 
 // statusLine is the title line: the state in words, today and the last
-// seven days.
+// seven days. It counts the crashes report.Notable picks (deaths after
+// fork() of any runtime, other Python crashes), names the runtime when
+// all of today's share one ("2 Python crashes after fork()", "1 Ruby
+// crash after fork()") and breaks them down when they do not ("3
+// crashes after fork() today (2 Ruby, 1 Python)").
 func statusLine(s MenuState) string {
 	loc := s.Now.Location()
 	y, m, d := s.Now.Date()
@@ -294,8 +303,9 @@ func statusLine(s MenuState) string {
 	weekStart := today.AddDate(0, 0, -6)
 	var n, fork, week int
 	var last time.Time
+	byRuntime := map[string]int{}
 	for _, r := range s.Crashes {
-		if !r.Python || r.Probe {
+		if !report.Notable(&r) {
 			continue
 		}
 		t, err := time.Parse(time.RFC3339, r.Time)
@@ -309,6 +319,7 @@ func statusLine(s MenuState) string {
 			continue
 		}
 		n++
+		byRuntime[report.RuntimeOrOther(&r)]++
 		if r.ForkChild {
 			fork++
 		}
@@ -326,26 +337,89 @@ func statusLine(s MenuState) string {
 		}
 		if s.Counts.Today > n {
 			n, forkKnown = s.Counts.Today, false
+			if len(s.Counts.Runtimes) > 0 {
+				byRuntime = s.Counts.Runtimes
+			}
 		}
 	}
 	weekPart := ""
 	if week > n {
 		weekPart = fmt.Sprintf(", %d in 7 days", week)
 	}
+	one, many, split := countNouns(byRuntime)
+	noun := plural(n, one, many)
 	switch {
 	case n == 0 && week == 0:
-		return "No Python crashes today"
+		return "No crashes today"
 	case n == 0:
-		return fmt.Sprintf("No Python crashes today (%d in 7 days)", week)
+		return fmt.Sprintf("No crashes today (%d in 7 days)", week)
 	case !forkKnown:
-		return fmt.Sprintf("%d Python %s today%s — last %s", n, plural(n, "crash", "crashes"), weekPart, last.In(loc).Format("15:04"))
-	case fork == n && weekPart == "":
-		return fmt.Sprintf("%d Python %s after fork() — last %s", n, plural(n, "crash", "crashes"), last.In(loc).Format("15:04"))
+		return fmt.Sprintf("%d %s today%s%s — last %s", n, noun, parens(split), weekPart, last.In(loc).Format("15:04"))
+	case fork == n && weekPart == "" && split == "":
+		return fmt.Sprintf("%d %s after fork() — last %s", n, noun, last.In(loc).Format("15:04"))
 	case fork == n:
-		return fmt.Sprintf("%d Python %s after fork() today%s — last %s", n, plural(n, "crash", "crashes"), weekPart, last.In(loc).Format("15:04"))
+		return fmt.Sprintf("%d %s after fork() today%s%s — last %s", n, noun, parens(split), weekPart, last.In(loc).Format("15:04"))
 	default:
-		return fmt.Sprintf("%d Python %s today (%d after fork())%s — last %s", n, plural(n, "crash", "crashes"), fork, weekPart, last.In(loc).Format("15:04"))
+		inner := fmt.Sprintf("%d after fork()", fork)
+		if split != "" {
+			inner += "; " + split
+		}
+		return fmt.Sprintf("%d %s today (%s)%s — last %s", n, noun, inner, weekPart, last.In(loc).Format("15:04"))
 	}
+}
+
+// countNouns words the status line's count from today's crashes by
+// runtime: "Python crash"/"Python crashes" when one runtime has them all
+// ("sentry-cli" is no runtime: other is "crash"), else "crash"/"crashes"
+// and a breakdown, most first: "2 Ruby, 1 Python".
+func countNouns(byRuntime map[string]int) (one, many, split string) {
+	var rts []string
+	for rt, k := range byRuntime {
+		if k > 0 {
+			rts = append(rts, rt)
+		}
+	}
+	if len(rts) == 1 {
+		if l := report.RuntimeLabel(rts[0]); l != "" {
+			return l + " crash", l + " crashes", ""
+		}
+	}
+	if len(rts) <= 1 {
+		return "crash", "crashes", ""
+	}
+	sort.Slice(rts, func(i, j int) bool {
+		if byRuntime[rts[i]] != byRuntime[rts[j]] {
+			return byRuntime[rts[i]] > byRuntime[rts[j]]
+		}
+		return runtimeRank(rts[i]) < runtimeRank(rts[j])
+	})
+	var parts []string
+	for _, rt := range rts {
+		l := report.RuntimeLabel(rt)
+		if l == "" {
+			l = rt
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", byRuntime[rt], l))
+	}
+	return "crash", "crashes", strings.Join(parts, ", ")
+}
+
+// runtimeRank orders runtimes with equal counts as report.Runtimes does
+// (python first, other last).
+func runtimeRank(rt string) int {
+	for i, r := range report.Runtimes {
+		if r == rt {
+			return i
+		}
+	}
+	return len(report.Runtimes)
+}
+
+func parens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
 }
 
 func plural(n int, one, many string) string {

@@ -35,7 +35,7 @@ func TestBuildMenu(t *testing.T) {
 			name:  "quiet day",
 			state: MenuState{Now: noon, CoreDir: "/x/cores"},
 			check: map[string]func(Item) bool{
-				"status":      func(i Item) bool { return i.Title == "No Python crashes today" && i.Disabled },
+				"status":      func(i Item) bool { return i.Title == "No crashes today" && i.Disabled },
 				"recent.none": func(i Item) bool { return !i.Hidden },
 				"crash.0":     func(i Item) bool { return i.Hidden },
 				"cores":       func(i Item) bool { return i.Title == "No core files in /x/cores" },

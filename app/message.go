@@ -10,11 +10,12 @@ import (
 
 // alertFor says whether an event is worth a notification and with which
 // text; from names what it came from, so that held-back alerts can be
-// summarised per source. Only new Python crashes, and core files of 100 MB
-// or more once complete, are announced.
+// summarised per source. Crashes that report.Notable picks (any death
+// after fork(), whatever the runtime, and other Python crashes), and core
+// files of 100 MB or more once complete, are announced.
 func alertFor(ev monitor.Event) (title, body, from string, ok bool) {
 	switch {
-	case ev.Kind == monitor.KindCrash && ev.Report.Python && !ev.Report.Probe:
+	case ev.Kind == monitor.KindCrash && report.Notable(ev.Report):
 		title, body = crashMessage(ev.Report, ev.Core)
 		from = ev.Report.Process
 		if pp := programProject(*ev.Report); pp != "" {
@@ -34,14 +35,20 @@ func alertFor(ev monitor.Event) (title, body, from string, ok bool) {
 }
 
 // summaryMessage is the one notification for alerts held back in a window.
-func summaryMessage(held int, heldFrom map[string]int) (title, body string) {
+// python says every held alert was a Python crash: only then does the
+// title name Python.
+func summaryMessage(held int, heldFrom map[string]int, python bool) (title, body string) {
 	var parts []string
 	for from, n := range heldFrom {
 		parts = append(parts, fmt.Sprintf("%d from %s", n, from))
 	}
-	title = fmt.Sprintf("%d more Python crashes", held)
+	noun := "crash"
+	if python {
+		noun = "Python crash"
+	}
+	title = fmt.Sprintf("%d more %ses", held, noun)
 	if held == 1 {
-		title = "1 more Python crash"
+		title = "1 more " + noun
 	}
 	body = strings.Join(parts, ", ") + ". Open Forkwatch for details."
 	if len(heldFrom) == 1 {
@@ -53,9 +60,12 @@ func summaryMessage(held int, heldFrom map[string]int) (title, body string) {
 	return title, body
 }
 
-// crashMessage is the notification for a Python crash. With attribution it
-// leads with the program and project ("celery worker in ~/src/shop: killed
-// after fork()") and the fix for the tool that forked.
+// crashMessage is the notification for a crash worth announcing. With
+// attribution it leads with the program and project ("celery worker in
+// ~/src/shop: killed after fork()") and the fix for the tool that forked.
+// Without, the title names the runtime: "Python crashed after fork()",
+// and for the others "Ruby crashed after fork()", "sentry-cli crashed after
+// fork()".
 func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) {
 	if prog := programName(*r); prog != "" {
 		return attributedMessage(r, prog, core)
@@ -65,23 +75,31 @@ func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 		who += fmt.Sprintf(", parent %s %d", r.ParentProcess, r.ParentPID)
 	}
 	who += ")"
+	name := runtimeName(r)
+	python := isPythonCrash(r)
 	switch r.Cause {
 	case report.CauseForkSafety:
-		title = "Python crashed after fork()"
+		title = name + " crashed after fork()"
 		body = who + " was killed by the Objective-C fork-safety check"
 		if r.ObjCClass != "" {
 			body += " in +[" + r.ObjCClass + " initialize]"
 		}
 		body += "."
 	case report.CauseForkChild:
-		title = "Python crashed in a fork child"
+		title = name + " crashed after fork()"
+		if python {
+			title = "Python crashed in a fork child"
+		}
 		body = who + " crashed after fork() but not by the Objective-C check"
 		if r.Trigger != "" {
 			body += " (" + r.Trigger + ")"
 		}
 		body += "."
+	case report.CauseCFFork:
+		title = name + " crashed after fork()"
+		body = who + " used CoreFoundation after fork() without exec and CoreFoundation's fork check stopped it."
 	default:
-		title = "Python crashed"
+		title = name + " crashed"
 		body = who + " crashed with " + orDash(r.Signal) + "."
 	}
 	if core != nil {
@@ -91,6 +109,34 @@ func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 		body += " " + r.Advice
 	}
 	return title, body
+}
+
+// aChild is "A child (pid 4242)", or "A child" when the report (an
+// excerpt) gives no pid.
+func aChild(r *report.Report) string {
+	if r.PID <= 0 {
+		return "A child"
+	}
+	return fmt.Sprintf("A child (pid %d)", r.PID)
+}
+
+// isPythonCrash says whether texts name Python for r: its runtime, or the
+// report's Python flag for reports recorded before the runtime field.
+func isPythonCrash(r *report.Report) bool {
+	return report.RuntimeOrOther(r) == report.RuntimePython
+}
+
+// runtimeName is what a text calls the program that crashed: the runtime
+// ("Python", "Ruby", "PHP", "Perl", "Node.js"), else the process name, else
+// "A process".
+func runtimeName(r *report.Report) string {
+	if l := report.RuntimeLabel(report.RuntimeOrOther(r)); l != "" {
+		return l
+	}
+	if r.Process != "" {
+		return truncate(r.Process, 40)
+	}
+	return "A process"
 }
 
 // humanBytes formats a size the way Finder does (decimal units).
@@ -105,23 +151,23 @@ func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (ti
 	switch r.Cause {
 	case report.CauseForkSafety:
 		title += ": killed after fork()"
-		body = fmt.Sprintf("A child (pid %d) was killed by the Objective-C fork-safety check", r.PID)
+		body = aChild(r) + " was killed by the Objective-C fork-safety check"
 		if r.ObjCClass != "" {
 			body += " in +[" + r.ObjCClass + " initialize]"
 		}
 		body += "."
 	case report.CauseForkChild:
 		title += ": a fork child crashed"
-		body = fmt.Sprintf("A child (pid %d) crashed after fork(), not by the Objective-C check", r.PID)
+		body = aChild(r) + " crashed after fork(), not by the Objective-C check"
 		if r.Trigger != "" {
 			body += " (" + r.Trigger + ")"
 		}
 		body += "."
 	case report.CauseCFFork:
 		title += ": killed after fork()"
-		body = fmt.Sprintf("A child (pid %d) used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here.", r.PID)
+		body = aChild(r) + " used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here."
 	default:
-		title += ": Python crashed"
+		title += ": " + runtimeName(r) + " crashed"
 		body = fmt.Sprintf("%s (pid %d) crashed with %s", orDash(r.Process), r.PID, orDash(r.Signal))
 		if r.Module != "" {
 			body += " in " + r.Module

@@ -188,6 +188,7 @@ type Alerter struct {
 	last        time.Time
 	held        int
 	heldFrom    map[string]int
+	heldOther   bool // a held alert was no Python crash: the summary does not name Python
 	timer       *time.Timer
 	pausedUntil time.Time
 	sent        int
@@ -226,8 +227,8 @@ func (a *Alerter) Sent() int {
 	return a.sent
 }
 
-// Event considers one watcher event. Only new Python crashes, and core
-// files of 100 MB or more once complete, are announced.
+// Event considers one watcher event. New crashes that report.Notable picks,
+// and core files of 100 MB or more once complete, are announced.
 func (a *Alerter) Event(ev monitor.Event) {
 	if ev.History {
 		return
@@ -253,6 +254,9 @@ func (a *Alerter) Event(ev monitor.Event) {
 	}
 	a.held++
 	a.heldFrom[from]++
+	if ev.Kind != monitor.KindCrash || ev.Report == nil || !isPythonCrash(ev.Report) {
+		a.heldOther = true
+	}
 	if a.timer == nil {
 		a.timer = time.AfterFunc(a.last.Add(a.window).Sub(now), a.flush)
 	}
@@ -263,11 +267,11 @@ func (a *Alerter) flush() {
 	defer a.mu.Unlock()
 	a.timer = nil
 	if a.held == 0 || time.Now().Before(a.pausedUntil) {
-		a.held, a.heldFrom = 0, map[string]int{}
+		a.held, a.heldFrom, a.heldOther = 0, map[string]int{}, false
 		return
 	}
-	title, body := summaryMessage(a.held, a.heldFrom)
-	a.held, a.heldFrom = 0, map[string]int{}
+	title, body := summaryMessage(a.held, a.heldFrom, !a.heldOther)
+	a.held, a.heldFrom, a.heldOther = 0, map[string]int{}, false
 	a.last = time.Now()
 	a.sendLocked(Notification{Title: title, Body: body})
 }

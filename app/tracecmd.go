@@ -16,7 +16,7 @@ import (
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 )
 
-const traceUsage = `usage:
+const traceUsage = `usage (fork tracing is for Python only):
   forkwatch trace enable PYTHON|VENV       install the fork tracer into that interpreter's or venv's site-packages
   forkwatch trace disable PYTHON|VENV      remove it
   forkwatch trace status [--json] [PYTHON|VENV]...
@@ -51,6 +51,10 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if args[0] == "enable" {
 			if err := forkTracingRefused(loadPolicy(nil).get()); err != nil {
 				fmt.Fprintln(stderr, "trace:", err)
+				return 1
+			}
+			if err := traceOnlyPython(args[1]); err != nil {
+				fmt.Fprintf(stderr, "trace enable: %v\n", err)
 				return 1
 			}
 			e, err = m.Enable(ctx, args[1])

@@ -119,7 +119,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "one JSON object per event per line")
-	notify := fs.Bool("notify", false, "send desktop notifications for Python crashes")
+	notify := fs.Bool("notify", false, "send desktop notifications for crashes after fork() (any runtime) and Python crashes")
 	var wf watchFlags
 	var tun watchTuning
 	addWatchFlags(fs, &wf, &tun)
@@ -221,7 +221,7 @@ func eventLine(ev monitor.Event) string {
 		if site := forkSiteLine(*r); site != "" {
 			s += "    " + site + "\n"
 		}
-		if fix := fixOrAdvice(*r); r.Python && fix != "" && !ev.History && !r.Probe {
+		if fix := fixOrAdvice(*r); report.Notable(r) && fix != "" && !ev.History {
 			s += "    " + fix + "\n"
 		}
 		return s

@@ -66,6 +66,7 @@ func (a *Attributor) apply(r *report.Report, chk parentCheck) {
 		r.ParentCwd = report.Clean(p.Cwd, 1024)
 		r.Group = groupKey(p)
 		r.Evidence = append(r.Evidence, "live parent "+report.Quote(report.Clean(p.Comm, 64))+" started "+p.Start.UTC().Format(time.RFC3339)+" (before the crash)")
+		report.SetRuntimeFromParent(r, parentExe(p))
 		if r.Venv == "" {
 			if venv, project := report.VenvOfCommand(p.Argv); venv != "" {
 				r.Venv, r.Project = report.Clean(venv, 1024), report.Clean(project, 1024)
@@ -106,8 +107,22 @@ func (a *Attributor) grandparent(p *liveProc) *liveProc {
 	return g
 }
 
-// projectMarkers are files that mark a project's root folder.
+// projectMarkers are files that mark a project's root folder: Python's,
+// Ruby's Gemfile, PHP's composer.json, Perl's cpanfile.
 var projectMarkers = []string{"pyproject.toml", "setup.py", "setup.cfg", ".git", "requirements.txt", "manage.py", "Pipfile", "uv.lock", "poetry.lock", "Gemfile", "composer.json", "cpanfile"}
+
+// parentExe is what names the parent's runtime: its executable's path
+// where the process table gives it (a script's #! interpreter), else the
+// first word of its command line, else its short name.
+func parentExe(p *liveProc) string {
+	switch {
+	case p.Exe != "":
+		return p.Exe
+	case len(p.Argv) > 0:
+		return p.Argv[0]
+	}
+	return p.Comm
+}
 
 // projectOf walks up from dir to the first folder holding a project
 // marker, stopping at the home folder's parent or after a few levels.

@@ -20,6 +20,7 @@ type liveProc struct {
 	Comm  string    // the kernel's short name (p_comm: 16 bytes on macOS, 15 on Linux)
 	Argv  []string  // the command line; nil when it could not be read
 	Cwd   string    // the working folder; "" when it could not be read
+	Exe   string    // the executable's path (a script's interpreter); "" when unreadable
 	Start time.Time // when the process started
 	// UID is the process's real user id (/proc/PID/status "Uid:" on
 	// Linux, kinfo_proc's p_ruid on macOS); -1 when it could not be read.
@@ -146,6 +147,20 @@ func commandLine(argv []string) string {
 		b.WriteString(a)
 	}
 	return b.String()
+}
+
+// parseProcExe reads the executable path from macOS's kern.procargs2 (the
+// string after argc; see parseProcArgs). For a script run through its #!
+// line it is the interpreter, which is what names the runtime.
+func parseProcExe(raw []byte) string {
+	if len(raw) < 4 {
+		return ""
+	}
+	rest := raw[4:]
+	if i := bytes.IndexByte(rest, 0); i >= 0 {
+		return string(rest[:i])
+	}
+	return ""
 }
 
 // parseProcArgs reads macOS's kern.procargs2: argc (int32, host order),

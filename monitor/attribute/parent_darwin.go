@@ -107,6 +107,7 @@ func readProc(l *libproc, pid int) (*liveProc, error) {
 	}
 	if raw, err := unix.SysctlRaw("kern.procargs2", pid); err == nil && len(raw) <= procArgsMax {
 		p.Argv = parseProcArgs(raw)
+		p.Exe = parseProcExe(raw)
 	}
 	p.Cwd = l.cwd(pid)
 	return p, nil

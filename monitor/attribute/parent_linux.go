@@ -65,6 +65,9 @@ func readProc(bootTime func() (time.Time, error), pid int) (*liveProc, error) {
 	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil {
 		p.Argv = splitNUL(cmd)
 	}
+	if exe, err := os.Readlink(dir + "/exe"); err == nil {
+		p.Exe = exe
+	}
 	if cwd, err := os.Readlink(dir + "/cwd"); err == nil {
 		p.Cwd = cwd
 	}

@@ -81,6 +81,7 @@ type pageView struct {
 	Counts     pageCounts
 	Programs   []pageGroup
 	Projects   []pageGroup
+	Runtimes   []pageGroup // every runtime with crashes, most first
 	Rows       []pageRow
 	Toggles    []Toggle
 	CoreFound  int
@@ -184,6 +185,9 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	if err != nil {
 		return err
 	}
+	// An empty list, not null: the page's script walks it (a history with
+	// no toggle change threw "Cannot read properties of null").
+	cd.Toggles = []toggleMap{}
 	for _, t := range toggles {
 		lt := t.Time.In(r.loc)
 		i, ok := index[lt.Format(time.DateOnly)]
@@ -226,7 +230,7 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	}
 	v.CoreBytes, v.Reclaimed, v.OnDisk = humanBytes(found), humanBytes(reclaimed), humanBytes(onDisk)
 
-	for by, dst := range map[string]*[]pageGroup{"program": &v.Programs, "project": &v.Projects} {
+	for by, dst := range map[string]*[]pageGroup{"program": &v.Programs, "project": &v.Projects, "runtime": &v.Runtimes} {
 		groups, err := r.GroupBy(ctx, by, start, 11)
 		if err != nil {
 			return err
@@ -242,7 +246,11 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 			if g.Key == "" || len(*dst) == 10 {
 				continue
 			}
-			*dst = append(*dst, pageGroup{Key: g.Key, Count: g.Count, Percent: 100 * float64(g.Count) / float64(max)})
+			key := g.Key
+			if l := report.RuntimeLabel(g.Key); by == "runtime" && l != "" {
+				key = l // "Ruby", "PHP", "Node.js"; other stays "other"
+			}
+			*dst = append(*dst, pageGroup{Key: key, Count: g.Count, Percent: 100 * float64(g.Count) / float64(max)})
 		}
 	}
 

@@ -18,6 +18,21 @@ import (
 type Reader struct {
 	db  *sql.DB
 	loc *time.Location
+	// runtime, when set, limits ByDay, GroupBy and Crashes to the crashes
+	// of one runtime (OnlyRuntime).
+	runtime string
+}
+
+// OnlyRuntime limits what ByDay, GroupBy and Crashes answer to the crashes
+// of one runtime (report.Runtimes: python, ruby, php, perl, node, other);
+// "" lifts the limit. The menu's counts (Counts, RuntimeCounts) are not
+// limited.
+func (r *Reader) OnlyRuntime(rt string) error {
+	if rt != "" && !report.IsRuntime(rt) {
+		return fmt.Errorf("history: unknown runtime %q (want one of %v)", rt, report.Runtimes)
+	}
+	r.runtime = rt
+	return nil
 }
 
 // OpenReader opens the database at path for queries. It returns an error
@@ -88,7 +103,7 @@ func (r *Reader) dayOf(t time.Time) string { return t.In(r.loc).Format(time.Date
 // ByDay counts crashes per day from the day of since on, oldest first;
 // days without crashes are left out. It reads only the (day, cause) index.
 func (r *Reader) ByDay(ctx context.Context, since time.Time) ([]Day, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT day, cause, count(*) FROM crashes WHERE day >= ? GROUP BY day, cause ORDER BY day`, r.dayOf(since))
+	rows, err := r.db.QueryContext(ctx, `SELECT day, cause, count(*) FROM crashes WHERE day >= ? AND (? = '' OR runtime = ?) GROUP BY day, cause ORDER BY day`, r.dayOf(since), r.runtime, r.runtime)
 	if err != nil {
 		return nil, fmt.Errorf("history: by day: %w", err)
 	}
@@ -120,19 +135,20 @@ var groupColumns = map[string]string{
 	"cause":   "cause",
 	"program": "process",
 	"project": "project",
+	"runtime": "runtime",
 }
 
-// GroupBy counts crashes since since by cause, program or project, the
-// most frequent first; limit <= 0 means all.
+// GroupBy counts crashes since since by cause, program, project or
+// runtime, the most frequent first; limit <= 0 means all.
 func (r *Reader) GroupBy(ctx context.Context, by string, since time.Time, limit int) ([]Group, error) {
 	col, ok := groupColumns[by]
 	if !ok {
-		return nil, fmt.Errorf("history: cannot group by %q (cause, program or project)", by)
+		return nil, fmt.Errorf("history: cannot group by %q (cause, program, project or runtime)", by)
 	}
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT `+col+`, count(*) AS n, max(time) FROM crashes WHERE time >= ? GROUP BY `+col+` ORDER BY n DESC, `+col+` LIMIT ?`, since.Unix(), limit)
+	rows, err := r.db.QueryContext(ctx, `SELECT `+col+`, count(*) AS n, max(time) FROM crashes WHERE time >= ? AND (? = '' OR runtime = ?) GROUP BY `+col+` ORDER BY n DESC, `+col+` LIMIT ?`, since.Unix(), r.runtime, r.runtime, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history: by %s: %w", by, err)
 	}
@@ -163,21 +179,24 @@ func (r *Reader) Crashes(ctx context.Context, since time.Time, limit int) ([]Cra
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT report, seen_at, time FROM crashes WHERE time >= ? ORDER BY time DESC, rowid DESC LIMIT ?`, since.Unix(), limit)
+	rows, err := r.db.QueryContext(ctx, `SELECT report, seen_at, time, runtime FROM crashes WHERE time >= ? AND (? = '' OR runtime = ?) ORDER BY time DESC, rowid DESC LIMIT ?`, since.Unix(), r.runtime, r.runtime, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history: crashes: %w", err)
 	}
 	defer rows.Close()
 	var out []Crash
 	for rows.Next() {
-		var js string
+		var js, rt string
 		var seen, at int64
-		if err := rows.Scan(&js, &seen, &at); err != nil {
+		if err := rows.Scan(&js, &seen, &at, &rt); err != nil {
 			return nil, fmt.Errorf("history: crashes: %w", err)
 		}
 		var c Crash
 		if err := json.Unmarshal([]byte(js), &c.Report); err != nil {
 			return nil, fmt.Errorf("history: crashes: stored report: %w", err)
+		}
+		if c.Report.Runtime == "" {
+			c.Report.Runtime = rt // recorded before the field: the migration's reading
 		}
 		c.Seen, c.At = time.Unix(seen, 0).In(r.loc), time.Unix(at, 0).In(r.loc)
 		out = append(out, c)
@@ -185,18 +204,43 @@ func (r *Reader) Crashes(ctx context.Context, since time.Time, limit int) ([]Cra
 	return out, rows.Err()
 }
 
-// Counts gives the Python crashes of today and of the last 7 days (today
+// notableSQL is report.Notable in SQL: a death after fork() of any
+// runtime, or a Python crash; never a probe result.
+const notableSQL = `(python = 1 OR fork_child = 1 OR objc_fork_safety = 1 OR cause IN ('fork-safety', 'fork-child', 'corefoundation-fork')) AND probe = 0`
+
+// Counts gives the notable crashes (report.Notable: deaths after fork() of
+// any runtime, other Python crashes) of today and of the last 7 days (today
 // and the six before), local time, for the menu's status line. Probe
 // results are test runs, not counted.
 func (r *Reader) Counts(ctx context.Context, now time.Time) (today, week int, err error) {
 	now = now.In(r.loc)
 	from := time.Date(now.Year(), now.Month(), now.Day()-6, 12, 0, 0, 0, r.loc)
-	err = r.db.QueryRowContext(ctx, `SELECT coalesce(sum(day = ?), 0), count(*) FROM crashes WHERE python = 1 AND probe = 0 AND day >= ? AND day <= ?`,
+	err = r.db.QueryRowContext(ctx, `SELECT coalesce(sum(day = ?), 0), count(*) FROM crashes WHERE `+notableSQL+` AND day >= ? AND day <= ?`,
 		r.dayOf(now), r.dayOf(from), r.dayOf(now)).Scan(&today, &week)
 	if err != nil {
 		return 0, 0, fmt.Errorf("history: counts: %w", err)
 	}
 	return today, week, nil
+}
+
+// RuntimeCounts counts today's notable crashes (as Counts) by runtime, for
+// the menu's "3 crashes after fork() today (2 Ruby, 1 Python)".
+func (r *Reader) RuntimeCounts(ctx context.Context, now time.Time) (map[string]int, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT runtime, count(*) FROM crashes WHERE `+notableSQL+` AND day = ? GROUP BY runtime`, r.dayOf(now))
+	if err != nil {
+		return nil, fmt.Errorf("history: runtime counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var rt string
+		var n int
+		if err := rows.Scan(&rt, &n); err != nil {
+			return nil, fmt.Errorf("history: runtime counts: %w", err)
+		}
+		out[rt] = n
+	}
+	return out, rows.Err()
 }
 
 // Toggle is one recorded toggle change.

@@ -26,7 +26,8 @@ var errBadSchema = errors.New("not a Forkwatch history database")
 //	        objc_fork_safety, objc_class, trigger_frame, advice, partial,
 //	        parent_command, parent_cwd, interpreter, python_version, project,
 //	        venv, framework, fix, fix_source, module, module_path,
-//	        crash_group, fork_via, probe, format, report_path, report)
+//	        crash_group, fork_via, probe, format, report_path, report,
+//	        runtime)
 //	                                          one row per crash; report is the
 //	                                          whole Report as JSON (the
 //	                                          `inspect --json` fields)
@@ -150,6 +151,19 @@ var migrations = []string{
 		sent_at INTEGER
 	);
 	CREATE INDEX outbox_pending ON outbox(sent_at, seq);`,
+	// 4: the runtime that crashed (report.Runtimes). Crashes recorded before
+	// it are read from what the row says: the Python flag, else the process
+	// name as report.RuntimeOfName reads it (ruby3.3, php-fpm, perl5.30,
+	// node), else other.
+	`ALTER TABLE crashes ADD COLUMN runtime TEXT NOT NULL DEFAULT '';
+	UPDATE crashes SET runtime = CASE
+		WHEN python = 1 THEN 'python'
+		WHEN lower(process) = 'ruby' OR lower(process) GLOB 'ruby[0-9]*' THEN 'ruby'
+		WHEN lower(process) IN ('php', 'php-fpm', 'php-cgi') OR lower(process) GLOB 'php[0-9]*' OR lower(process) GLOB 'php-fpm[0-9]*' THEN 'php'
+		WHEN lower(process) = 'perl' OR lower(process) GLOB 'perl[0-9]*' THEN 'perl'
+		WHEN lower(process) IN ('node', 'nodejs') THEN 'node'
+		ELSE 'other' END;
+	CREATE INDEX crashes_runtime ON crashes(runtime, time);`,
 }
 
 // SchemaVersion is the version this Forkwatch writes.

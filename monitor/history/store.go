@@ -40,8 +40,8 @@ func prepare(ctx context.Context, conn *sql.Conn) (stmts, error) {
 		parent_process, parent_pid, responsible_process, exe_path, bundle_id, os_version, exception,
 		signal, termination, python, fork_child, objc_fork_safety, objc_class, trigger_frame, advice,
 		partial, parent_command, parent_cwd, interpreter, python_version, project, venv, framework,
-		fix, fix_source, module, module_path, crash_group, fork_via, probe, format, report_path, report)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		fix, fix_source, module, module_path, crash_group, fork_via, probe, format, report_path, report, runtime)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	p(&s.setPath, `INSERT INTO paths(path, id) VALUES(?, ?) ON CONFLICT(path) DO UPDATE SET id = excluded.id WHERE id != excluded.id`)
 	p(&s.forgetPath, `DELETE FROM paths WHERE path = ?`)
 	p(&s.coreActive, `SELECT id, size, complete_at IS NOT NULL FROM core_files WHERE path = ? AND removed_at IS NULL ORDER BY id DESC LIMIT 1`)
@@ -340,7 +340,7 @@ func (d *DB) crashRow(st *sql.Stmt, r *report.Report, seen time.Time) error {
 		r.ParentProcess, r.ParentPID, r.ResponsibleProcess, r.ExePath, r.BundleID, r.OSVersion, r.Exception,
 		r.Signal, r.Termination, b2i(r.Python), b2i(r.ForkChild), b2i(r.ObjCForkSafety), r.ObjCClass, r.Trigger, r.Advice,
 		b2i(r.Partial), r.ParentCommand, r.ParentCwd, r.Interpreter, r.PythonVersion, r.Project, r.Venv, r.Framework,
-		r.Fix, r.FixSource, r.Module, r.ModulePath, r.Group, r.ForkVia, b2i(r.Probe), r.Format, r.Path, string(js))
+		r.Fix, r.FixSource, r.Module, r.ModulePath, r.Group, r.ForkVia, b2i(r.Probe), r.Format, r.Path, string(js), report.RuntimeOrOther(r))
 	if err != nil {
 		return fmt.Errorf("history: record crash %q: %w", r.ID, err)
 	}

@@ -180,7 +180,7 @@ func Classify(f *facts) *Report {
 		r.Cause = CauseCrash
 	}
 	fromReport(r, f)
-	r.Advice = advice(r, objcTerm)
+	r.Advice = adviceFor(r, objcTerm)
 	return r
 }
 
@@ -210,8 +210,11 @@ func fromReport(r *Report, f *facts) {
 			r.Evidence = append(r.Evidence, "environment from loaded images: "+r.Venv)
 		}
 	}
-	r.runtime = runtimeOf(f, r.Python)
-	if r.runtime == RuntimeRuby {
+	var rtEv string
+	if r.Runtime, rtEv = runtimeOf(r, f); rtEv != "" {
+		r.Evidence = append(r.Evidence, rtEv)
+	}
+	if r.Runtime == RuntimeRuby {
 		r.runtimeVersion = clean(rubyVersionOf(f), 32)
 	}
 	if fw := frameworkFromReport(f); fw != nil {

@@ -113,42 +113,6 @@ func normDist(s string) string {
 	return b.String()
 }
 
-// runtimeOf names the interpreter that crashed: python, ruby, php, perl,
-// or "" when the report does not say.
-func runtimeOf(f *facts, python bool) string {
-	if python {
-		return RuntimePython
-	}
-	names := []string{strings.ToLower(f.process), strings.ToLower(path.Base(f.exePath))}
-	for _, n := range names {
-		switch {
-		case n == "ruby" || strings.HasPrefix(n, "ruby3") || strings.HasPrefix(n, "ruby2"):
-			return RuntimeRuby
-		case n == "php-fpm" || n == "php" || n == "php-cgi" || strings.HasPrefix(n, "php-fpm") || strings.HasPrefix(n, "php8"):
-			return RuntimePHP
-		case n == "perl" || strings.HasPrefix(n, "perl5"):
-			return RuntimePerl
-		}
-	}
-	for _, im := range f.images {
-		b := path.Base(im)
-		switch {
-		case strings.HasPrefix(b, "libruby"):
-			return RuntimeRuby
-		case strings.HasPrefix(b, "libperl"):
-			return RuntimePerl
-		case strings.HasPrefix(b, "libphp"):
-			return RuntimePHP
-		}
-	}
-	for _, fr := range f.crashed {
-		if strings.HasPrefix(fr.image, "libruby") {
-			return RuntimeRuby
-		}
-	}
-	return ""
-}
-
 // rubyVersionOf finds the crashed Ruby's version: the full one from an
 // install path, else the minor one from libruby's name.
 func rubyVersionOf(f *facts) string {

@@ -149,7 +149,7 @@ func applyFix(r *Report, dists Dists) {
 	}
 	fw, ok := FrameworkByName(r.Framework)
 	rubyOld := false
-	if r.runtime == RuntimeRuby && r.runtimeVersion != "" {
+	if r.Runtime == RuntimeRuby && r.runtimeVersion != "" {
 		before, known := versionBefore(r.runtimeVersion, rubyFixedIn)
 		rubyOld = before && known
 	}
@@ -160,8 +160,8 @@ func applyFix(r *Report, dists Dists) {
 		}
 		fw, _ = FrameworkByName("ruby")
 	}
-	rt := r.runtime
-	if rt == "" {
+	rt := r.Runtime
+	if rt == "" || rt == RuntimeOther {
 		rt = runtimeOfCommand(r.ParentCommand)
 	}
 	if rt != "" && fw.Runtime != rt {

@@ -78,8 +78,8 @@ func TestCommandLines(t *testing.T) {
 		t.Run(row.command, func(t *testing.T) {
 			argv := splitCommandLine(row.command)
 			r := &Report{ForkChild: true, ObjCForkSafety: true, Cause: CauseForkSafety, ParentProcess: row.comm, ParentCommand: joinCommand(argv)}
-			r.runtime = runtimeOfComm(row.comm, argv)
-			r.Python = r.runtime == RuntimePython
+			r.Runtime = runtimeOfComm(row.comm, argv)
+			r.Python = r.Runtime == RuntimePython
 			RecogniseTool(r, ToolSources{ParentName: row.comm, ParentArgv: argv})
 			want := row.tool
 			if want == "-" {
@@ -145,9 +145,9 @@ func TestRecogniseToolEvidence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.report
 			r.ForkChild, r.ObjCForkSafety, r.Cause = true, true, CauseForkSafety
-			r.runtime = RuntimePython
+			r.Runtime = RuntimePython
 			if tc.tool == "pg" {
-				r.runtime = RuntimeRuby
+				r.Runtime = RuntimeRuby
 			}
 			RecogniseTool(&r, tc.src)
 			if r.Framework != tc.tool || r.FrameworkEvidence != tc.evidence {
@@ -184,7 +184,7 @@ func TestApplyFixRuntimeAndCoreFoundation(t *testing.T) {
 		{"cpm", RuntimePerl, "", CauseCFFork, ""},
 	}
 	for _, tc := range cases {
-		r := &Report{Framework: tc.tool, ForkChild: true, Cause: tc.cause, runtime: tc.runtime, runtimeVersion: tc.rubyVersion}
+		r := &Report{Framework: tc.tool, ForkChild: true, Cause: tc.cause, Runtime: tc.runtime, runtimeVersion: tc.rubyVersion}
 		ApplyFix(r)
 		if tc.want == "" && r.Fix != "" || !strings.Contains(r.Fix, tc.want) {
 			t.Errorf("%s (%s %s, %s): fix %q, want %q", tc.tool, tc.runtime, tc.rubyVersion, tc.cause, r.Fix, tc.want)

@@ -70,29 +70,33 @@ const (
 type Report struct {
 	// ID identifies the crash, not the file: a report moved into Retired/
 	// keeps its ID. The incident id where the report has one.
-	ID                 string   `json:"id"`
-	Path               string   `json:"path,omitempty"`
-	Format             string   `json:"format"`
-	Process            string   `json:"process"`
-	PID                int      `json:"pid"`
-	ParentProcess      string   `json:"parent_process"`
-	ParentPID          int      `json:"parent_pid"`
-	ResponsibleProcess string   `json:"responsible_process,omitempty"`
-	ExePath            string   `json:"exe_path"`
-	BundleID           string   `json:"bundle_id,omitempty"`
-	Time               string   `json:"time"`
-	OSVersion          string   `json:"os_version"`
-	Exception          string   `json:"exception"`
-	Signal             string   `json:"signal"`
-	Termination        string   `json:"termination,omitempty"`
-	Python             bool     `json:"python"`
-	ForkChild          bool     `json:"fork_child"`
-	ObjCForkSafety     bool     `json:"objc_fork_safety"`
-	ObjCClass          string   `json:"objc_class,omitempty"`
-	Trigger            string   `json:"trigger,omitempty"`
-	Cause              string   `json:"cause"`
-	Advice             string   `json:"advice"`
-	Evidence           []string `json:"evidence"`
+	ID                 string `json:"id"`
+	Path               string `json:"path,omitempty"`
+	Format             string `json:"format"`
+	Process            string `json:"process"`
+	PID                int    `json:"pid"`
+	ParentProcess      string `json:"parent_process"`
+	ParentPID          int    `json:"parent_pid"`
+	ResponsibleProcess string `json:"responsible_process,omitempty"`
+	ExePath            string `json:"exe_path"`
+	BundleID           string `json:"bundle_id,omitempty"`
+	Time               string `json:"time"`
+	OSVersion          string `json:"os_version"`
+	Exception          string `json:"exception"`
+	Signal             string `json:"signal"`
+	Termination        string `json:"termination,omitempty"`
+	Python             bool   `json:"python"`
+	// Runtime is the language runtime that crashed: python, ruby, php,
+	// perl, node or other (runtime.go). Empty in reports recorded before
+	// the field existed.
+	Runtime        string   `json:"runtime"`
+	ForkChild      bool     `json:"fork_child"`
+	ObjCForkSafety bool     `json:"objc_fork_safety"`
+	ObjCClass      string   `json:"objc_class,omitempty"`
+	Trigger        string   `json:"trigger,omitempty"`
+	Cause          string   `json:"cause"`
+	Advice         string   `json:"advice"`
+	Evidence       []string `json:"evidence"`
 	// Partial is set when the report was cut short (an excerpt, or a file
 	// still being written) and the fields come from what could be read.
 	Partial bool `json:"partial,omitempty"`
@@ -125,11 +129,9 @@ type Report struct {
 	ForkVia       string      `json:"fork_via,omitempty"`
 	ChildLastCall *ForkFrame  `json:"child_last_call,omitempty"`
 
-	// runtime and runtimeVersion are the crashed interpreter (python,
-	// ruby, php, perl) and, for Ruby, its version, from the report's
-	// executable and images: ApplyFix gives a tool's fix only to its own
-	// runtime. (Not in the JSON: issue 20 adds the public runtime field.)
-	runtime, runtimeVersion string
+	// runtimeVersion is the crashed Ruby's version, from the report's
+	// executable and images: an older Ruby gets "upgrade Ruby" (ApplyFix).
+	runtimeVersion string
 
 	// Probe is set for the crash of a child that `forkwatch doctor --probe`
 	// started on purpose: a test result, never an alert.

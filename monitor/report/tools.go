@@ -46,14 +46,6 @@ const (
 	SourceUserReport = "user report"
 )
 
-// Runtimes a Framework runs in.
-const (
-	RuntimePython = "python"
-	RuntimeRuby   = "ruby"
-	RuntimePHP    = "php"
-	RuntimePerl   = "perl"
-)
-
 // Evidence kinds (Report.FrameworkEvidence): how the tool was recognised,
 // strongest first.
 const (

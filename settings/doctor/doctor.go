@@ -120,8 +120,11 @@ type Report struct {
 	GOOS         string        `json:"goos"`
 	Time         time.Time     `json:"time"`
 	Interpreters []Interpreter `json:"interpreters"`
-	ForkSafety   ForkSafety    `json:"fork_safety"`
-	System       CoreSystem    `json:"core_system"`
+	// Rubies are the Ruby interpreters found (ruby.go), with the same
+	// core-dump verdicts; never probed or traced.
+	Rubies     []Interpreter `json:"ruby_interpreters"`
+	ForkSafety ForkSafety    `json:"fork_safety"`
+	System     CoreSystem    `json:"core_system"`
 	// Took is how long the check ran.
 	Took time.Duration `json:"-"`
 }
@@ -138,6 +141,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	go func() {
 		defer wg.Done()
 		rep.Interpreters = Inventory(ctx, opts)
+		rep.Rubies = RubyInventory(ctx, opts)
 	}()
 	go func() {
 		defer wg.Done()
@@ -150,6 +154,10 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	for i := range rep.Interpreters {
 		in := &rep.Interpreters[i]
+		in.CoreFromShell, in.CoreFromLaunchd = coreVerdicts(rep.System, in, opts.GOOS)
+	}
+	for i := range rep.Rubies {
+		in := &rep.Rubies[i]
 		in.CoreFromShell, in.CoreFromLaunchd = coreVerdicts(rep.System, in, opts.GOOS)
 	}
 	if opts.Probe {

@@ -143,6 +143,8 @@ func WriteText(w io.Writer, rep Report) error {
 		}
 	}
 
+	writeRubies(&b, rep.Rubies)
+
 	cs := rep.System
 	b.WriteString("Core files\n")
 	if len(rep.Interpreters) > 0 {
@@ -183,6 +185,32 @@ func WriteText(w io.Writer, rep Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeRubies is the Ruby interpreters' table: the same signature facts
+// and core-dump verdicts as the Pythons'. Fork tracing and the probe are
+// Python's alone, and the table says so.
+func writeRubies(b *strings.Builder, rubies []Interpreter) {
+	if len(rubies) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "Ruby interpreters: %d found (core-dump verdicts as above; fork tracing and the probe are for Python only)\n\n", len(rubies))
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PATH\tVERSION\tORIGIN\tHARDENED\tGET-TASK-ALLOW\tCORE FROM TERMINAL\tCORE FROM APPS")
+	for _, in := range rubies {
+		ver := orDash(in.Version)
+		if in.Error != "" {
+			ver = "error"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.Path, ver, in.Origin, in.HardenedRuntime, in.GetTaskAllow, in.CoreFromShell.Verdict, in.CoreFromLaunchd.Verdict)
+	}
+	tw.Flush()
+	b.WriteString("\n")
+	for _, in := range rubies {
+		if in.Error != "" {
+			fmt.Fprintf(b, "%s:\n  %s\n", in.Path, in.Error)
+		}
+	}
 }
 
 func firstReasons(list []Interpreter, shell bool) string {

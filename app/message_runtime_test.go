@@ -1,0 +1,134 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/report"
+)
+
+// rtCrash is a crash of a runtime at a time, a death after fork() unless
+// cause says otherwise.
+func rtCrash(at string, pid int, process, rt, cause string) report.Report {
+	return report.Report{Process: process, PID: pid, Time: at, Cause: cause, Runtime: rt, Python: rt == report.RuntimePython,
+		ForkChild: cause != report.CauseCrash, ObjCForkSafety: cause == report.CauseForkSafety, ParentProcess: process, ParentPID: pid - 1,
+		Advice: "exec after fork()", Path: "/r/x.ips"}
+}
+
+// TestAlertRule: one rule (report.Notable) for notifications: any death
+// after fork() of any runtime, and other Python crashes; not a plain crash
+// of another program, not a probe, not history.
+func TestAlertRule(t *testing.T) {
+	tests := []struct {
+		name  string
+		r     report.Report
+		alert bool
+		title string
+	}{
+		{"ruby objc", rtCrash("2026-11-24T14:02:00Z", 95102, "ruby", report.RuntimeRuby, report.CauseForkSafety), true, "Ruby crashed after fork()"},
+		{"php-fpm fork child", rtCrash("2026-11-24T14:02:00Z", 7, "php-fpm", report.RuntimePHP, report.CauseForkChild), true, "PHP crashed after fork()"},
+		{"perl cf", rtCrash("2026-11-24T14:02:00Z", 7, "perl", report.RuntimePerl, report.CauseCFFork), true, "Perl crashed after fork()"},
+		{"sentry-cli objc", rtCrash("2026-11-24T14:02:00Z", 7, "sentry-cli", report.RuntimeOther, report.CauseForkSafety), true, "sentry-cli crashed after fork()"},
+		{"python objc", rtCrash("2026-11-24T14:02:00Z", 7, "Python", report.RuntimePython, report.CauseForkSafety), true, "Python crashed after fork()"},
+		{"python fork child", rtCrash("2026-11-24T14:02:00Z", 7, "Python", report.RuntimePython, report.CauseForkChild), true, "Python crashed in a fork child"},
+		{"python plain", rtCrash("2026-11-24T14:02:00Z", 7, "Python", report.RuntimePython, report.CauseCrash), true, "Python crashed"},
+		{"python recorded before the runtime field", func() report.Report {
+			r := rtCrash("2026-11-24T14:02:00Z", 7, "Python", report.RuntimePython, report.CauseForkSafety)
+			r.Runtime = ""
+			return r
+		}(), true, "Python crashed after fork()"},
+		{"ruby plain crash", rtCrash("2026-11-24T14:02:00Z", 7, "ruby", report.RuntimeRuby, report.CauseCrash), false, ""},
+		{"app segv", rtCrash("2026-11-24T14:02:00Z", 7, "Safari", report.RuntimeOther, report.CauseCrash), false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.r
+			title, body, _, ok := alertFor(monitor.Event{Kind: monitor.KindCrash, Report: &r})
+			if ok != tt.alert || title != tt.title {
+				t.Fatalf("alert %v %q, want %v %q", ok, title, tt.alert, tt.title)
+			}
+			if ok && !strings.Contains(body, "exec after fork()") {
+				t.Errorf("body lacks the advice: %q", body)
+			}
+			if ok && r.Runtime != report.RuntimePython && r.Runtime != "" && strings.Contains(title+body, "Python") {
+				t.Errorf("a %s crash names Python: %q / %q", r.Runtime, title, body)
+			}
+			r.Probe = true
+			if _, _, _, ok := alertFor(monitor.Event{Kind: monitor.KindCrash, Report: &r}); ok {
+				t.Error("a probe result alerts")
+			}
+		})
+	}
+	// With attribution, the title leads with the program; a plain crash
+	// names the runtime.
+	r := rtCrash("2026-11-24T14:02:00Z", 7, "ruby", report.RuntimeRuby, report.CauseForkSafety)
+	r.ParentCommand, r.Framework = "ruby /home/u/shop/bin/puma -C config/puma.rb", ""
+	if title, _ := crashMessage(&r, nil); !strings.HasSuffix(title, ": killed after fork()") || strings.Contains(title, "Python") {
+		t.Errorf("attributed ruby: %q", title)
+	}
+}
+
+// TestSummaryNamesPythonOnlyWhenAllAre: the crash-loop summary names
+// Python only when every held alert was a Python crash.
+func TestSummaryNamesPythonOnlyWhenAllAre(t *testing.T) {
+	if title, _ := summaryMessage(3, map[string]int{"Python": 3}, true); title != "3 more Python crashes from Python" {
+		t.Errorf("python: %q", title)
+	}
+	if title, _ := summaryMessage(1, map[string]int{"ruby": 1}, false); title != "1 more crash from ruby" {
+		t.Errorf("ruby: %q", title)
+	}
+	n := &fakeNotifier{}
+	a := NewAlerter(n, 200*time.Millisecond, nil)
+	for i, rt := range []string{report.RuntimePython, report.RuntimeRuby, report.RuntimePython} {
+		r := rtCrash("2026-11-24T14:02:00Z", 100+i, "x", rt, report.CauseForkSafety)
+		a.Event(monitor.Event{Kind: monitor.KindCrash, Report: &r})
+	}
+	eventually(t, "two notifications", func() bool { return strings.Count(n.all(), "\n") == 1 })
+	got := strings.Split(n.all(), "\n")
+	if len(got) != 2 || !strings.HasPrefix(got[0], "Python crashed after fork() |") || !strings.HasPrefix(got[1], "2 more crashes from x |") {
+		t.Errorf("notifications %q", got)
+	}
+}
+
+// TestStatusLineByRuntime: the menu's count line counts deaths after fork()
+// of every runtime, names the runtime when one has them all, and breaks
+// them down when not; the history's counts by runtime win when it knows
+// more.
+func TestStatusLineByRuntime(t *testing.T) {
+	ruby := func(at string, pid int) report.Report {
+		return rtCrash(at, pid, "ruby", report.RuntimeRuby, report.CauseForkSafety)
+	}
+	tests := []struct {
+		name  string
+		state MenuState
+		want  string
+	}{
+		{"one ruby", MenuState{Now: noon, Crashes: []report.Report{ruby("2026-11-24T14:02:00Z", 1)}}, "1 Ruby crash after fork() — last 14:02"},
+		{"ruby and python", MenuState{Now: noon, Crashes: []report.Report{
+			ruby("2026-11-24T14:02:00Z", 1), ruby("2026-11-24T13:02:00Z", 2),
+			rtCrash("2026-11-24T12:00:00Z", 3, "Python", report.RuntimePython, report.CauseForkSafety),
+		}}, "3 crashes after fork() today (2 Ruby, 1 Python) — last 14:02"},
+		{"other program and a plain python crash", MenuState{Now: noon, Crashes: []report.Report{
+			rtCrash("2026-11-24T14:02:00Z", 1, "sentry-cli", report.RuntimeOther, report.CauseForkSafety),
+			rtCrash("2026-11-24T12:00:00Z", 3, "Python", report.RuntimePython, report.CauseCrash),
+			rtCrash("2026-11-24T12:30:00Z", 4, "Safari", report.RuntimeOther, report.CauseCrash), // not counted
+		}}, "2 crashes today (1 after fork(); 1 Python, 1 other) — last 14:02"},
+		{"history knows more", MenuState{Now: noon, Crashes: []report.Report{ruby("2026-11-24T14:02:00Z", 1)},
+			Counts: &CrashCounts{Today: 40, Week: 41, Runtimes: map[string]int{"ruby": 37, "php": 3}}},
+			"40 crashes today (37 Ruby, 3 PHP), 41 in 7 days — last 14:02"},
+	}
+	for _, tt := range tests {
+		if got := statusLine(tt.state); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+	// The menu lists the Ruby crash.
+	items := BuildMenu(MenuState{Now: noon, Crashes: []report.Report{ruby("2026-11-24T14:02:00Z", 9)}})
+	for _, it := range items {
+		if it.ID == "crash.0" && (it.Hidden || !strings.Contains(it.Title, "ruby")) {
+			t.Errorf("crash.0 = %+v", it)
+		}
+	}
+}
