@@ -28,6 +28,9 @@ type watchFlags struct {
 	statePath  string
 	stateSet   bool
 	coreName   string
+	// readOnly runs beside another Forkwatch: no instance lock, nothing
+	// recorded (the memory lives in this process only).
+	readOnly bool
 }
 
 func (f *watchFlags) fill(ctx context.Context) {
@@ -48,9 +51,3 @@ func (f *watchFlags) fill(ctx context.Context) {
 		f.statePath = filepath.Join(supportDir(), "state.json")
 	}
 }
-
-// multiFlag collects a repeatable flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return "" }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
