@@ -143,6 +143,9 @@ func subcommandArgs(cmd *cobra.Command, args []string) error {
 		return usagef("say which: %s (see `%s --help`)", strings.Join(names, ", "), cmd.CommandPath())
 	}
 	msg := fmt.Sprintf("unknown subcommand %q", args[0])
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, which only its own error path sets
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += fmt.Sprintf("; did you mean %q?", s[0])
 	}

@@ -122,7 +122,10 @@ func describe(path string, r *report.Report) string {
 	field("trigger", r.Trigger)
 	field("advice", r.Advice)
 	if r.Partial {
-		field("note", "the report stops early (an excerpt, or still being written): fields come from what was there")
+		field("note", "the report stops early (an excerpt, a header only, or still being written): fields come from what was there")
+		if r.Signal == "" && r.Exception == "" {
+			field("signal", "not enough of the report to tell")
+		}
 	}
 	for _, e := range r.Evidence {
 		fmt.Fprintf(&b, "  - %s\n", e)
@@ -145,8 +148,11 @@ func procWithPID(name string, pid int) string {
 // headline says in one line what happened.
 func headline(r *report.Report) string {
 	who := "A process"
-	if r.Python {
+	switch {
+	case r.Python:
 		who = "Python"
+	case r.Process != "":
+		who = r.Process
 	}
 	switch r.Cause {
 	case report.CauseForkSafety:
@@ -157,11 +163,26 @@ func headline(r *report.Report) string {
 		return who + " " + what
 	case report.CauseForkChild:
 		return who + " crashed in a forked child before exec (not the Objective-C check)"
+	case report.CauseCFFork:
+		return who + " was stopped after fork() by CoreFoundation's own fork check"
 	}
-	if r.Python {
-		return "Python crashed (" + orDash(r.Signal) + "), not after fork()"
+	// No sign of fork(): say "not after fork()" only when the report was
+	// there to show it.
+	sig := r.Signal
+	if sig == "" {
+		sig = "signal unknown"
 	}
-	return "Not a Python process: " + orDash(r.Process) + " crashed (" + orDash(r.Signal) + ")"
+	switch {
+	case r.ObjCTerminated():
+		return who + " was stopped by the Objective-C runtime (Namespace OBJC); the report does not show whether it was a forked child"
+	case r.Partial && r.Python:
+		return "Python crashed (" + sig + "); not enough of the report to tell whether after fork()"
+	case r.Partial:
+		return orDash(r.Process) + " crashed (" + sig + "); not enough of the report to tell whether after fork() or whether it is Python"
+	case r.Python:
+		return "Python crashed (" + sig + "), not after fork()"
+	}
+	return "Not a Python process: " + orDash(r.Process) + " crashed (" + sig + ")"
 }
 
 func orDash(s string) string {

@@ -31,9 +31,14 @@ type watchFlags struct {
 	// readOnly runs beside another Forkwatch: no instance lock, nothing
 	// recorded (the memory lives in this process only).
 	readOnly bool
+	filled   bool // fill ran
 }
 
 func (f *watchFlags) fill(ctx context.Context) {
+	if f.filled {
+		return
+	}
+	f.filled = true
 	if len(f.reportDirs) == 0 {
 		f.reportDirs = defaultReportDirs()
 	}

@@ -172,6 +172,21 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 		}
 		defer release()
 	}
+	given := len(wf.reportDirs) > 0 || wf.coresSet
+	wf.fill(ctx)
+	notes, err := checkFolders(wf, given, runtime.GOOS)
+	if err != nil {
+		code := exitFailed
+		var ue usageError
+		if errors.As(err, &ue) {
+			code = exitUsage
+		}
+		fmt.Fprintln(stderr, "forkwatch watch:", err)
+		return code
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "forkwatch watch:", n)
+	}
 	log := slog.Default()
 	w, st, closeStore, err := newWatcher(ctx, wf, tun, log)
 	if err != nil {
