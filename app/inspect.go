@@ -175,9 +175,9 @@ func headline(r *report.Report) string {
 	switch {
 	case r.ObjCTerminated():
 		return who + " was stopped by the Objective-C runtime (Namespace OBJC); the report does not show whether it was a forked child"
-	case r.Partial && r.Python:
+	case r.ForkUnknown() && r.Python:
 		return "Python crashed (" + sig + "); not enough of the report to tell whether after fork()"
-	case r.Partial:
+	case r.ForkUnknown():
 		return orDash(r.Process) + " crashed (" + sig + "); not enough of the report to tell whether after fork() or whether it is Python"
 	case r.Python:
 		return "Python crashed (" + sig + "), not after fork()"

@@ -178,6 +178,12 @@ func Classify(f *facts) *Report {
 	default:
 		r.Cause = CauseCrash
 	}
+	if r.Cause == CauseCrash && f.partial && len(f.asi) == 0 && f.termNS == "" {
+		// The part of a report that shows a death after fork() (the
+		// application specific information, the termination reason) is
+		// not there: say so rather than "not after fork()".
+		ev(evidenceForkUnknown)
+	}
 	fromReport(r, f)
 	r.Advice = advice(r, objcTerm)
 	return r
@@ -322,7 +328,7 @@ func advice(r *Report, objcTerm bool) string {
 	case objcTerm:
 		// The headline says the same: stopped by the runtime, fork unknown.
 		return "The Objective-C runtime stopped this process (Namespace OBJC), but the report does not show whether it was a forked child (its parent is " + orUnknown(r.ParentProcess) + "): if it was, this is the fork-safety check; the report's Application Specific Information says which."
-	case r.Partial:
+	case r.ForkUnknown():
 		return "The report stops early (an excerpt, a header only, or a file still being written): not enough of the report to tell whether it died after fork() or why. Open the whole report, or inspect it again once it is complete."
 	case r.Python && r.Module != "":
 		where := ""
@@ -335,6 +341,17 @@ func advice(r *Report, objcTerm bool) string {
 	}
 	return ""
 }
+
+// evidenceForkUnknown is the evidence line of a report cut short before
+// the sections that would show a death after fork().
+const evidenceForkUnknown = "the report stops before its application specific information and termination reason: not enough of the report to tell whether it died after fork()"
+
+// ForkUnknown reports whether the report was cut short before the
+// sections that would show a death after fork() (a header only, or an
+// excerpt without them): then its verdict says "not enough of the report to
+// tell" instead of "not after fork()". It reads the evidence, so it
+// survives the report's JSON (the history).
+func (r *Report) ForkUnknown() bool { return containsEvidence(r.Evidence, evidenceForkUnknown) }
 
 // ObjCTerminated reports whether the report's termination reason is the
 // Objective-C runtime's (Namespace OBJC, Code 1) — evidence that the
