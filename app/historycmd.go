@@ -202,13 +202,28 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 		limit = defaultHistoryLimit
 	}
 	if asJSON {
-		err := r.EachCrash(ctx, since, limit, func(c history.Crash) error {
+		bw := bufio.NewWriter(stdout)
+		err := r.EachCrashJSON(ctx, since, limit, func(js []byte, seen time.Time) error {
 			shown++
-			return enc.Encode(struct {
-				*report.Report
-				Seen string `json:"seen"`
-			}{&c.Report, c.Seen.Format(time.RFC3339)})
+			// The stored report is the inspect --json object: "seen" is
+			// spliced in before its closing brace, nothing re-encoded.
+			js = bytes.TrimSpace(js)
+			if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
+				return fmt.Errorf("stored report is not a JSON object: %.40q", js)
+			}
+			bw.Write(js[:len(js)-1])
+			if len(js) > 2 {
+				bw.WriteByte(',')
+			}
+			fmt.Fprintf(bw, "\"seen\":%q}\n", seen.Format(time.RFC3339))
+			if shown == 1 {
+				return bw.Flush()
+			}
+			return nil
 		})
+		if err == nil {
+			err = bw.Flush()
+		}
 		if err != nil {
 			return err
 		}
