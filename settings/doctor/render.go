@@ -232,7 +232,7 @@ func yesNo(b bool) string {
 }
 
 var htmlPage = template.Must(template.New("doctor").Funcs(template.FuncMap{
-	"run": runWord,
+	"run":   runWord,
 	"facts": systemFacts,
 	"count": func(n int, one, many string) string {
 		if n == 1 {
