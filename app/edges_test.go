@@ -275,7 +275,10 @@ func TestWatchFolderMistakes(t *testing.T) {
 
 	typo := filepath.Join(home, "DiagnostcReports")
 	p := startForkwatch(t, []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}, "watch", "--json", "--reports-dir", typo, "--cores-dir", "", "--state", "")
-	time.Sleep(500 * time.Millisecond)
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline) && !strings.Contains(p.stderr(), "does not exist yet"); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	settle() // no second note follows
 	if n := strings.Count(p.stderr(), "does not exist yet"); n != 1 || !strings.Contains(p.stderr(), "check the spelling") {
 		t.Errorf("missing folder said %d times: %q", n, p.stderr())
 	}
