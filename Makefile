@@ -75,7 +75,7 @@ fuzz:
 bench: deps
 	$(GO) test -run '^$$' -bench 'SweepVsGrep' -benchtime 3x ./monitor
 	$(GO) test -run '^$$' -bench 'Watch' -benchtime 1x -timeout 20m ./app
-	$(GO) test -run '^$$' -bench 'HistoryDB' -benchtime 1x -timeout 20m ./app
+	$(GO) test -run '^$$' -bench 'HistoryDB|HistoryListing' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'DetectLatency' -benchtime 1x ./monitor/history
 	$(GO) test -run '^$$' -bench 'Attribute' -benchtime 5000x ./monitor/attribute
 	$(GO) test -run '^$$' -bench 'Tracer' -benchtime 1x -timeout 20m ./monitor/forktrace

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +14,7 @@ import (
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
+	"github.com/spf13/cobra"
 )
 
 // exitNoDesktop tells `make run` to fall back to `forkwatch watch`.
@@ -34,35 +35,60 @@ func noDesktop(goos string, getenv func(string) string) string {
 	return ""
 }
 
-// runApp starts the menu-bar app.
-func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("forkwatch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// appCmd is the root command: with no subcommand, the menu-bar app, which
+// takes the watcher's folder flags.
+func (c *cli) appCmd() *cobra.Command {
 	var wf watchFlags
 	var tun watchTuning
-	addWatchFlags(fs, &wf, &tun)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	cmd := &cobra.Command{
+		Use:   "forkwatch",
+		Short: "explain processes killed after fork() on macOS, and toggle the mitigations",
+		Long: `Forkwatch watches macOS crash reports and core files, says which Python process died
+after fork() and why, and turns the known mitigations on and off.
+
+With no command it starts the menu-bar app (where there is no desktop, use ` + "`forkwatch watch`" + `).`,
+		Example: `  forkwatch inspect ~/Library/Logs/DiagnosticReports/Python-2026-11-26-101010.ips
+  forkwatch watch --json
+  forkwatch set ulimit-core on
+  forkwatch history --since 7d`,
+		Version: appVersion(),
+		Args:    rootArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.code = runApp(c.ctx, &wf, &tun, c.stdout, c.stderr)
+			return nil
+		},
 	}
+	cmd.SetVersionTemplate("forkwatch {{.Version}}\n")
+	cmd.SetUsageTemplate(cmd.UsageTemplate() + "\n" + usageFooter + "\n")
+	addWatchFlags(cmd, &wf, &tun)
+	return cmd
+}
+
+// runApp starts the menu-bar app.
+func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stderr io.Writer) int {
 	if msg := noDesktop(runtime.GOOS, os.Getenv); msg != "" {
 		fmt.Fprintln(stderr, msg)
 		return exitNoDesktop
 	}
-	unlock, ok, err := settings.TryLock(filepath.Join(supportDir(), "app.lock"))
-	if err != nil {
-		fmt.Fprintln(stderr, "forkwatch:", err)
-		return 1
+	if wf.readOnly {
+		wf.statePath, wf.stateSet = "", true
+	} else {
+		release, err := acquireInstance(supportDir())
+		if err != nil {
+			if errors.Is(err, errAlreadyRunning) {
+				fmt.Fprintf(stderr, "forkwatch: Forkwatch is %v; %s\n", err, alreadyRunningHint)
+			} else {
+				fmt.Fprintf(stderr, "forkwatch: %v\n", err)
+			}
+			return exitFailed
+		}
+		defer release()
 	}
-	if !ok {
-		fmt.Fprintln(stdout, "Forkwatch is already running.")
-		return 0
-	}
-	defer unlock()
 	log := appLogger(stderr)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	w, st, closeStore, err := newWatcher(ctx, &wf, &tun, log)
+	w, st, closeStore, err := newWatcher(ctx, wf, tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "forkwatch:", err)
 		return 1

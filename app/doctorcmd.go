@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
@@ -16,37 +15,58 @@ import (
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings/doctor"
+	"github.com/spf13/cobra"
 )
 
-// runDoctor is `forkwatch doctor [--json] [--probe] [--python PATH]...
-// [--html FILE]`: the interpreters, core-file and fork-safety verdicts with
-// their fixes, and, with --probe, the live fork probe. Exit 0 when the
-// check ran (whatever it found), 1 when it could not, 2 for usage.
-func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "one JSON object per line: each interpreter, core_system, fork_safety")
-	probe := fs.Bool("probe", false, "run the live fork probe (a throwaway Python child) on the chosen interpreters")
-	var pythons multiFlag
-	fs.Var(&pythons, "python", "interpreter to include and probe (repeatable; default: probe all)")
-	htmlOut := fs.String("html", "", "also write the report as a self-contained HTML page to this file")
-	probeTimeout := fs.Duration("probe-timeout", 20*time.Second, "time limit for one probe run")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// doctorCmd is `forkwatch doctor`.
+func (c *cli) doctorCmd() *cobra.Command {
+	var o doctorFlags
+	cmd := &cobra.Command{
+		Use:   "doctor [--json] [--probe] [--python PATH]... [--html FILE]",
+		Short: "check this Mac: interpreters, core files, fork safety",
+		Long: `List every Python on this machine and say, for each, whether a crash writes a core file and
+whether the fork-safety variable reaches it, with the reason and the fix. --probe also forks a
+throwaway child to show what really happens. Exit 0 when the check ran (whatever it found).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.code = runDoctor(c.ctx, o, c.stdout, c.stderr)
+			return nil
+		},
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "doctor: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
+	f := cmd.Flags()
+	f.BoolVar(&o.asJSON, "json", false, "one JSON object per line: each interpreter, core_system, fork_safety")
+	f.BoolVar(&o.probe, "probe", false, "run the live fork probe (a throwaway Python child) on the chosen interpreters")
+	f.StringArrayVar(&o.pythons, "python", nil, "interpreter to include and probe (repeatable; default: probe all)")
+	f.StringVar(&o.htmlOut, "html", "", "also write the report as a self-contained HTML page to this file")
+	f.DurationVar(&o.probeTimeout, "probe-timeout", 20*time.Second, "time limit for one probe run")
+	cmd.MarkFlagFilename("python")
+	cmd.MarkFlagFilename("html", "html")
+	return cmd
+}
+
+// doctorFlags are doctor's flags.
+type doctorFlags struct {
+	asJSON, probe bool
+	pythons       []string
+	htmlOut       string
+	probeTimeout  time.Duration
+}
+
+// runDoctor runs the check: the interpreters, core-file and fork-safety
+// verdicts with their fixes, and, with --probe, the live fork probe. Exit 0
+// when the check ran (whatever it found), 1 when it could not, 2 for usage.
+func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int {
+	pythons := append([]string(nil), o.pythons...)
+	asJSON, probe, htmlOut, probeTimeout := &o.asJSON, &o.probe, &o.htmlOut, &o.probeTimeout
 	for i, p := range pythons {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			fmt.Fprintf(stderr, "doctor: --python %s: %v\n", p, err)
-			return 2
+			fmt.Fprintf(stderr, "forkwatch doctor: --python %s: %v\n", p, err)
+			return exitUsage
 		}
 		if _, err := os.Stat(abs); err != nil {
-			fmt.Fprintf(stderr, "doctor: --python %s: %v\n", p, err)
-			return 2
+			fmt.Fprintf(stderr, "forkwatch doctor: --python %s: %s\n", p, statReason(err))
+			return exitUsage
 		}
 		pythons[i] = abs
 	}
@@ -57,7 +77,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	opts.ProbePythons = pythons
 	rep, err := doctor.Run(ctx, opts)
 	if err != nil {
-		fmt.Fprintln(stderr, "doctor:", err)
+		fmt.Fprintln(stderr, "forkwatch doctor:", err)
 		return 1
 	}
 	if *probe {
@@ -70,7 +90,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if *htmlOut != "" {
 		if err := writeDoctorHTML(*htmlOut, rep); err != nil {
-			fmt.Fprintln(stderr, "doctor:", err)
+			fmt.Fprintln(stderr, "forkwatch doctor:", err)
 			return 1
 		}
 	}
@@ -80,7 +100,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		err = doctor.WriteText(stdout, rep)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "doctor:", err)
+		fmt.Fprintln(stderr, "forkwatch doctor:", err)
 		return 1
 	}
 	return 0

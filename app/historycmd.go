@@ -1,14 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,79 +18,128 @@ import (
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/monitor/history"
+	"github.com/spf13/cobra"
 )
 
 // historyDBPath is where the watcher records the history.
 func historyDBPath() string { return filepath.Join(supportDir(), "history.db") }
 
-// runHistory is `forkwatch history`: the recorded crashes as a table or
-// JSON lines, counted per day, cause, program or project, or the history
-// page. It opens the database read-only and takes no lock, so it runs while
-// the app or `watch` is recording.
+// defaultHistoryLimit is how many crashes plain `history` lists; a last
+// line says how many more there are and how to see them.
+const defaultHistoryLimit = 50
+
+// historyFlags are history's flags.
+type historyFlags struct {
+	asJSON, page, all bool
+	since, by, db     string
+	runtime           string
+	out               string
+	limit             int
+}
+
+// historyCmd is `forkwatch history`.
+func (c *cli) historyCmd() *cobra.Command {
+	var o historyFlags
+	cmd := &cobra.Command{
+		Use:   "history [--json] [--since 7d|24h|DATE] [--by day|cause|program|project|runtime] [--runtime R] [--limit N|--all] [--db PATH] [--page [--out FILE]]",
+		Short: "the recorded crashes: a list, counts per day, cause, program or project, or the history page",
+		Long: `List the recorded crashes, newest first (the most recent 50 unless --limit N or --all),
+count them per day, cause, program or project (--by), or write the history page (--page).
+It reads the database without a lock, so it runs while the app or watch records.`,
+		Example: "  forkwatch history --since 7d\n  forkwatch history --by program\n  forkwatch history --page",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case cmd.Flags().Changed("limit") && o.limit <= 0:
+				return usagef("--limit %d: want a positive number of crashes (or --all for every one)", o.limit)
+			case o.all:
+				o.limit = 0
+			case !cmd.Flags().Changed("limit") && o.by == "":
+				o.limit = -1 // the default: the most recent 50, with a note on the rest
+			case !cmd.Flags().Changed("limit"):
+				o.limit = 0 // --by: every group
+			}
+			c.code = runHistoryWith(c.ctx, o, c.stdout, c.stderr)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.asJSON, "json", false, "one JSON object per line")
+	f.StringVar(&o.since, "since", "", "only crashes since then: 7d, 24h, 2w, or a date (2026-11-01); default all")
+	f.StringVar(&o.by, "by", "", "count per day, cause, program, project or runtime instead of listing crashes")
+	f.StringVar(&o.runtime, "runtime", "", "only crashes of one runtime: "+strings.Join(report.Runtimes, ", "))
+	f.StringVar(&o.db, "db", historyDBPath(), "history database")
+	f.BoolVar(&o.page, "page", false, "write the history page (HTML, works offline) and print its path")
+	f.StringVar(&o.out, "out", "", "with --page: the file to write (default history.html beside the database)")
+	f.IntVar(&o.limit, "limit", defaultHistoryLimit, "list at most this many crashes (or groups with --by), newest first")
+	f.BoolVar(&o.all, "all", false, "list every crash")
+	cmd.MarkFlagsMutuallyExclusive("limit", "all")
+	cmd.MarkFlagFilename("db", "db")
+	cmd.MarkFlagFilename("out", "html")
+	cmd.RegisterFlagCompletionFunc("by", cobra.FixedCompletions([]string{"day", "cause", "program", "project", "runtime"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("runtime", cobra.FixedCompletions(report.Runtimes, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// runHistory is history with its arguments unparsed (tests).
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	sinceFlag := fs.String("since", "", "only crashes since then: 7d, 24h, 2w, or a date (2026-11-01); default all")
-	by := fs.String("by", "", "count per day, cause, program, project or runtime instead of listing crashes")
-	onlyRuntime := fs.String("runtime", "", "only crashes of one runtime: "+strings.Join(report.Runtimes, ", "))
-	dbPath := fs.String("db", historyDBPath(), "history database")
-	page := fs.Bool("page", false, "write the history page (HTML, works offline) and print its path")
-	out := fs.String("out", "", "with --page: the file to write (default history.html beside the database)")
-	limit := fs.Int("limit", 0, "list at most this many crashes, newest first (0: all)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "history: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
+	c := &cli{ctx: ctx, stdout: stdout, stderr: stderr}
+	return c.execute(append([]string{"history"}, args...))
+}
+
+// runHistoryWith is `forkwatch history`: the recorded crashes as a table
+// or JSON lines, counted per day, cause, program or project, or the
+// history page. It opens the database read-only and takes no lock, so it
+// runs while the app or `watch` is recording. A limit of -1 is the
+// default listing (the most recent 50 and a note on the rest); 0 or --all
+// is every crash.
+func runHistoryWith(ctx context.Context, o historyFlags, stdout, stderr io.Writer) int {
 	now := time.Now()
-	since, err := parseSince(*sinceFlag, now)
+	since, err := parseSince(o.since, now)
 	if err != nil {
-		fmt.Fprintln(stderr, "history:", err)
-		return 2
+		fmt.Fprintln(stderr, "forkwatch history:", err)
+		return exitUsage
 	}
-	switch *by {
+	switch o.by {
 	case "", "day", "cause", "program", "project", "runtime":
 	default:
-		fmt.Fprintf(stderr, "history: --by %q: want day, cause, program, project or runtime\n", *by)
-		return 2
+		fmt.Fprintf(stderr, "forkwatch history: --by %q: want day, cause, program, project or runtime\n", o.by)
+		return exitUsage
 	}
-	if *onlyRuntime != "" && !report.IsRuntime(*onlyRuntime) {
-		fmt.Fprintf(stderr, "history: --runtime %q: want one of %s\n", *onlyRuntime, strings.Join(report.Runtimes, ", "))
-		return 2
+	if o.runtime != "" && !report.IsRuntime(o.runtime) {
+		fmt.Fprintf(stderr, "forkwatch history: --runtime %q: want one of %s\n", o.runtime, strings.Join(report.Runtimes, ", "))
+		return exitUsage
 	}
-	r, err := history.OpenReader(*dbPath, time.Local)
+	r, err := history.OpenReader(o.db, time.Local)
 	if err != nil {
 		if errors.Is(err, history.ErrNoHistory) {
-			fmt.Fprintf(stderr, "history: nothing recorded yet (%s does not exist; `forkwatch watch` or the app records crashes there)\n", *dbPath)
+			fmt.Fprintf(stderr, "forkwatch history: nothing recorded yet (%s does not exist; `forkwatch watch` or the app records crashes there)\n", o.db)
 		} else {
-			fmt.Fprintln(stderr, "history:", err)
+			fmt.Fprintln(stderr, "forkwatch history:", err)
 		}
-		return 1
+		return exitFailed
 	}
 	defer r.Close()
-	if err := r.OnlyRuntime(*onlyRuntime); err != nil {
-		fmt.Fprintln(stderr, "history:", err)
-		return 2
+	if err := r.OnlyRuntime(o.runtime); err != nil {
+		fmt.Fprintln(stderr, "forkwatch history:", err)
+		return exitUsage
 	}
 
-	if *page {
-		target, err := writeHistoryPage(ctx, r, *dbPath, *out, now, since)
+	if o.page {
+		target, err := writeHistoryPage(ctx, r, o.db, o.out, now, since)
 		if err != nil {
-			fmt.Fprintln(stderr, "history:", err)
-			return 1
+			fmt.Fprintln(stderr, "forkwatch history:", err)
+			return exitFailed
 		}
 		fmt.Fprintln(stdout, target)
-		return 0
+		return exitOK
 	}
 
-	if err := printHistory(ctx, r, stdout, *by, since, *limit, *asJSON); err != nil {
-		fmt.Fprintln(stderr, "history:", err)
-		return 1
+	if err := printHistory(ctx, r, stdout, o.by, since, o.limit, o.asJSON); err != nil {
+		fmt.Fprintln(stderr, "forkwatch history:", err)
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }
 
 // writeHistoryPage writes the history page to out (default: history.html
@@ -158,30 +208,112 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 		}
 		return tw.Flush()
 	}
-	crashes, err := r.Crashes(ctx, since, limit)
+	shown, defaulted := 0, limit == -1
+	if defaulted {
+		limit = defaultHistoryLimit
+	}
+	if asJSON {
+		bw := bufio.NewWriter(stdout)
+		err := r.EachCrashJSON(ctx, since, limit, func(js []byte, seen time.Time) error {
+			shown++
+			// The stored report is the inspect --json object: "seen" is
+			// spliced in before its closing brace, nothing re-encoded.
+			js = bytes.TrimSpace(js)
+			if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
+				return fmt.Errorf("stored report is not a JSON object: %.40q", js)
+			}
+			bw.Write(js[:len(js)-1])
+			if len(js) > 2 {
+				bw.WriteByte(',')
+			}
+			fmt.Fprintf(bw, "\"seen\":%q}\n", seen.Format(time.RFC3339))
+			if shown == 1 {
+				return bw.Flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
+			return err
+		}
+		// The note goes to stderr: stdout stays one object per line.
+		return moreNote(ctx, r, os.Stderr, since, shown, defaulted)
+	}
+	// Fixed column widths, so that the first line comes at once and the
+	// columns never shift part way down (tabwriter would hold every row to
+	// measure them).
+	bw := bufio.NewWriter(stdout)
+	now := time.Now()
+	fmt.Fprintln(bw, historyRow("TIME", "PROGRAM", "RUNTIME", "CAUSE", "PROJECT", "REPORT"))
+	bw.Flush()
+	err := r.EachCrashRow(ctx, since, limit, func(c history.CrashRow) error {
+		shown++
+		_, err := fmt.Fprintln(bw, historyRow(historyTime(c.At, now), orDash(report.Clean(procWithPID(c.Process, c.PID), 80)),
+			orDash(c.Runtime), orDash(c.Cause), orDash(report.Clean(tildePath(c.Project), 200)), orDash(report.Clean(c.ReportPath, 400))))
+		if shown == 1 {
+			bw.Flush()
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		for _, c := range crashes {
-			line := struct {
-				*report.Report
-				Seen string `json:"seen"`
-			}{&c.Report, c.Seen.Format(time.RFC3339)}
-			if err := enc.Encode(line); err != nil {
-				return err
-			}
-		}
+	if err := moreNote(ctx, r, bw, since, shown, defaulted); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Column widths of the crash listing: a time with its year ("Jan _2 2006
+// 15:04"), a program with its pid, the longest cause, a project.
+const (
+	colTime    = 17
+	colProgram = 28
+	colRuntime = 7
+	colCause   = 19
+	colProject = 24
+)
+
+// historyRow lays out one line of the listing; a value too long for its
+// column is shortened with "…" (the program keeps its start, the project its
+// end); the report path, last, is never cut.
+func historyRow(at, program, runtime, cause, project, path string) string {
+	return fmt.Sprintf("%-*s  %-*s  %-*s  %-*s  %-*s  %s", colTime, at, colProgram, cutEnd(program, colProgram),
+		colRuntime, cutEnd(runtime, colRuntime), colCause, cutEnd(cause, colCause), colProject, cutStart(project, colProject), path)
+}
+
+func cutEnd(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func cutStart(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return "…" + string(r[len(r)-n+1:])
+}
+
+// moreNote says, after the default listing, how many crashes were left out
+// and how to see them.
+func moreNote(ctx context.Context, r *history.Reader, w io.Writer, since time.Time, shown int, defaulted bool) error {
+	if !defaulted || shown < defaultHistoryLimit {
 		return nil
 	}
-	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tPROGRAM\tRUNTIME\tCAUSE\tPROJECT\tREPORT")
-	now := time.Now()
-	for _, c := range crashes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", historyTime(c.At, now), orDash(report.Clean(procWithPID(c.Process, c.PID), 80)),
-			report.RuntimeOrOther(&c.Report), orDash(c.Cause), orDash(report.Clean(c.Project, 200)), orDash(report.Clean(c.Path, 400)))
+	total, err := r.CountCrashes(ctx, since)
+	if err != nil {
+		return err
 	}
-	return tw.Flush()
+	if more := total - shown; more > 0 {
+		_, err = fmt.Fprintf(w, "… and %d older %s (%d in all): see them with --limit N or --all\n", more, plural(more, "crash", "crashes"), total)
+	}
+	return err
 }
 
 // historyTime shows the year only when it is not this year.

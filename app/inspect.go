@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
+	"io/fs"
 	"strings"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
+	"github.com/spf13/cobra"
 )
 
 // inspectLine is one line of `inspect --json`: the report's fields, or the
@@ -18,36 +20,77 @@ type inspectLine struct {
 	Error string `json:"error,omitempty"`
 }
 
-func runInspect(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "one JSON object per file, one per line")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// inspectCmd is `forkwatch inspect [--json] FILE...`.
+func (c *cli) inspectCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect [--json] FILE...",
+		Short: "classify crash reports (.ips, .crash): who crashed, why, and the fix",
+		Long: `Read each crash report (.ips or .crash, whole or an excerpt) and say what killed the process:
+the Objective-C fork-safety check, another death after fork(), or something else, with the
+evidence and the fix. Exit 0 when every file was read, 1 when one could not be.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("name at least one crash report (see `forkwatch inspect --help`)")
+			}
+			return nil
+		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			return []string{"ips", "crash"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.code = inspectFiles(args, asJSON, c.stdout, c.stderr)
+			return nil
+		},
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: forkwatch inspect [--json] FILE...")
-		return 2
-	}
-	status := 0
-	for _, path := range fs.Args() {
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per file, one per line")
+	return cmd
+}
+
+// inspectFiles describes each file on stdout. A file that cannot be read is
+// one line on stderr (or, with --json, a line with its error on stdout, so
+// that every file has its line) and exit code 1.
+func inspectFiles(paths []string, asJSON bool, stdout, stderr io.Writer) int {
+	status := exitOK
+	for _, path := range paths {
 		r, err := report.ReadFile(path)
 		if err != nil && (r == nil || !errors.Is(err, report.ErrIncomplete)) {
-			status = 1
-			if *asJSON {
+			status = exitFailed
+			if asJSON {
 				writeJSONLine(stdout, inspectLine{Path: path, Error: err.Error()})
 			} else {
-				fmt.Fprintf(stdout, "%s: error: %v\n\n", path, err)
+				fmt.Fprintf(stderr, "forkwatch inspect: %s\n", readError(path, err))
 			}
 			continue
 		}
-		if *asJSON {
+		if asJSON {
 			writeJSONLine(stdout, inspectLine{Report: r, Path: path})
 			continue
 		}
 		fmt.Fprint(stdout, describe(path, r))
 	}
 	return status
+}
+
+// readError says why path could not be read without repeating it: Go's
+// *fs.PathError already names the path ("open X: no such file or
+// directory"), so its operation and path are replaced by ours.
+func readError(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		switch {
+		case errors.Is(pe.Err, fs.ErrNotExist):
+			return fmt.Sprintf("%s: no such file (check the name; reports are in ~/Library/Logs/DiagnosticReports)", path)
+		case errors.Is(pe.Err, fs.ErrPermission):
+			return fmt.Sprintf("%s: permission denied (reports of other users need sudo to read)", path)
+		}
+		return fmt.Sprintf("%s: %v", path, pe.Err)
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, path+": ") || strings.Contains(msg, path) {
+		return msg
+	}
+	return path + ": " + msg
 }
 
 // writeJSONLine writes v and a newline in one Write, so that a reader of a
@@ -79,7 +122,10 @@ func describe(path string, r *report.Report) string {
 	field("trigger", r.Trigger)
 	field("advice", r.Advice)
 	if r.Partial {
-		field("note", "the report stops early (an excerpt, or still being written): fields come from what was there")
+		field("note", "the report stops early (an excerpt, a header only, or still being written): fields come from what was there")
+		if r.Signal == "" && r.Exception == "" {
+			field("signal", "not enough of the report to tell")
+		}
 	}
 	for _, e := range r.Evidence {
 		fmt.Fprintf(&b, "  - %s\n", e)
@@ -102,8 +148,11 @@ func procWithPID(name string, pid int) string {
 // headline says in one line what happened.
 func headline(r *report.Report) string {
 	who := "A process"
-	if r.Python {
+	switch {
+	case r.Python:
 		who = "Python"
+	case r.Process != "":
+		who = r.Process
 	}
 	switch r.Cause {
 	case report.CauseForkSafety:
@@ -114,11 +163,26 @@ func headline(r *report.Report) string {
 		return who + " " + what
 	case report.CauseForkChild:
 		return who + " crashed in a forked child before exec (not the Objective-C check)"
+	case report.CauseCFFork:
+		return who + " was stopped after fork() by CoreFoundation's own fork check"
 	}
-	if r.Python {
-		return "Python crashed (" + orDash(r.Signal) + "), not after fork()"
+	// No sign of fork(): say "not after fork()" only when the report was
+	// there to show it.
+	sig := r.Signal
+	if sig == "" {
+		sig = "signal unknown"
 	}
-	return "Not a Python process: " + orDash(r.Process) + " crashed (" + orDash(r.Signal) + ")"
+	switch {
+	case r.ObjCTerminated():
+		return who + " was stopped by the Objective-C runtime (Namespace OBJC); the report does not show whether it was a forked child"
+	case r.ForkUnknown() && r.Python:
+		return "Python crashed (" + sig + "); not enough of the report to tell whether after fork()"
+	case r.ForkUnknown():
+		return orDash(r.Process) + " crashed (" + sig + "); not enough of the report to tell whether after fork() or whether it is Python"
+	case r.Python:
+		return "Python crashed (" + sig + "), not after fork()"
+	}
+	return "Not a Python process: " + orDash(r.Process) + " crashed (" + sig + ")"
 }
 
 func orDash(s string) string {
@@ -126,4 +190,19 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// statReason is why a path named on the command line is not usable, in
+// words rather than Go's "stat X: no such file or directory".
+func statReason(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or folder"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

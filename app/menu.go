@@ -207,7 +207,10 @@ func BuildMenu(s MenuState) []Item {
 	add(Item{ID: "probe", Title: workingTitle("Test Fork Safety…", s.Working["probe"]), Disabled: s.Working["probe"]})
 	add(Item{ID: "history", Title: workingTitle("Crash History…", s.Working["history"]), Disabled: s.Working["history"]})
 	add(Item{ID: "trace", Title: "Fork Tracing"})
-	add(Item{ID: "trace.none", Parent: "trace", Title: "No interpreters found", Disabled: true, Hidden: len(s.Traces) > 0})
+	// Why a Python is missing here, and what to do: system, Apple and
+	// distributor-managed (PEP 668) Pythons are never changed, so they are
+	// not offered (forktrace.ErrRefused); a venv made from them is.
+	add(Item{ID: "trace.none", Parent: "trace", Title: "No venv or interpreter you can trace yet", Disabled: true, Hidden: len(s.Traces) > 0})
 	for i := 0; i < maxTraces; i++ {
 		id := fmt.Sprintf("trace.%d", i)
 		if i >= len(s.Traces) {
@@ -221,6 +224,8 @@ func BuildMenu(s MenuState) []Item {
 		}
 		add(Item{ID: id, Parent: "trace", Title: workingTitle(truncate(tv.Label, 60), tv.Busy), Tooltip: tip, Checkbox: true, Checked: tv.On, Disabled: tv.Busy || (s.TracingRefused && !tv.On)})
 	}
+	add(Item{ID: "trace.why", Parent: "trace", Title: "System and distributor Pythons are not offered (Forkwatch never changes them)", Disabled: true})
+	add(Item{ID: "trace.how", Parent: "trace", Title: "Trace a venv instead: forkwatch trace enable ~/src/PROJECT/.venv", Disabled: true})
 	add(Item{ID: "about", Title: "About the Fork-Safety Crash…", Tooltip: s.NotifyPath})
 	add(Item{ID: "about.notify", Title: s.NotifyPath, Disabled: true, Hidden: s.NotifyPath == ""})
 	add(Item{ID: "about.export", Title: truncate(s.ExportLine, 80), Tooltip: s.ExportLine, Disabled: true, Hidden: s.ExportLine == ""})

@@ -7,11 +7,46 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime"
+
+	"github.com/spf13/cobra"
 )
 
-// runNotify is `forkwatch notify --test [--quiet]`: it posts a test
-// notification and prints which path delivered it, so that the native path
-// can be checked on a real Mac (the macOS workflow runs it).
+// notifyCmd is `forkwatch notify --test [--quiet]`.
+func (c *cli) notifyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "notify --test [--quiet]",
+		Short: "post a test notification, say which path delivered it",
+		Long: `Post a test notification and say which path delivered it (native on macOS from
+Forkwatch.app, D-Bus on Linux, else the fallback). With --quiet: print nothing, succeed only
+if the native macOS path delivered (exit 3: the permission prompt is still unanswered).`,
+		// The flags are parsed by runNotifyWith (its tests call it with
+		// arguments); they are declared here for the help and completion.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				if a == "--help" || a == "-h" {
+					return cmd.Help()
+				}
+			}
+			if why := noSessionBus(runtime.GOOS, os.Getenv, fileExists); why != "" {
+				c.code = exitFailed
+				fmt.Fprintln(c.stderr, "forkwatch notify:", why)
+				return nil
+			}
+			c.code = runNotify(c.ctx, args, c.stdout, c.stderr)
+			return nil
+		},
+	}
+	cmd.Flags().Bool("test", false, "post a test notification and print which path delivered it")
+	cmd.Flags().Bool("quiet", false, "print nothing; succeed only if the native macOS path delivered")
+	return cmd
+}
+
+// runNotify posts a test notification and prints which path delivered it,
+// so that the native path can be checked on a real Mac (the macOS workflow
+// runs it).
 //
 // With --quiet it prints nothing and succeeds only if the native path
 // delivered: it is the child the app runs once per version before trusting

@@ -28,9 +28,17 @@ type watchFlags struct {
 	statePath  string
 	stateSet   bool
 	coreName   string
+	// readOnly runs beside another Forkwatch: no instance lock, nothing
+	// recorded (the memory lives in this process only).
+	readOnly bool
+	filled   bool // fill ran
 }
 
 func (f *watchFlags) fill(ctx context.Context) {
+	if f.filled {
+		return
+	}
+	f.filled = true
 	if len(f.reportDirs) == 0 {
 		f.reportDirs = defaultReportDirs()
 	}
@@ -48,9 +56,3 @@ func (f *watchFlags) fill(ctx context.Context) {
 		f.statePath = filepath.Join(supportDir(), "state.json")
 	}
 }
-
-// multiFlag collects a repeatable flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return "" }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -59,7 +59,7 @@ func runBin(t *testing.T, env []string, args ...string) (string, int) {
 // `status --json` tells the truth after each step, and `uninstall` leaves
 // the home exactly as it was before the toggles were first set.
 func TestSetStatusUninstall(t *testing.T) {
-	env := fakeCommands(t, testEnv(t))
+	env := append(fakeCommands(t, testEnv(t)), "FORKWATCH_PLATFORM=darwin")
 	home := envValue(env, "HOME")
 	os.WriteFile(filepath.Join(home, ".profile"), []byte("export FOO=bar\n"), 0o644)
 	before := snapshotDir(t, home, ".fakestate", ".fakeroot", "fakebin")
@@ -117,7 +117,7 @@ func TestSetStatusUninstall(t *testing.T) {
 // TestSetErrors: usage errors exit 2; a cancelled password prompt exits 1
 // and says nothing changed.
 func TestSetErrors(t *testing.T) {
-	env := fakeCommands(t, testEnv(t))
+	env := append(fakeCommands(t, testEnv(t)), "FORKWATCH_PLATFORM=darwin")
 	if _, code := runBin(t, env, "set", "nope", "on"); code != 2 {
 		t.Errorf("unknown name: exit %d", code)
 	}

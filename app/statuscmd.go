@@ -3,33 +3,54 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
+	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
+	"github.com/spf13/cobra"
 )
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return 2
+// statusCmd is `forkwatch status [--json]`.
+func (c *cli) statusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "the mitigations, read from the system",
+		Long: `Show each toggle's state as read back from the system, with conflicts (a later
+ulimit -c unlimited, say). A toggle that exists only on macOS says "macOS only" elsewhere.
+Exit 0 when every state could be read, 1 when one could not.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.code = runStatus(c.ctx, asJSON, c.stdout, c.stderr)
+			return nil
+		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object: toggle name to {on, detail, conflicts, error}")
+	return cmd
+}
+
+func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	env := settings.DefaultEnv()
 	pol := loadPolicy(slog.New(slog.NewTextHandler(stderr, nil)))
 	all := map[string]any{}
-	status := 0
+	status := exitOK
 	for _, t := range settings.All(env) {
-		st := t.State(ctx)
+		var st settings.State
+		if err := env.Supported(t.Name()); err != nil {
+			// Not asked: the commands it needs are not here.
+			st = settings.State{Detail: err.Error()}
+		} else {
+			st = t.State(ctx)
+		}
 		all[t.Name()] = newToggleStatus(st, pol.get(), t.Name())
 		if st.Error != "" {
-			status = 1
+			status = exitFailed
 		}
-		if !*asJSON {
+		if !asJSON {
 			fmt.Fprint(stdout, describeState(t, st))
 			if _, ok := pol.get().Enforced(t.Name()); ok {
 				fmt.Fprintf(stdout, "      %s\n", ManagedReason)
@@ -37,7 +58,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	ex := exportStatusOf(ctx, pol.get())
-	if *asJSON {
+	if asJSON {
 		if ex != nil {
 			all["export"] = ex
 		}
@@ -68,48 +89,100 @@ func describeState(t settings.Toggle, st settings.State) string {
 	return b.String()
 }
 
-func runSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || (args[1] != "on" && args[1] != "off") {
-		fmt.Fprintf(stderr, "usage: forkwatch set NAME on|off\n  NAME: %s\n", strings.Join(settings.Names, ", "))
-		return 2
+// setCmd is `forkwatch set NAME on|off`.
+func (c *cli) setCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "set NAME on|off",
+		Short: "turn a mitigation on or off (NAME: " + strings.Join(settings.Names, ", ") + ")",
+		Long: `Turn a toggle on or off, then read its state back from the system; the change is
+recorded in the history like the menu's. NAME: ` + strings.Join(settings.Names, ", ") + `.
+Exit 0 when the system now matches, 1 when it does not, 2 for a bad NAME or value.`,
+		Example: "  forkwatch set ulimit-core on\n  forkwatch set login-item off",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usagef("want NAME on|off, got %d %s; NAME: %s", len(args), plural(len(args), "argument", "arguments"), strings.Join(settings.Names, ", "))
+			}
+			if args[1] != "on" && args[1] != "off" {
+				return usagef("%q is not on or off: say forkwatch set %s on (or off)", args[1], args[0])
+			}
+			return nil
+		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			switch len(args) {
+			case 0:
+				return settings.Names, cobra.ShellCompDirectiveNoFileComp
+			case 1:
+				return []string{"on", "off"}, cobra.ShellCompDirectiveNoFileComp
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			env := settings.DefaultEnv()
+			t, err := settings.Find(env, args[0])
+			if err != nil {
+				return usagef("no toggle %q; the toggles are %s", args[0], strings.Join(settings.Names, ", "))
+			}
+			if err := env.Supported(t.Name()); err != nil {
+				return fmt.Errorf("%v; nothing was changed", err)
+			}
+			if err := refuseManaged(loadPolicy(nil).get(), t.Name()); err != nil {
+				fmt.Fprintln(c.stderr, "forkwatch set:", err)
+				c.code = exitFailed
+				return nil
+			}
+			c.code = runSet(c.ctx, env, t, args[1] == "on", historyDBPath(), c.stdout, c.stderr)
+			return nil
+		},
 	}
-	env := settings.DefaultEnv()
-	t, err := settings.Find(env, args[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "set:", err)
-		return 2
-	}
-	if err := refuseManaged(loadPolicy(nil).get(), t.Name()); err != nil {
-		fmt.Fprintln(stderr, "set:", err)
-		return 1
-	}
+}
+
+// runSet sets the toggle, prints the state read back, and records the
+// change in the history as the menu does (Controller.toggle).
+func runSet(ctx context.Context, env settings.Env, t settings.Toggle, on bool, dbPath string, stdout, stderr io.Writer) int {
 	if err := env.MkdirRecorded(supportDir()); err != nil {
-		fmt.Fprintln(stderr, "set:", err)
-		return 1
+		fmt.Fprintln(stderr, "forkwatch set:", err)
+		return exitFailed
 	}
 	unlock, err := settings.Lock(supportDir())
 	if err != nil {
-		fmt.Fprintln(stderr, "set:", err)
-		return 1
+		fmt.Fprintln(stderr, "forkwatch set:", err)
+		return exitFailed
 	}
 	defer unlock()
-	st, err := settings.SetAndVerify(ctx, t, args[1] == "on")
+	st, err := settings.SetAndVerify(ctx, t, on)
 	fmt.Fprint(stdout, describeState(t, st))
 	if err != nil {
-		fmt.Fprintln(stderr, "set:", err)
-		return 1
+		fmt.Fprintf(stderr, "forkwatch set: %s: %v\n", t.Name(), err)
+		return exitFailed
 	}
-	return 0
+	if st.Error == "" && st.On == on {
+		if herr := history.RecordToggleAt(dbPath, t.Name(), st.On, st.Detail, time.Now()); herr != nil {
+			slog.Warn("history: record toggle", "err", herr)
+		}
+	}
+	return exitOK
+}
+
+// uninstallCmd is `forkwatch uninstall`.
+func (c *cli) uninstallCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "uninstall",
+		Short: "turn everything off, remove what Forkwatch created",
+		Long: `Turn every toggle off and remove what Forkwatch created (its support and log folders,
+its LaunchAgents and LaunchDaemon, the marked blocks in shell start-up files, the fork tracers),
+and nothing else. Toggles that exist only on macOS are skipped elsewhere.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.code = runUninstall(c.ctx, c.stdout, c.stderr)
+			return nil
+		},
+	}
 }
 
 // runUninstall turns every toggle off, then removes what Forkwatch created:
 // its files and folders (settings.Uninstall), its state and log folders. It
 // touches nothing else.
-func runUninstall(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: forkwatch uninstall")
-		return 2
-	}
+func runUninstall(ctx context.Context, stdout, stderr io.Writer) int {
 	// The fork tracers first: their registry lives in the support folder
 	// that settings.Uninstall removes.
 	removed, terr := traceManager().UninstallAll(ctx)
@@ -117,15 +190,15 @@ func runUninstall(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, "removed", p)
 	}
 	if terr != nil {
-		fmt.Fprintln(stderr, "uninstall: fork tracers:", terr)
+		fmt.Fprintln(stderr, "forkwatch uninstall: fork tracers:", terr)
 	}
 	err := settings.Uninstall(ctx, settings.DefaultEnv(), stdout, logDir(), supportDir())
 	if err == nil && terr != nil {
-		return 1
+		return exitFailed
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "uninstall:", err)
-		return 1
+		fmt.Fprintln(stderr, "forkwatch uninstall:", oneLine(err.Error()))
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }

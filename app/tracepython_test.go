@@ -31,7 +31,7 @@ func TestTraceEnableRefusesOtherRuntimes(t *testing.T) {
 	}
 	for target, want := range targets {
 		var out, errb strings.Builder
-		code := runTrace(t.Context(), []string{"enable", target}, &out, &errb)
+		code := runTraceSet(t.Context(), traceManager(), "enable", target, &out, &errb)
 		if code != 1 || !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "Python only") {
 			t.Errorf("trace enable %s: exit %d, %q", target, code, errb.String())
 		}

@@ -172,8 +172,9 @@ func TestWatchMissingFolders(t *testing.T) {
 	}
 }
 
-// TestWatchBadFiles: a file that stays incomplete gives one error after the
-// quiet time; a FIFO and a symlink to /dev/zero named like reports give one
+// TestWatchBadFiles: a report cut in half that stays so is classified
+// from what is there after the quiet time (a partial crash, as inspect
+// does); a FIFO and a symlink to /dev/zero named like reports give one
 // error each; other diagnostics are skipped quietly; good reports around
 // them are still reported once.
 func TestWatchBadFiles(t *testing.T) {
@@ -204,7 +205,7 @@ func TestWatchBadFiles(t *testing.T) {
 		}
 		got[name] = ev
 	}
-	for name, kind := range map[string]string{"good.ips": "crash", "fifo.crash": "error", "zero.ips": "error", "garbage.crash": "error", "cut.ips": "error"} {
+	for name, kind := range map[string]string{"good.ips": "crash", "fifo.crash": "error", "zero.ips": "error", "garbage.crash": "error", "cut.ips": "crash"} {
 		ev, ok := got[name]
 		if !ok {
 			t.Errorf("no event for %s", name)
@@ -214,8 +215,8 @@ func TestWatchBadFiles(t *testing.T) {
 			t.Errorf("%s: %v", name, ev)
 		}
 	}
-	if ev := got["cut.ips"]; ev != nil && !strings.Contains(ev["error"].(string), "incomplete") {
-		t.Errorf("cut.ips error should say incomplete: %v", ev)
+	if ev := got["cut.ips"]; ev != nil && ev["partial"] != true {
+		t.Errorf("cut.ips should be a partial crash: %v", ev)
 	}
 	p.quiet(1500 * time.Millisecond)
 }

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"github.com/forkwatch/forkwatch/monitor/attribute"
 	"github.com/forkwatch/forkwatch/monitor/report"
+	"github.com/forkwatch/forkwatch/settings"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -16,27 +17,50 @@ import (
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
-	"github.com/forkwatch/forkwatch/settings"
 	"github.com/forkwatch/forkwatch/settings/doctor"
+	"github.com/spf13/cobra"
 )
 
 // addWatchFlags declares the folder flags shared by `watch` and the app.
-func addWatchFlags(fs *flag.FlagSet, wf *watchFlags, extra *watchTuning) {
-	fs.Var((*multiFlag)(&wf.reportDirs), "reports-dir", "crash report folder to watch (repeatable; replaces the defaults)")
-	fs.Func("cores-dir", "core file folder to watch (replaces the folder of kern.corefile; \"\" for none)", func(v string) error {
-		wf.coresDir, wf.coresSet = v, true
-		return nil
-	})
-	fs.Func("state", "state file (\"\" keeps no state)", func(v string) error {
-		wf.statePath, wf.stateSet = v, true
-		return nil
-	})
-	fs.DurationVar(&extra.quietAfter, "quiet-after", 30*time.Second, "give up on an incomplete report unchanged for this long")
+// The tuning flags (--quiet-after, --core-settle, --summary-every,
+// --folder-only) are hidden on purpose: they exist for the tests and the
+// benchmarks, which need short timings or macOS's folder-only watching on
+// Linux; the README lists them under "Tuning flags".
+func addWatchFlags(cmd *cobra.Command, wf *watchFlags, extra *watchTuning) {
+	fs := cmd.Flags()
+	fs.StringArrayVar(&wf.reportDirs, "reports-dir", nil, "crash report folder to watch (repeatable; replaces the defaults)")
+	fs.Var(&setString{&wf.coresDir, &wf.coresSet}, "cores-dir", "core file folder to watch (replaces the folder of kern.corefile; \"\" for none)")
+	fs.Var(&setString{&wf.statePath, &wf.stateSet}, "state", "keep the memory in this JSON state file instead of the history database (\"\" keeps none)")
+	fs.BoolVar(&wf.readOnly, "read-only", false, "run beside another Forkwatch: record nothing, take no lock")
+	fs.DurationVar(&extra.quietAfter, "quiet-after", 30*time.Second, "give up waiting on an incomplete report unchanged for this long and classify what is there")
 	fs.DurationVar(&extra.coreSettle, "core-settle", 10*time.Second, "a core file is complete when it stops growing for this long")
 	fs.DurationVar(&extra.summaryEvery, "summary-every", time.Minute, "at most one summary notification per this interval after the first")
 	fs.BoolVar(&extra.folderOnly, "folder-only", false, "rescan folders on change instead of reading named files (how macOS is watched)")
 	fs.DurationVar(&extra.exportMaxBackoff, "export-max-backoff", 0, "longest wait between export attempts while the collector is unreachable (0: 5m)")
+	for _, h := range []string{"quiet-after", "core-settle", "summary-every", "folder-only", "export-max-backoff"} {
+		fs.MarkHidden(h)
+	}
+	cmd.MarkFlagDirname("reports-dir")
+	cmd.MarkFlagDirname("cores-dir")
+	cmd.MarkFlagFilename("state", "json")
 }
+
+// setString is a string flag that remembers it was given, so that
+// --cores-dir "" (watch no core folder) differs from no flag (the folder of
+// kern.corefile).
+type setString struct {
+	p   *string
+	set *bool
+}
+
+func (s *setString) String() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
+func (s *setString) Set(v string) error { *s.p, *s.set = v, true; return nil }
+func (s *setString) Type() string       { return "string" }
 
 type watchTuning struct {
 	quietAfter, coreSettle, summaryEvery time.Duration
@@ -115,23 +139,62 @@ func openStore(wf *watchFlags, log *slog.Logger) (monitor.Store, *history.DB) {
 	return st, nil
 }
 
-func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "one JSON object per event per line")
-	notify := fs.Bool("notify", false, "send desktop notifications for crashes after fork() (any runtime) and Python crashes")
+// watchCmd is `forkwatch watch`: the watcher in the terminal.
+func (c *cli) watchCmd() *cobra.Command {
 	var wf watchFlags
 	var tun watchTuning
-	addWatchFlags(fs, &wf, &tun)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	var asJSON, notify bool
+	cmd := &cobra.Command{
+		Use:   "watch",
+		Short: "watch the crash report and core file folders and print each crash as it happens",
+		Long: `Watch the crash report folders (default: the DiagnosticReports folders) and the core file
+folder (default: the folder of kern.corefile), and print each crash, core file and error as it
+happens. Crashes are recorded in the history database. Only one Forkwatch records at a time:
+a second says which pid is running and exits 1, unless given --read-only.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.code = runWatch(c.ctx, &wf, &tun, asJSON, notify, c.stdout, c.stderr)
+			return nil
+		},
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "watch: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per event per line")
+	cmd.Flags().BoolVar(&notify, "notify", false, "send desktop notifications for crashes after fork() (any runtime) and Python crashes")
+	addWatchFlags(cmd, &wf, &tun)
+	return cmd
+}
+
+func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, notify bool, stdout, stderr io.Writer) int {
+	if wf.readOnly {
+		wf.statePath, wf.stateSet = "", true
+	} else {
+		release, err := acquireInstance(supportDir())
+		if err != nil {
+			if errors.Is(err, errAlreadyRunning) {
+				fmt.Fprintf(stderr, "forkwatch watch: Forkwatch is %v; %s\n", err, alreadyRunningHint)
+			} else {
+				fmt.Fprintf(stderr, "forkwatch watch: %v\n", err)
+			}
+			return exitFailed
+		}
+		defer release()
+	}
+	given := len(wf.reportDirs) > 0 || wf.coresSet
+	wf.fill(ctx)
+	notes, err := checkFolders(wf, given, runtime.GOOS)
+	if err != nil {
+		code := exitFailed
+		var ue usageError
+		if errors.As(err, &ue) {
+			code = exitUsage
+		}
+		fmt.Fprintln(stderr, "forkwatch watch:", err)
+		return code
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "forkwatch watch:", n)
 	}
 	log := slog.Default()
-	w, st, closeStore, err := newWatcher(ctx, &wf, &tun, log)
+	w, st, closeStore, err := newWatcher(ctx, wf, tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)
 		return 1
@@ -141,9 +204,15 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	pol, exp := startManaged(ctx, settings.DefaultEnv(), db, tun.exportMaxBackoff, log, nil)
 	defer exp.stop()
 	var alerter *Alerter
-	if *notify && !pol.get().NotificationsOn() {
+	if notify && !pol.get().NotificationsOn() {
 		log.Warn("notifications are off: " + ManagedReason)
-	} else if *notify {
+		notify = false
+	}
+	if why := noSessionBus(runtime.GOOS, os.Getenv, fileExists); notify && why != "" {
+		fmt.Fprintf(stderr, "forkwatch watch: --notify: %s; watching without notifications\n", why)
+		notify = false
+	}
+	if notify {
 		n := newAppNotifier(ctx, log)
 		alerter = NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
 		desk := guardedDesktop{Desktop: newDesktop(runtime.GOOS), reportDirs: wf.reportDirs}
@@ -153,7 +222,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		})
 	}
-	if !*asJSON {
+	if !asJSON {
 		fmt.Fprintf(stdout, "Watching %s", strings.Join(wf.reportDirs, ", "))
 		if wf.coresDir != "" {
 			fmt.Fprintf(stdout, " and core files in %s", wf.coresDir)
@@ -164,7 +233,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	go spool.Run(ctx)
 	err = w.Run(ctx, func(ev monitor.Event) {
 		spool.Kick()
-		if *asJSON {
+		if asJSON {
 			writeJSONLine(stdout, ev)
 		} else {
 			io.WriteString(stdout, eventLine(ev))

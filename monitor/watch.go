@@ -550,6 +550,15 @@ func (w *Watcher) result(p string, st *fileState, r *report.Report, err error) {
 		w.emit(ev)
 	case errors.Is(err, report.ErrIncomplete):
 		if now.Sub(st.lastChange) >= w.cfg.QuietAfter {
+			if r != nil {
+				// Unchanged for QuietAfter: not a file still being written
+				// but an excerpt or a header only. Classified from what is
+				// there (Partial set), as `inspect` does, and recorded like
+				// any crash, so that the next start knows it.
+				r.Partial = true
+				w.result(p, st, r, nil)
+				return
+			}
 			st.done, st.pending = true, false
 			w.fail(p, st, r, fmt.Sprintf("unreadable: %v (unchanged for %v)", err, w.cfg.QuietAfter.Round(time.Second)))
 			return

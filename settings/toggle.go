@@ -94,13 +94,23 @@ func DefaultEnv() Env {
 		Shell:         os.Getenv("SHELL"),
 		Exe:           exe,
 		UID:           os.Getuid(),
-		GOOS:          runtime.GOOS,
+		GOOS:          platform(),
 		PromptTimeout: 5 * time.Minute,
 		SupportDir:    defaultSupportDir(home, runtime.GOOS),
 	}
 }
 
-// All returns every toggle for env, in menu order.
+// platform is the system the toggles act for: runtime.GOOS, or
+// FORKWATCH_PLATFORM=darwin, with which the tests and build/walkthrough.sh
+// drive the macOS toggles on Linux against fake sysctl, launchctl and
+// osascript first on PATH (like FORKWATCH_LAUNCHDAEMONS_DIR).
+func platform() string {
+	if p := os.Getenv("FORKWATCH_PLATFORM"); p != "" {
+		return p
+	}
+	return runtime.GOOS
+}
+
 // defaultSupportDir mirrors the app's: ~/Library/Application Support/Forkwatch
 // on macOS, $XDG_CONFIG_HOME/forkwatch elsewhere.
 func defaultSupportDir(home, goos string) string {
@@ -113,6 +123,7 @@ func defaultSupportDir(home, goos string) string {
 	return filepath.Join(home, ".config", "forkwatch")
 }
 
+// All returns every toggle for env, in menu order.
 func All(env Env) []Toggle {
 	return []Toggle{
 		&Ulimit{Env: env},

@@ -65,6 +65,10 @@ func missingDirs(dir string) []string {
 func Uninstall(ctx context.Context, env Env, w io.Writer, ownDirs ...string) error {
 	var errs []error
 	for _, t := range All(env) {
+		if env.Supported(t.Name()) != nil {
+			fmt.Fprintf(w, "%s: macOS only, nothing to undo\n", t.Name())
+			continue
+		}
 		if c, ok := t.(*Coredump); ok {
 			st := c.State(ctx)
 			if _, daemon, _ := readJob(c.daemonPath()); !st.On && !daemon {

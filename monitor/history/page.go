@@ -95,6 +95,10 @@ type pageView struct {
 	// ScriptSrc is a placeholder in the CSP that WritePage replaces with
 	// the hashes of the page's inline scripts once they are rendered.
 	ScriptSrc string
+	// Older counts the crashes before the first day shown, OldestDay is
+	// the day of the oldest: the page says so, and how to include them.
+	Older     int
+	OldestDay string
 }
 
 // chartData is what the page's script draws: day stamps, counts
@@ -133,16 +137,9 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	}
 	since := opts.Since
 	if since.IsZero() {
-		var first string
-		if err := r.db.QueryRowContext(ctx, `SELECT coalesce(min(day), '') FROM crashes`).Scan(&first); err != nil {
-			return fmt.Errorf("history: page: %w", err)
-		}
-		since = now.AddDate(0, 0, -29)
-		if t, err := time.ParseInLocation(time.DateOnly, first, r.loc); err == nil && t.Before(since) {
-			since = t
-		}
-		if oldest := now.Add(-DefaultMaxAge); since.Before(oldest) {
-			since = oldest
+		var err error
+		if since, err = r.defaultWindow(ctx, now); err != nil {
+			return err
 		}
 	}
 	since = since.In(r.loc)
@@ -270,6 +267,10 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	}
 	sort.SliceStable(v.Rows, func(i, j int) bool { return v.Rows[i].Time > v.Rows[j].Time })
 
+	if err := r.db.QueryRowContext(ctx, `SELECT count(*), coalesce(min(day), '') FROM crashes WHERE time < ?`, start.Unix()).Scan(&v.Older, &v.OldestDay); err != nil {
+		return fmt.Errorf("history: page: %w", err)
+	}
+
 	js, err := json.Marshal(cd) // escapes <, > and &: safe inside <script>
 	if err != nil {
 		return fmt.Errorf("history: page data: %w", err)
@@ -354,3 +355,27 @@ func causeClass(c string) string {
 }
 
 func humanBytes(n int64) string { return report.HumanBytes(n) }
+
+// Default window of the page: the last 30 days, reaching back to the
+// oldest crash of the last 90 days, so that the chart fits the recent data
+// (a single crash a year ago no longer stretches it to a year of 1-pixel
+// bars). Crashes before the window are counted on the
+// page with the command that includes them.
+const (
+	pageMinDays  = 30
+	pageReachDay = 90
+)
+
+func (r *Reader) defaultWindow(ctx context.Context, now time.Time) (time.Time, error) {
+	since := now.AddDate(0, 0, -(pageMinDays - 1))
+	reach := now.AddDate(0, 0, -(pageReachDay - 1))
+	reach = time.Date(reach.Year(), reach.Month(), reach.Day(), 0, 0, 0, 0, r.loc)
+	var recent string
+	if err := r.db.QueryRowContext(ctx, `SELECT coalesce(min(day), '') FROM crashes WHERE time >= ?`, reach.Unix()).Scan(&recent); err != nil {
+		return since, fmt.Errorf("history: page: %w", err)
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, recent, r.loc); err == nil && t.Before(since) {
+		return t, nil
+	}
+	return since, nil
+}

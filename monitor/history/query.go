@@ -174,34 +174,123 @@ type Crash struct {
 }
 
 // Crashes returns the crashes that happened since since, newest first;
-// limit <= 0 means all.
+// limit <= 0 means all. It holds them all in memory: for listings use
+// EachCrash or EachCrashRow, which stream.
 func (r *Reader) Crashes(ctx context.Context, since time.Time, limit int) ([]Crash, error) {
+	var out []Crash
+	err := r.EachCrash(ctx, since, limit, func(c Crash) error {
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// EachCrash calls fn for each crash that happened since since, newest
+// first, at most limit (<= 0: all), one row in memory at a time: the
+// listing of 100,000 crashes runs in constant memory. An error from fn
+// stops the walk and is returned.
+func (r *Reader) EachCrash(ctx context.Context, since time.Time, limit int, fn func(Crash) error) error {
 	if limit <= 0 {
 		limit = -1
 	}
 	rows, err := r.db.QueryContext(ctx, `SELECT report, seen_at, time, runtime FROM crashes WHERE time >= ? AND (? = '' OR runtime = ?) ORDER BY time DESC, rowid DESC LIMIT ?`, since.Unix(), r.runtime, r.runtime, limit)
 	if err != nil {
-		return nil, fmt.Errorf("history: crashes: %w", err)
+		return fmt.Errorf("history: crashes: %w", err)
 	}
 	defer rows.Close()
-	var out []Crash
 	for rows.Next() {
-		var js, rt string
+		var js []byte
+		var rt string
 		var seen, at int64
 		if err := rows.Scan(&js, &seen, &at, &rt); err != nil {
-			return nil, fmt.Errorf("history: crashes: %w", err)
+			return fmt.Errorf("history: crashes: %w", err)
 		}
 		var c Crash
-		if err := json.Unmarshal([]byte(js), &c.Report); err != nil {
-			return nil, fmt.Errorf("history: crashes: stored report: %w", err)
+		if err := json.Unmarshal(js, &c.Report); err != nil {
+			return fmt.Errorf("history: crashes: stored report: %w", err)
 		}
 		if c.Report.Runtime == "" {
 			c.Report.Runtime = rt // recorded before the field: the migration's reading
 		}
 		c.Seen, c.At = time.Unix(seen, 0).In(r.loc), time.Unix(at, 0).In(r.loc)
-		out = append(out, c)
+		if err := fn(c); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
+}
+
+// EachCrashJSON is EachCrash for `history --json`: fn gets each crash's
+// stored report as it was recorded (the whole `inspect --json` object,
+// not decoded) and when Forkwatch first saw it. Nothing is decoded or
+// re-encoded, so a listing of 100,000 crashes costs little more than
+// reading them.
+func (r *Reader) EachCrashJSON(ctx context.Context, since time.Time, limit int, fn func(report []byte, seen time.Time) error) error {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT report, seen_at FROM crashes WHERE time >= ? AND (? = '' OR runtime = ?) ORDER BY time DESC, rowid DESC LIMIT ?`, since.Unix(), r.runtime, r.runtime, limit)
+	if err != nil {
+		return fmt.Errorf("history: crashes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var js []byte
+		var seen int64
+		if err := rows.Scan(&js, &seen); err != nil {
+			return fmt.Errorf("history: crashes: %w", err)
+		}
+		if err := fn(js, time.Unix(seen, 0).In(r.loc)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// CrashRow is the part of a crash the terminal listing shows, read from
+// the table's columns without decoding the stored report.
+type CrashRow struct {
+	At         time.Time
+	Process    string
+	PID        int
+	Cause      string
+	Runtime    string
+	Project    string
+	ReportPath string
+}
+
+// EachCrashRow is EachCrash for the listing's columns only: no stored
+// report is read or decoded.
+func (r *Reader) EachCrashRow(ctx context.Context, since time.Time, limit int, fn func(CrashRow) error) error {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT time, process, pid, cause, runtime, project, report_path FROM crashes WHERE time >= ? AND (? = '' OR runtime = ?) ORDER BY time DESC, rowid DESC LIMIT ?`, since.Unix(), r.runtime, r.runtime, limit)
+	if err != nil {
+		return fmt.Errorf("history: crashes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c CrashRow
+		var at int64
+		if err := rows.Scan(&at, &c.Process, &c.PID, &c.Cause, &c.Runtime, &c.Project, &c.ReportPath); err != nil {
+			return fmt.Errorf("history: crashes: %w", err)
+		}
+		c.At = time.Unix(at, 0).In(r.loc)
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// CountCrashes counts the crashes that happened since since.
+func (r *Reader) CountCrashes(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM crashes WHERE time >= ? AND (? = '' OR runtime = ?)`, since.Unix(), r.runtime, r.runtime).Scan(&n); err != nil {
+		return 0, fmt.Errorf("history: count crashes: %w", err)
+	}
+	return n, nil
 }
 
 // notableSQL is report.Notable in SQL: a death after fork() of any

@@ -179,6 +179,12 @@ func Classify(f *facts) *Report {
 	default:
 		r.Cause = CauseCrash
 	}
+	if r.Cause == CauseCrash && f.partial && len(f.asi) == 0 && f.termNS == "" {
+		// The part of a report that shows a death after fork() (the
+		// application specific information, the termination reason) is
+		// not there: say so rather than "not after fork()".
+		ev(evidenceForkUnknown)
+	}
 	fromReport(r, f)
 	r.Advice = adviceFor(r, objcTerm)
 	return r
@@ -299,12 +305,25 @@ func trigger(f *facts, asi string) string {
 	return ""
 }
 
+// advice says what to do, never more than the evidence shows: the Python
+// fixes (multiprocessing.set_start_method, no_proxy for _scproxy) only for
+// a Python process; for any other program (monerod, VirtualBox, a Rust
+// binary) the runtime-neutral one, exec or posix_spawn after fork; and for
+// a report cut short with no sign of fork(), that there is not enough of it
+// to tell.
 func advice(r *Report, objcTerm bool) string {
-	const realFix = "Real fix: don't fork without exec — use multiprocessing.set_start_method('spawn'), subprocess, or a server setting that avoids preloading before fork."
+	const pyFix = "Real fix: don't fork without exec — use multiprocessing.set_start_method('spawn'), subprocess, or a server setting that avoids preloading before fork."
+	const anyFix = "Real fix: exec (or posix_spawn) right after fork(), so that the child runs no Objective-C or CoreFoundation code of the parent."
+	realFix := anyFix
+	if r.Python {
+		realFix = pyFix
+	}
 	switch {
-	case r.Cause == CauseCFFork:
+	case r.Cause == CauseCFFork && r.Python:
 		return "A forked child used CoreFoundation before exec, and CoreFoundation's own fork check stopped it (\"You MUST exec()\"). OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help with this check. Fix: exec after fork — multiprocessing.set_start_method('spawn'), subprocess, or posix_spawn — or keep CoreFoundation users (proxy lookups, Keychain, GUI toolkits) out of the child."
-	case r.ObjCForkSafety && r.Trigger == "_scproxy":
+	case r.Cause == CauseCFFork:
+		return "A forked child used CoreFoundation before exec, and CoreFoundation's own fork check stopped it (\"You MUST exec()\"). OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help with this check. " + anyFix
+	case r.ObjCForkSafety && r.Python && r.Trigger == "_scproxy":
 		return "The forked child looked up the system proxy settings (urllib/requests → _scproxy) and the Objective-C runtime killed it. Set no_proxy='*' in the parent's environment, or don't fork. " + realFix
 	case r.ObjCForkSafety && r.Python:
 		return "macOS killed a forked Python child that ran an Objective-C +initialize before exec. " + realFix + " Stopgap: start the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment (setting it inside Python is too late)."
@@ -314,8 +333,11 @@ func advice(r *Report, objcTerm bool) string {
 		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
 	case r.ForkChild:
 		return "It crashed in a forked child before exec, but not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
-	case objcTerm && r.Python:
-		return "The Objective-C runtime stopped this Python process (Namespace OBJC). If it was a fork child (its parent is " + orUnknown(r.ParentProcess) + "), this is the fork-safety check: see the report's Application Specific Information."
+	case objcTerm:
+		// The headline says the same: stopped by the runtime, fork unknown.
+		return "The Objective-C runtime stopped this process (Namespace OBJC), but the report does not show whether it was a forked child (its parent is " + orUnknown(r.ParentProcess) + "): if it was, this is the fork-safety check; the report's Application Specific Information says which."
+	case r.ForkUnknown():
+		return "The report stops early (an excerpt, a header only, or a file still being written): not enough of the report to tell whether it died after fork() or why. Open the whole report, or inspect it again once it is complete."
 	case r.Python && r.Module != "":
 		where := ""
 		if r.ModulePath != "" {
@@ -326,6 +348,24 @@ func advice(r *Report, objcTerm bool) string {
 		return "Python crashed (" + orUnknown(r.Signal) + "), not from fork(): look at the crashed thread in the report for the extension module at fault."
 	}
 	return ""
+}
+
+// evidenceForkUnknown is the evidence line of a report cut short before
+// the sections that would show a death after fork().
+const evidenceForkUnknown = "the report stops before its application specific information and termination reason: not enough of the report to tell whether it died after fork()"
+
+// ForkUnknown reports whether the report was cut short before the
+// sections that would show a death after fork() (a header only, or an
+// excerpt without them): then its verdict says "not enough of the report to
+// tell" instead of "not after fork()". It reads the evidence, so it
+// survives the report's JSON (the history).
+func (r *Report) ForkUnknown() bool { return containsEvidence(r.Evidence, evidenceForkUnknown) }
+
+// ObjCTerminated reports whether the report's termination reason is the
+// Objective-C runtime's (Namespace OBJC, Code 1) — evidence that the
+// runtime stopped the process, not by itself that it was a fork child.
+func (r *Report) ObjCTerminated() bool {
+	return containsEvidence(r.Evidence, "termination reason: Namespace OBJC")
 }
 
 func orUnknown(s string) string {

@@ -22,6 +22,9 @@ type Roots struct {
 	PATH string
 	// Root prefixes the system folders /opt, /Library and /usr ("" is /).
 	Root string
+	// Managers are the version managers' folders (pyenv, asdf, mise, rye,
+	// pdm, hatch); zero means their defaults under Home.
+	Managers Managers
 }
 
 // Options say what Run checks and where.
@@ -56,7 +59,7 @@ type Options struct {
 func DefaultOptions() Options {
 	env := settings.DefaultEnv()
 	return Options{
-		Roots:      Roots{Home: env.Home, PATH: os.Getenv("PATH")},
+		Roots:      Roots{Home: env.Home, PATH: os.Getenv("PATH"), Managers: defaultManagersHere(env.Home)},
 		GOOS:       runtime.GOOS,
 		Settings:   env,
 		SupportDir: env.SupportDir,
@@ -81,6 +84,11 @@ func (o *Options) fill() {
 	}
 	if o.Settings.Home == "" {
 		o.Settings.Home = o.Home
+	}
+	if o.Managers.PyenvRoot == "" && o.Home != "" {
+		// The defaults under Home, without asking pyenv (tests, and
+		// callers that built their own Options).
+		o.Managers = defaultManagers(context.Background(), o.Home, o.GOOS, func(string) string { return "" })
 	}
 	if o.Settings.GOOS == "" {
 		o.Settings.GOOS = o.GOOS

@@ -50,7 +50,6 @@ type Interpreter struct {
 // Origins.
 const (
 	OriginPyenv     = "pyenv"
-	OriginPyenvShim = "pyenv-shim"
 	OriginUV        = "uv"
 	OriginConda     = "conda"
 	OriginVenv      = "venv"
@@ -97,8 +96,10 @@ func candidates(o *Options) []string {
 	glob(o.sys("/opt/homebrew/opt/python@*/bin"))
 	glob(o.sys("/usr/local/opt/python@*/bin"))
 	glob(o.sys("/Library/Frameworks/Python.framework/Versions/*/bin"))
+	for _, g := range o.Managers.binGlobs() {
+		glob(g)
+	}
 	if o.Home != "" {
-		glob(filepath.Join(o.Home, ".pyenv", "versions", "*", "bin"))
 		glob(filepath.Join(o.Home, ".local", "share", "uv", "python", "*", "bin"))
 		for _, b := range condaBases {
 			dirs = append(dirs, filepath.Join(o.Home, b, "bin"))
@@ -349,10 +350,10 @@ func origin(o *Options, in *Interpreter) string {
 	if _, err := os.Stat(filepath.Join(binDir, "..", "pyvenv.cfg")); err == nil {
 		return OriginVenv
 	}
-	if strings.Contains(in.Path, "/.pyenv/shims/") {
-		return OriginPyenvShim
-	}
 	for _, p := range []string{in.RealPath, in.Path} {
+		if m := o.Managers.originOf(p); m != "" {
+			return m
+		}
 		prefix := filepath.Dir(filepath.Dir(p))
 		switch {
 		case strings.Contains(p, "/.pyenv/versions/"):

@@ -84,6 +84,9 @@ func (rep Report) Fixes() []string {
 func WriteText(w io.Writer, rep Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Python interpreters: %d found (checked in %.1f s)\n\n", len(rep.Interpreters), rep.Took.Seconds())
+	if len(rep.Interpreters) == 0 {
+		b.WriteString("  none found on PATH or in the usual places (Homebrew, python.org, pyenv, asdf, mise, rye, pdm, hatch, uv, conda); add one with --python PATH\n\n")
+	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	probe := false
 	for _, in := range rep.Interpreters {
@@ -153,8 +156,7 @@ func WriteText(w io.Writer, rep Report) error {
 		fmt.Fprintf(&b, "  from a new terminal: %s\n", firstReasons(rep.Interpreters, true))
 		fmt.Fprintf(&b, "  from apps (launchd): %s\n", firstReasons(rep.Interpreters, false))
 	}
-	fmt.Fprintf(&b, "  kern.coredump=%s  kern.corefile=%s  launchd limit core %s/%s  new shells: %s (%s)\n",
-		orDash(cs.Coredump), orDash(cs.CoreFile), orDash(cs.LaunchdSoft), orDash(cs.LaunchdHard), orDash(cs.ShellLimit), orDash(cs.ShellSource))
+	fmt.Fprintf(&b, "  %s\n", systemFacts(cs))
 	if cs.CoreDir != "" {
 		fmt.Fprintf(&b, "  %s: exists %s, writable by you %s\n", cs.CoreDir, yesNo(cs.CoreDirExists), yesNo(cs.CoreDirWritable))
 	}
@@ -258,7 +260,14 @@ func yesNo(b bool) string {
 }
 
 var htmlPage = template.Must(template.New("doctor").Funcs(template.FuncMap{
-	"run": runWord,
+	"run":   runWord,
+	"facts": systemFacts,
+	"count": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprint(n) + " " + many
+	},
 	"time": func(t time.Time) string {
 		return t.Format(time.DateTime)
 	},
@@ -273,7 +282,7 @@ th{background:#f4f4f4}.yes{color:#a40}.no{color:#070}.unknown{color:#777}code{fo
 .fix{background:#fffbe6;padding:.5em 1em;border-left:3px solid #e0b000}
 </style></head><body>
 <h1>Check This Mac</h1>
-<p>{{len .Interpreters}} Python interpreters, checked {{time .Time}}.</p>
+<p>{{count (len .Interpreters) "Python interpreter" "Python interpreters"}}, checked {{time .Time}}.</p>
 <table><tr><th>Interpreter</th><th>Version</th><th>Origin</th><th>Start method</th><th>Hardened</th><th>get-task-allow</th><th>Core file from a terminal</th><th>Core file from apps</th>{{if .HasProbe}}<th>Probe</th>{{end}}</tr>
 {{range .Interpreters}}<tr><td><code>{{.Path}}</code>{{if ne .Path .RealPath}}<br><small>{{.RealPath}}</small>{{end}}{{if .Skipped}}<br><small>{{.Skipped}}</small>{{end}}{{if .Error}}<br><small>{{.Error}}</small>{{end}}</td>
 <td>{{.Version}}</td><td>{{.Origin}}</td><td>{{.StartMethod}}</td><td>{{.HardenedRuntime}}</td><td>{{.GetTaskAllow}}</td>
@@ -282,7 +291,7 @@ th{background:#f4f4f4}.yes{color:#a40}.no{color:#070}.unknown{color:#777}code{fo
 {{if $.HasProbe}}<td>{{with .Probe}}{{.Verdict}}<br>without: {{run .Without}}{{with .Without.Message}}<br><code>{{.}}</code>{{end}}<br>with: {{run .With}}<br>inside Python: {{run .Inside}}{{end}}</td>{{end}}</tr>
 {{end}}</table>
 <h2>Core files</h2>
-<p>kern.coredump=<code>{{.System.Coredump}}</code>, kern.corefile=<code>{{.System.CoreFile}}</code>, launchd limit core <code>{{.System.LaunchdSoft}}/{{.System.LaunchdHard}}</code>, new shells: <code>{{.System.ShellLimit}}</code> ({{.System.ShellSource}}).</p>
+<p>{{facts .System}}</p>
 <h2>Fork safety</h2>
 {{with .ForkSafety}}<table>
 <tr><th>Apps started now</th><td class="{{.LaunchdNow.Verdict}}">{{.LaunchdNow.Verdict}}: {{.LaunchdNow.Reason}}</td></tr>
@@ -312,4 +321,46 @@ func WriteHTML(w io.Writer, rep Report) error {
 		return fmt.Errorf("write report page: %w", err)
 	}
 	return nil
+}
+
+// notAvailable stands for a fact this system does not have (kern.coredump
+// on Linux, launchd's limits), instead of an empty value.
+const notAvailable = "not available on this system"
+
+// systemFacts is the core-file facts line: each fact with its value, or
+// "not available on this system" for the ones that could not be read
+// (where several are missing they are named together once).
+func systemFacts(cs CoreSystem) string {
+	var have, missing []string
+	fact := func(name, v string) {
+		if v == "" {
+			missing = append(missing, name)
+			return
+		}
+		have = append(have, name+"="+v)
+	}
+	fact("kern.coredump", cs.Coredump)
+	fact("kern.corefile", cs.CoreFile)
+	if cs.LaunchdSoft != "" || cs.LaunchdHard != "" {
+		have = append(have, "launchd limit core "+orDash(cs.LaunchdSoft)+"/"+orDash(cs.LaunchdHard))
+	} else {
+		missing = append(missing, "launchd limit core")
+	}
+	if cs.ShellLimit != "" {
+		s := "new shells: " + cs.ShellLimit
+		if cs.ShellSource != "" {
+			s += " (" + cs.ShellSource + ")"
+		}
+		have = append(have, s)
+	} else {
+		missing = append(missing, "the new shells' core limit")
+	}
+	out := strings.Join(have, ", ")
+	if len(missing) > 0 {
+		if out != "" {
+			out += "; "
+		}
+		out += strings.Join(missing, ", ") + ": " + notAvailable
+	}
+	return out
 }

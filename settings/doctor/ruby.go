@@ -10,11 +10,11 @@ import (
 	"sync"
 )
 
-// Ruby origins, as RubyInventory names them.
+// Ruby origins, as RubyInventory names them (asdf's is OriginAsdf, shared
+// with Python's).
 const (
 	OriginRbenv = "rbenv"
 	OriginRVM   = "rvm"
-	OriginAsdf  = "asdf"
 )
 
 // reRuby matches Ruby interpreter names: ruby, ruby3.3 (Debian, MacPorts).

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forkwatch/forkwatch/monitor/history"
+	"github.com/forkwatch/forkwatch/monitor/report"
+)
+
+// BenchmarkHistoryListing: 100,000 crashes, each stored with a real
+// report's fields (the corpus's rq fork-safety report, its evidence and
+// advice), then the real binary's listings: plain `history` (the most
+// recent 50), `history --all` and `history --json --all`. Each must print
+// its first crash within 0.5 s and stay under 50 MB of peak RSS, whatever
+// the number of rows (they stream). Run by `make bench`.
+func BenchmarkHistoryListing(b *testing.B) {
+	const n = 100_000
+	bin := forkwatchBin(b)
+	db := filepath.Join(b.TempDir(), "history.db")
+	tmpl, _ := report.ReadFile(sample("python39-rq-objc-fork-django-rq-574.ips"))
+	if tmpl == nil {
+		b.Fatal("no template report")
+	}
+	d, err := history.Open(db, history.Options{PruneEvery: -1, MaxCrashes: 2 * n, MaxAge: 10 * 365 * 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	for i := 0; i < n; i++ {
+		r := *tmpl
+		at := now.Add(-time.Duration(n-i) * 5 * time.Minute)
+		r.ID, r.PID, r.Time = fmt.Sprintf("incident:%08d", i), 1000+i%50000, at.Format(time.RFC3339)
+		r.Path = fmt.Sprintf("/Users/a/Library/Logs/DiagnosticReports/Python-%08d.ips", i)
+		r.Project = fmt.Sprintf("/Users/a/src/project-with-a-long-name-%d", i%13)
+		d.MarkSeen(&r, at)
+		if i%500 == 0 {
+			if err := d.Save(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := d.Close(); err != nil {
+		b.Fatal(err)
+	}
+
+	// run returns the time to the first crash line (the second line of the
+	// table, the first of JSON), the total time, the lines and the peak RSS.
+	run := func(skip int, args ...string) (first, total time.Duration, lines int, rssMB float64) {
+		cmd := exec.Command(bin, append(args, "--db", db)...)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		sc := bufio.NewReader(out)
+		for {
+			_, err := sc.ReadString('\n')
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			lines++
+			if lines == skip+1 {
+				first = time.Since(start)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("%v: %v", args, err)
+		}
+		total = time.Since(start)
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		return first, total, lines, float64(ru.Maxrss) / 1024 // Linux: KB
+	}
+	for i := 0; i < b.N; i++ {
+		for _, c := range []struct {
+			skip int
+			args []string
+		}{{1, []string{"history"}}, {1, []string{"history", "--all"}}, {0, []string{"history", "--json", "--all"}}} {
+			first, total, lines, rss := run(c.skip, c.args...)
+			fmt.Printf("%v at %d crashes: first crash after %v, %d lines in %v, peak RSS %.1f MB\n", c.args, n, first.Round(time.Millisecond), lines, total.Round(time.Millisecond), rss)
+			if first > 500*time.Millisecond {
+				b.Errorf("%v: first line after %v, goal 0.5 s", c.args, first)
+			}
+			if rss > 50 {
+				b.Errorf("%v: peak RSS %.1f MB, goal 50 MB", c.args, rss)
+			}
+		}
+	}
+}
