@@ -447,12 +447,12 @@ func TestPassthroughCommand(t *testing.T) {
 	c := &cli{ctx: context.Background(), stdout: &out, stderr: &errb}
 	root := newRootCmd(c)
 	var got []string
-	root.AddCommand(c.passthrough("debug PID", "a test command", func(_ context.Context, args []string, stdout, _ io.Writer) int {
+	root.AddCommand(c.passthrough("passthru-test PID", "a test command", func(_ context.Context, args []string, stdout, _ io.Writer) int {
 		got = args
 		io.WriteString(stdout, "ran\n")
 		return 3
 	}))
-	root.SetArgs([]string{"debug", "--json", "42"})
+	root.SetArgs([]string{"passthru-test", "--json", "42"})
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,10 @@ package report
 // starts (docs/macos-facts.md).
 const variableRule = "OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES (exactly YES; =1 does nothing) must be in the environment when the interpreter starts: setting it in os.environ, a config file or gunicorn's raw_env/--env is too late."
 
+// variableRuleAny is variableRule for the tools of other runtimes: the same
+// rule without Python's ways of getting it wrong.
+const variableRuleAny = "OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES (exactly YES; =1 does nothing) must be in the environment when the process starts: setting it from inside the running program is too late."
+
 // pythonTools are the rows for Python's forking tools and for the tools
 // wrongly suspected of forking (they exec or spawn).
 func pythonTools() []Framework {

@@ -47,14 +47,14 @@ func rubyTools() []Framework {
 		{
 			Name: "resque-pool", Runtime: RuntimeRuby, Dists: []string{"resque-pool"},
 			Recognised: "Parent command runs `resque-pool` or its title reads `resque-pool-master...`.",
-			Fix:        "resque-pool forks its workers and has no option not to: start the workers it manages as separate rake resque:work processes (with FORK_PER_JOB=false), or start resque-pool with the variable set, the workaround its reporters give in resque-pool#168. " + variableRule,
+			Fix:        "resque-pool forks its workers and has no option not to: start the workers it manages as separate rake resque:work processes (with FORK_PER_JOB=false), or start resque-pool with the variable set, the workaround its reporters give in resque-pool#168. " + variableRuleAny,
 			CFFix:      "resque-pool forks its workers and has no option not to: start the workers as separate rake resque:work processes, with FORK_PER_JOB=false, instead.",
 			FixSource:  "https://github.com/resque/resque-pool/issues/168", SourceKind: SourceUserReport, Checked: checked,
 		},
 		{
 			Name: "unicorn", Runtime: RuntimeRuby, Dists: []string{"unicorn"},
 			Recognised: "Parent command runs `unicorn` / `unicorn_rails`, or its title reads `unicorn master ...` / `unicorn worker[N] ...`.",
-			Fix:        "unicorn always forks its workers and documents no macOS fix: in development run a single-process server instead (bin/rails server with workers 0), or start unicorn with the variable set, the workaround Phusion describes for Ruby app servers on macOS. " + variableRule,
+			Fix:        "unicorn always forks its workers and documents no macOS fix: in development run a single-process server instead (bin/rails server with workers 0), or start unicorn with the variable set, the workaround Phusion describes for Ruby app servers on macOS. " + variableRuleAny,
 			FixSource:  "https://blog.phusion.nl/2017/10/13/why-ruby-app-servers-break-on-macos-high-sierra-and-what-can-be-done-about-it/", SourceKind: SourceUserReport, Checked: checked,
 		},
 		{
@@ -85,7 +85,7 @@ func otherTools() []Framework {
 		{
 			Name: "php-fpm", Runtime: RuntimePHP,
 			Recognised: "The crashed process or its parent is `php-fpm` (title `php-fpm: master process (...)`).",
-			Fix:        "PHP-FPM forks its pool workers from the master and has no spawn mode. The only workaround is the variable in the environment the master starts with, e.g. environment_variables OBJC_DISABLE_INITIALIZE_FORK_SAFETY: \"YES\" in Homebrew's service plist, not env[...] in a pool (too late). PHP's maintainers call it not a good solution: it only removes the check (php-src#11818). " + variableRule,
+			Fix:        "PHP-FPM forks its pool workers from the master and has no spawn mode. The only workaround is the variable in the environment the master starts with, e.g. environment_variables OBJC_DISABLE_INITIALIZE_FORK_SAFETY: \"YES\" in Homebrew's service plist, not env[...] in a pool (too late). PHP's maintainers call it not a good solution: it only removes the check (php-src#11818). " + variableRuleAny,
 			FixSource:  "https://github.com/php/php-src/issues/11818", SourceKind: SourceMaintainer, Checked: checked,
 		},
 		{
