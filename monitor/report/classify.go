@@ -45,6 +45,18 @@ var objcForkFrames = []string{"performForkChildInitialize", "objc_initializeAfte
 // Classify turns parsed facts into a Report: is it Python, did it die in a
 // fork child, was it the Objective-C fork-safety check, and what to do.
 func Classify(f *facts) *Report {
+	r := newReport(f)
+	classifyPython(r, f)
+	asi := strings.Join(f.asi, "\n")
+	cfFork, objcTerm := classifyFork(r, f, asi)
+	classifyCause(r, f, asi, cfFork)
+	fromReport(r, f)
+	r.Advice = adviceFor(r, objcTerm)
+	return r
+}
+
+// newReport copies the header's facts, cleaned, into a Report.
+func newReport(f *facts) *Report {
 	if f.process == "" && f.exePath != "" {
 		if b := path.Base(f.exePath); b != "*" && b != "." && b != "/" {
 			f.process = b
@@ -70,12 +82,17 @@ func Classify(f *facts) *Report {
 	if f.termNS != "" {
 		r.Termination = clean("Namespace "+f.termNS+", Code "+f.termCode, 64)
 	}
-	ev := func(s string) { r.Evidence = append(r.Evidence, s) }
 	if f.processGuess {
-		ev("process name inferred from the crashed thread's backtrace (no header in the report)")
+		r.Evidence = append(r.Evidence, "process name inferred from the crashed thread's backtrace (no header in the report)")
 	}
+	return r
+}
 
-	// Python?
+// classifyPython decides whether the process is a Python interpreter: by
+// its name, executable, bundle id or framework, else (a fragment without a
+// header) by the frames of its crashed thread.
+func classifyPython(r *Report, f *facts) {
+	ev := func(s string) { r.Evidence = append(r.Evidence, s) }
 	base := path.Base(f.exePath)
 	switch {
 	case rePythonName.MatchString(f.process):
@@ -104,9 +121,14 @@ func Classify(f *facts) *Report {
 	if r.Python && (strings.Contains(f.exePath, "Python.framework") || strings.Contains(f.exePath, "Python3.framework")) && !containsEvidence(r.Evidence, "framework") {
 		ev("framework build (" + frameworkOf(f.exePath) + ")")
 	}
+}
 
-	// Fork child?
-	asi := strings.Join(f.asi, "\n")
+// classifyFork reads what says the process died in a fork child and how:
+// the Application Specific Information's fork markers, the Objective-C
+// check's message and frames, CoreFoundation's own check, and an OBJC
+// termination reason.
+func classifyFork(r *Report, f *facts, asi string) (cfFork, objcTerm bool) {
+	ev := func(s string) { r.Evidence = append(r.Evidence, s) }
 	if strings.Contains(asi, markerForkChild) {
 		r.ForkChild = true
 		ev("application specific information: " + quote(markerForkChild))
@@ -128,7 +150,6 @@ func Classify(f *facts) *Report {
 	}
 
 	// CoreFoundation's own fork check?
-	cfFork := false
 	if strings.Contains(asi, cfForkMessage) || strings.Contains(asi, cfForkSymbol) {
 		cfFork = true
 		ev("application specific information: " + quote(cfForkMessage))
@@ -153,21 +174,27 @@ func Classify(f *facts) *Report {
 			}
 		}
 	}
-	objcTerm := strings.EqualFold(f.termNS, "OBJC") && (f.termCode == "1" || f.termCode == "0x1")
+	objcTerm = strings.EqualFold(f.termNS, "OBJC") && (f.termCode == "1" || f.termCode == "0x1")
 	if objcTerm {
 		ev("termination reason: Namespace OBJC, Code 1")
 		if r.ForkChild {
 			r.ObjCForkSafety = true
 		}
 	}
+	return cfFork, objcTerm
+}
 
+// classifyCause names the cause and, for a death after fork(), what
+// triggered it; a report cut before the parts that would show a fork says
+// so instead of "not after fork()".
+func classifyCause(r *Report, f *facts, asi string, cfFork bool) {
 	// A named cause only means something for a death after fork(): an
 	// ordinary crash has CoreFoundation frames too.
 	if r.ForkChild {
 		r.Trigger = trigger(f, asi)
 	}
 	if r.Trigger != "" {
-		ev("trigger: " + r.Trigger)
+		r.Evidence = append(r.Evidence, "trigger: "+r.Trigger)
 	}
 	switch {
 	case r.ObjCForkSafety:
@@ -183,11 +210,8 @@ func Classify(f *facts) *Report {
 		// The part of a report that shows a death after fork() (the
 		// application specific information, the termination reason) is
 		// not there: say so rather than "not after fork()".
-		ev(evidenceForkUnknown)
+		r.Evidence = append(r.Evidence, evidenceForkUnknown)
 	}
-	fromReport(r, f)
-	r.Advice = adviceFor(r, objcTerm)
-	return r
 }
 
 // fromReport fills what the report itself says about who crashed: the
