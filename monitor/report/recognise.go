@@ -192,28 +192,8 @@ var (
 // mode (huey -k process, locust --processes, pytest --forked) is named
 // only in that mode.
 func frameworkFromCommand(name string, argv []string) (fw *Framework, program string) {
-	joined := strings.Join(argv, " ")
-	switch {
-	case strings.HasPrefix(joined, "gunicorn: "):
-		return frameworkPtr("gunicorn"), "gunicorn"
-	case strings.HasPrefix(joined, "[celeryd: "):
-		return frameworkPtr("celery"), "celery worker"
-	case strings.HasPrefix(joined, "rq:worker:"):
-		return frameworkPtr("rq"), "rq worker"
-	case strings.HasPrefix(joined, "uWSGI "):
-		return frameworkPtr("uwsgi"), "uwsgi"
-	case rePumaTitle.MatchString(joined):
-		return frameworkPtr("puma"), "puma"
-	case strings.HasPrefix(joined, "spring app ") || strings.HasPrefix(joined, "spring server "):
-		return frameworkPtr("spring"), "spring"
-	case strings.HasPrefix(joined, "resque-pool-master"):
-		return frameworkPtr("resque-pool"), "resque-pool"
-	case reResqueTitle.MatchString(joined):
-		return frameworkPtr("resque"), "resque worker"
-	case reUnicornTitle.MatchString(joined):
-		return frameworkPtr("unicorn"), "unicorn"
-	case strings.HasPrefix(joined, "php-fpm: "):
-		return frameworkPtr("php-fpm"), "php-fpm"
+	if fw, prog, ok := frameworkFromTitle(strings.Join(argv, " ")); ok {
+		return fw, prog
 	}
 	words := toolWords(argv)
 	if len(words) == 0 {
@@ -222,129 +202,201 @@ func frameworkFromCommand(name string, argv []string) (fw *Framework, program st
 		}
 		return nil, name
 	}
-	first := words[0]
-	top, _, _ := strings.Cut(first, ".") // python -m pkg.mod
-	has := func(ws ...string) bool {
-		for _, x := range words[1:] {
-			for _, w := range ws {
-				if x == w || strings.HasPrefix(w, "-") && strings.HasPrefix(x, w+"=") {
-					return true
-				}
-			}
-		}
-		return false
+	c := newCommandWords(name, words)
+	if fw, prog, ok := pythonToolFromCommand(c); ok {
+		return fw, prog
 	}
-	hasPrefix := func(p string) bool {
-		for _, x := range words[1:] {
-			if strings.HasPrefix(x, p) {
+	if fw, prog, ok := otherToolFromCommand(c); ok {
+		return fw, prog
+	}
+	return nil, programOf(name, words)
+}
+
+// frameworkFromTitle recognises a process title a tool set for itself
+// (setproctitle, Ruby's $0): "gunicorn: master [app]", "[celeryd: ...]",
+// "puma 6.4.0 (tcp://...) [app]", "php-fpm: master process (...)".
+func frameworkFromTitle(joined string) (*Framework, string, bool) {
+	switch {
+	case strings.HasPrefix(joined, "gunicorn: "):
+		return frameworkPtr("gunicorn"), "gunicorn", true
+	case strings.HasPrefix(joined, "[celeryd: "):
+		return frameworkPtr("celery"), "celery worker", true
+	case strings.HasPrefix(joined, "rq:worker:"):
+		return frameworkPtr("rq"), "rq worker", true
+	case strings.HasPrefix(joined, "uWSGI "):
+		return frameworkPtr("uwsgi"), "uwsgi", true
+	case rePumaTitle.MatchString(joined):
+		return frameworkPtr("puma"), "puma", true
+	case strings.HasPrefix(joined, "spring app ") || strings.HasPrefix(joined, "spring server "):
+		return frameworkPtr("spring"), "spring", true
+	case strings.HasPrefix(joined, "resque-pool-master"):
+		return frameworkPtr("resque-pool"), "resque-pool", true
+	case reResqueTitle.MatchString(joined):
+		return frameworkPtr("resque"), "resque worker", true
+	case reUnicornTitle.MatchString(joined):
+		return frameworkPtr("unicorn"), "unicorn", true
+	case strings.HasPrefix(joined, "php-fpm: "):
+		return frameworkPtr("php-fpm"), "php-fpm", true
+	}
+	return nil, "", false
+}
+
+// commandWords is a command line past the interpreter and its flags and
+// past wrappers (toolWords): the tool's own words, with helpers to ask for
+// its options.
+type commandWords struct {
+	name  string   // the process's short name
+	words []string // the tool's words, first the tool itself
+	first string   // the tool: a script's base name, or python -m's module
+	top   string   // the first part of a dotted module name
+	sub   string   // the subcommand (the second word), "" if none
+}
+
+func newCommandWords(name string, words []string) commandWords {
+	c := commandWords{name: name, words: words, first: words[0]}
+	c.top, _, _ = strings.Cut(c.first, ".") // python -m pkg.mod
+	if len(words) > 1 {
+		c.sub = words[1]
+	}
+	return c
+}
+
+// has says whether one of ws is among the words after the tool (an
+// option may also come as --opt=value).
+func (c commandWords) has(ws ...string) bool {
+	for _, x := range c.words[1:] {
+		for _, w := range ws {
+			if x == w || strings.HasPrefix(w, "-") && strings.HasPrefix(x, w+"=") {
 				return true
 			}
 		}
-		return false
 	}
-	sub := ""
-	if len(words) > 1 {
-		sub = words[1]
+	return false
+}
+
+// hasPrefix says whether a word after the tool starts with p.
+func (c commandWords) hasPrefix(p string) bool {
+	for _, x := range c.words[1:] {
+		if strings.HasPrefix(x, p) {
+			return true
+		}
 	}
+	return false
+}
+
+// pythonToolFromCommand recognises the Python tools. A tool that forks
+// only in one mode (huey -k process, locust --processes, pytest --forked)
+// is named only in that mode; ok with a nil Framework names the program
+// of a helper or a tool in a mode that does not fork.
+func pythonToolFromCommand(c commandWords) (fw *Framework, program string, ok bool) {
+	name, words, first, top, sub, has, hasPrefix := c.name, c.words, c.first, c.top, c.sub, c.has, c.hasPrefix
 	switch {
 	case first == "-c":
 		code := strings.Join(words[1:], " ")
 		switch {
 		case strings.Contains(code, "multiprocessing.spawn import spawn_main"):
-			return nil, ProgramSpawnWorker
+			return nil, ProgramSpawnWorker, true
 		case strings.Contains(code, "exec(eval(sys.stdin.readline()))"):
-			return nil, ProgramExecnetWorker
+			return nil, ProgramExecnetWorker, true
 		}
-		return nil, name
+		return nil, name, true
 	case first == "gunicorn" || name == "gunicorn":
-		return frameworkPtr("gunicorn"), "gunicorn"
+		return frameworkPtr("gunicorn"), "gunicorn", true
 	case first == "uvicorn":
-		return frameworkPtr("uvicorn"), "uvicorn"
+		return frameworkPtr("uvicorn"), "uvicorn", true
 	case top == "celery" || name == "celery":
 		if has("beat") && !has("worker") {
-			return frameworkPtr("celery"), "celery beat"
+			return frameworkPtr("celery"), "celery beat", true
 		}
-		return frameworkPtr("celery"), "celery worker"
+		return frameworkPtr("celery"), "celery worker", true
 	case first == "airflow" && sub == "celery":
-		return frameworkPtr("celery"), "airflow celery worker"
+		return frameworkPtr("celery"), "airflow celery worker", true
 	case first == "airflow" || name == "airflow":
 		if sub != "" && !strings.HasPrefix(sub, "-") {
-			return frameworkPtr("airflow"), "airflow " + sub
+			return frameworkPtr("airflow"), "airflow " + sub, true
 		}
-		return frameworkPtr("airflow"), "airflow"
+		return frameworkPtr("airflow"), "airflow", true
 	case (top == "rq" || first == "rqworker") && has("worker-pool"):
-		return frameworkPtr("rq-pool"), "rq worker-pool"
+		return frameworkPtr("rq-pool"), "rq worker-pool", true
 	case top == "rq" || first == "rqworker" || name == "rq":
-		return frameworkPtr("rq"), "rq worker"
+		return frameworkPtr("rq"), "rq worker", true
 	case first == "manage" && sub == "rqworker-pool":
-		return frameworkPtr("rq-pool"), "manage.py rqworker-pool"
+		return frameworkPtr("rq-pool"), "manage.py rqworker-pool", true
 	case first == "manage" && sub == "rqworker":
-		return frameworkPtr("rq"), "rq worker"
+		return frameworkPtr("rq"), "rq worker", true
 	case first == "huey_consumer" || first == "manage" && sub == "run_huey":
 		prog := "huey_consumer"
 		if first == "manage" {
 			prog = "manage.py run_huey"
 		}
 		if has("-k", "--worker-type", "-kprocess") && (has("process") || hasPrefix("--worker-type=process") || has("-kprocess")) {
-			return frameworkPtr("huey"), prog
+			return frameworkPtr("huey"), prog, true
 		}
-		return nil, prog
+		return nil, prog, true
 	case first == "pyspark.daemon":
-		return frameworkPtr("pyspark"), "pyspark daemon"
+		return frameworkPtr("pyspark"), "pyspark daemon", true
 	case top == "pytest" || first == "py.test":
 		switch {
 		case has("--forked"):
-			return frameworkPtr("pytest-forked"), "pytest --forked"
+			return frameworkPtr("pytest-forked"), "pytest --forked", true
 		case has("-n", "--numprocesses", "--dist", "-d") || hasPrefix("-n") && len(words) > 1:
-			return frameworkPtr("xdist"), "pytest -n"
+			return frameworkPtr("xdist"), "pytest -n", true
 		}
-		return nil, "pytest"
+		return nil, "pytest", true
 	case first == "locust":
 		if has("--processes") {
-			return frameworkPtr("locust"), "locust"
+			return frameworkPtr("locust"), "locust", true
 		}
-		return nil, "locust"
+		return nil, "locust", true
 	case first == "ansible" || first == "ansible-playbook" || first == "ansible-pull" || first == "ansible-console":
-		return frameworkPtr("ansible"), first
+		return frameworkPtr("ansible"), first, true
 	case first == "uwsgi" || name == "uwsgi":
-		return frameworkPtr("uwsgi"), "uwsgi"
+		return frameworkPtr("uwsgi"), "uwsgi", true
 	case first == "dask" && (sub == "worker" || sub == "scheduler"):
-		return frameworkPtr("dask"), "dask " + sub
+		return frameworkPtr("dask"), "dask " + sub, true
 	case first == "dask-worker" || first == "dask-scheduler":
-		return frameworkPtr("dask"), strings.Replace(first, "-", " ", 1)
+		return frameworkPtr("dask"), strings.Replace(first, "-", " ", 1), true
 	case top == "dramatiq":
-		return frameworkPtr("dramatiq"), "dramatiq"
+		return frameworkPtr("dramatiq"), "dramatiq", true
 	case first == "ipykernel_launcher" || first == "ipykernel" || first == "colab_kernel_launcher":
-		return frameworkPtr("jupyter"), "Jupyter kernel"
+		return frameworkPtr("jupyter"), "Jupyter kernel", true
 	case strings.HasPrefix(first, "jupyter"):
-		return frameworkPtr("jupyter"), first
+		return frameworkPtr("jupyter"), first, true
 	case first == "uv" || first == "uvx" || name == "uv":
-		return frameworkPtr("uv"), "uv"
+		return frameworkPtr("uv"), "uv", true
+	}
+	return nil, "", false
+}
+
+// otherToolFromCommand recognises the tools of Ruby, PHP and Perl.
+func otherToolFromCommand(c commandWords) (fw *Framework, program string, ok bool) {
+	name, first, sub, has, hasPrefix := c.name, c.first, c.sub, c.has, c.hasPrefix
+	switch {
 	// Ruby
 	case first == "puma" || first == "rails" && (sub == "server" || sub == "s"):
 		if first == "rails" {
-			return frameworkPtr("puma"), "rails server"
+			return frameworkPtr("puma"), "rails server", true
 		}
-		return frameworkPtr("puma"), "puma"
+		return frameworkPtr("puma"), "puma", true
 	case first == "spring":
-		return frameworkPtr("spring"), "spring"
+		return frameworkPtr("spring"), "spring", true
 	case first == "rails" && strings.HasPrefix(sub, "test"):
-		return frameworkPtr("rails-test"), "rails test"
+		return frameworkPtr("rails-test"), "rails test", true
 	case first == "resque-pool":
-		return frameworkPtr("resque-pool"), "resque-pool"
+		return frameworkPtr("resque-pool"), "resque-pool", true
 	case first == "rake" && (has("resque:work") || has("resque:workers")):
-		return frameworkPtr("resque"), "resque worker"
+		return frameworkPtr("resque"), "resque worker", true
 	case first == "unicorn" || first == "unicorn_rails":
-		return frameworkPtr("unicorn"), first
+		return frameworkPtr("unicorn"), first, true
 	case first == "parallel_test" || first == "parallel_rspec" || first == "parallel_cucumber" || first == "parallel_spinach" || first == "rake" && hasPrefix("parallel:"):
-		return frameworkPtr("parallel_tests"), first
+		return frameworkPtr("parallel_tests"), first, true
 	// PHP, Perl
 	case first == "php-fpm" || strings.HasPrefix(first, "php-fpm") || name == "php-fpm":
-		return frameworkPtr("php-fpm"), "php-fpm"
+		return frameworkPtr("php-fpm"), "php-fpm", true
 	case first == "cpm":
-		return frameworkPtr("cpm"), "cpm"
+		return frameworkPtr("cpm"), "cpm", true
 	}
-	return nil, programOf(name, words)
+	return nil, "", false
 }
 
 // programOf names an unrecognised parent for a label: the script it runs,
