@@ -145,9 +145,38 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	since = since.In(r.loc)
 	start := time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, r.loc)
 
-	days, err := r.ByDay(ctx, start)
+	// Empty lists, not null: the page's script walks them (a history with
+	// no toggle change, no crash or no core file renders without an error).
+	cd := chartData{Days: []int64{}, Labels: []string{}, ForkSafety: []int{}, ForkChild: []int{}, Other: []int{}, Toggles: []toggleMap{}}
+	var v pageView
+	index, err := r.pageDays(ctx, start, now, &cd, &v)
 	if err != nil {
 		return err
+	}
+	if err := r.pageToggles(ctx, start, index, &cd, &v); err != nil {
+		return err
+	}
+	if err := r.pageCores(ctx, start, &cd, &v); err != nil {
+		return err
+	}
+	if err := r.pageGroups(ctx, start, &v); err != nil {
+		return err
+	}
+	if err := r.pageRows(ctx, start, opts.Recent, &v); err != nil {
+		return err
+	}
+	if err := r.db.QueryRowContext(ctx, `SELECT count(*), coalesce(min(day), '') FROM crashes WHERE time < ?`, start.Unix()).Scan(&v.Older, &v.OldestDay); err != nil {
+		return fmt.Errorf("history: page: %w", err)
+	}
+	return renderPage(w, opts, now, cd, v)
+}
+
+// pageDays fills one bar per day from start to now, and the totals; it
+// returns each day's index in the chart.
+func (r *Reader) pageDays(ctx context.Context, start, now time.Time, cd *chartData, v *pageView) (map[string]int, error) {
+	days, err := r.ByDay(ctx, start)
+	if err != nil {
+		return nil, err
 	}
 	byDay := map[string]Day{}
 	for _, d := range days {
@@ -155,8 +184,6 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	}
 	// Empty lists, not null: the page's script walks them (a history with
 	// no toggle change, no crash or no core file renders without an error).
-	cd := chartData{Days: []int64{}, Labels: []string{}, ForkSafety: []int{}, ForkChild: []int{}, Other: []int{}, Toggles: []toggleMap{}}
-	var v pageView
 	index := map[string]int{}
 	for d := start; !d.After(now); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, r.loc) {
 		label := d.Format(time.DateOnly)
@@ -175,16 +202,18 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 		v.Counts.Other += x.Other
 	}
 	if v.Counts.Today, v.Counts.Week, err = r.Counts(ctx, now); err != nil {
-		return err
+		return nil, err
 	}
+	return index, nil
 
+}
+
+// pageToggles marks each toggle change on the day it happened.
+func (r *Reader) pageToggles(ctx context.Context, start time.Time, index map[string]int, cd *chartData, v *pageView) error {
 	toggles, err := r.Toggles(ctx, start)
 	if err != nil {
 		return err
 	}
-	// An empty list, not null: the page's script walks it (a history with
-	// no toggle change threw "Cannot read properties of null").
-	cd.Toggles = []toggleMap{}
 	for _, t := range toggles {
 		lt := t.Time.In(r.loc)
 		i, ok := index[lt.Format(time.DateOnly)]
@@ -196,6 +225,12 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	}
 	v.Toggles = toggles
 
+	return nil
+}
+
+// pageCores sums the core files found, reclaimed and still on disk, and
+// what was on disk each day.
+func (r *Reader) pageCores(ctx context.Context, start time.Time, cd *chartData, v *pageView) error {
 	cores, err := r.Cores(ctx, start)
 	if err != nil {
 		return err
@@ -227,6 +262,11 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	}
 	v.CoreBytes, v.Reclaimed, v.OnDisk = humanBytes(found), humanBytes(reclaimed), humanBytes(onDisk)
 
+	return nil
+}
+
+// pageGroups fills the cards of the top programs, projects and runtimes.
+func (r *Reader) pageGroups(ctx context.Context, start time.Time, v *pageView) error {
 	for by, dst := range map[string]*[]pageGroup{"program": &v.Programs, "project": &v.Projects, "runtime": &v.Runtimes} {
 		groups, err := r.GroupBy(ctx, by, start, 11)
 		if err != nil {
@@ -251,7 +291,12 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 		}
 	}
 
-	crashes, err := r.Crashes(ctx, start, opts.Recent)
+	return nil
+}
+
+// pageRows lists the most recent crashes, newest first.
+func (r *Reader) pageRows(ctx context.Context, start time.Time, recent int, v *pageView) error {
+	crashes, err := r.Crashes(ctx, start, recent)
 	if err != nil {
 		return err
 	}
@@ -267,10 +312,12 @@ func (r *Reader) WritePage(ctx context.Context, w io.Writer, opts PageOptions) e
 	}
 	sort.SliceStable(v.Rows, func(i, j int) bool { return v.Rows[i].Time > v.Rows[j].Time })
 
-	if err := r.db.QueryRowContext(ctx, `SELECT count(*), coalesce(min(day), '') FROM crashes WHERE time < ?`, start.Unix()).Scan(&v.Older, &v.OldestDay); err != nil {
-		return fmt.Errorf("history: page: %w", err)
-	}
+	return nil
+}
 
+// renderPage executes the template and puts the hashes of its inline
+// scripts into the CSP.
+func renderPage(w io.Writer, opts PageOptions, now time.Time, cd chartData, v pageView) error {
 	js, err := json.Marshal(cd) // escapes <, > and &: safe inside <script>
 	if err != nil {
 		return fmt.Errorf("history: page data: %w", err)
