@@ -9,7 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-work=$(mktemp -d)
+# Not under /tmp: Forkwatch rightly refuses to run an interpreter below a
+# folder others can write to (docs/security.md), and the walkthrough's venv
+# is where a user's would be, in a folder only they can write.
+mkdir -p "$HOME/.cache"
+work=$(mktemp -d "$HOME/.cache/forkwatch-walkthrough.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 go build -o "$work/bin/forkwatch" ./app
