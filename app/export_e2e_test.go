@@ -39,6 +39,12 @@ var (
 func collectorBin(t *testing.T) string {
 	t.Helper()
 	colOnce.Do(func() {
+		if p := os.Getenv("FORKWATCH_OTELCOL_BIN"); p != "" {
+			// .ci/run builds the collector in the background while the
+			// other checks run: wait for it (or for its failure mark).
+			colPath, colErr = waitForFile(p, 20*time.Minute)
+			return
+		}
 		src, err := filepath.Abs(filepath.Join("..", "build", "otelcol"))
 		if err != nil {
 			colErr = err
@@ -80,6 +86,22 @@ func collectorBin(t *testing.T) string {
 		t.Logf("collector built in %v", colTook.Round(time.Second))
 	}
 	return colPath
+}
+
+// waitForFile waits until p exists (the collector built elsewhere) or
+// p+".failed" does (its build failed), at most limit.
+func waitForFile(p string, limit time.Duration) (string, error) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		if b, err := os.ReadFile(p + ".failed"); err == nil {
+			return "", fmt.Errorf("the collector's build failed: %s", b)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return "", fmt.Errorf("no collector at %s after %v", p, limit)
 }
 
 // collector is one run of the collector, writing what it receives to out.

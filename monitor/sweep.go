@@ -26,7 +26,7 @@ func Sweep(ctx context.Context, dirs []string, skip map[string]bool, out func(Sw
 	present := map[string]bool{}
 	paths := make(chan string, 256)
 	results := make(chan SweepResult, 256)
-	workers := min(4, max(2, runtime.GOMAXPROCS(0)))
+	workers := min(8, max(4, 2*runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wg.Add(1)

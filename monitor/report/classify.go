@@ -138,15 +138,20 @@ func classifyFork(r *Report, f *facts, asi string) (cfFork, objcTerm bool) {
 		ev("application specific information: " + quote(markerMultiThread))
 	}
 
-	// The Objective-C +initialize fork-safety check?
-	if m := reObjCLine.FindStringSubmatch(asi); m != nil {
-		r.ObjCForkSafety, r.ForkChild = true, true
-		r.ObjCClass = clean(m[1], 128)
-		ev("objc message: +[" + m[1] + " initialize] may have been in progress in another thread when fork() was called")
-	} else if m := reObjCCut.FindStringSubmatch(asi); m != nil {
-		r.ObjCForkSafety, r.ForkChild = true, true
-		r.ObjCClass = clean(m[1], 128)
-		ev("objc message, cut short: +[" + m[1] + " initialize] may have …")
+	// The Objective-C +initialize fork-safety check? (Both of its
+	// spellings hold "initialize]": most reports are passed over without
+	// running the expressions.)
+	var m []string
+	if strings.Contains(asi, " initialize]") {
+		if m = reObjCLine.FindStringSubmatch(asi); m != nil {
+			r.ObjCForkSafety, r.ForkChild = true, true
+			r.ObjCClass = clean(m[1], 128)
+			ev("objc message: +[" + m[1] + " initialize] may have been in progress in another thread when fork() was called")
+		} else if m = reObjCCut.FindStringSubmatch(asi); m != nil {
+			r.ObjCForkSafety, r.ForkChild = true, true
+			r.ObjCClass = clean(m[1], 128)
+			ev("objc message, cut short: +[" + m[1] + " initialize] may have …")
+		}
 	}
 
 	// CoreFoundation's own fork check?
