@@ -83,7 +83,8 @@ func BenchmarkWatchLatency(b *testing.B) {
 	// against a reused pid would refuse a parent younger than the crash.
 	now := time.Now().Format("2006-01-02 15:04:05.0000 -0700")
 	data = []byte(strings.NewReplacer(`"parentProc" : "uv"`, `"parentProc" : "python3"`, `"parentPid" : 28565`, fmt.Sprintf(`"parentPid" : %d`, parent),
-		`"captureTime" : "2025-06-27 12:35:35.9371 +0300"`, `"captureTime" : "`+now+`"`, `"timestamp":"2025-06-27 12:35:36.00 +0300"`, `"timestamp":"`+now+`"`).Replace(string(data)))
+		`"captureTime" : "2025-06-27 12:35:35.9371 +0300"`, `"captureTime" : "`+now+`"`, `"timestamp":"2025-06-27 12:35:36.00 +0300"`, `"timestamp":"`+now+`"`,
+		`"userID" : 501`, fmt.Sprintf(`"userID" : %d`, os.Getuid())).Replace(string(data))) // a parent of ours (docs/security.md)
 	const drops = 40
 	measure := func(dir string, lines *bufio.Scanner) []time.Duration {
 		var out []time.Duration
