@@ -109,7 +109,10 @@ func checkManifest(t *testing.T, dir string, rows []manifestRow) {
 				name string
 				got  string
 			}{{"objc_class", r.ObjCClass}, {"trigger", r.Trigger}, {"cause", r.Cause}, {"interpreter", r.Interpreter},
-				{"python_version", r.PythonVersion}, {"module", r.Module}, {"framework", r.Framework}} {
+				{"python_version", r.PythonVersion}, {"module", r.Module}, {"framework", r.Framework},
+				// The runtime the report alone shows (python, ruby, php, perl, node,
+				// or other when nothing in it names one), checked where the table has the column.
+				{"runtime", r.Runtime}} {
 				if want, ok := row.get(col.name); ok && want != "" {
 					if want == "–" {
 						want = ""
