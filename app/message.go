@@ -90,7 +90,7 @@ func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 		if python {
 			title = "Python crashed in a fork child"
 		}
-		body = who + " crashed after fork() but not by the Objective-C check"
+		body = who + " crashed in a forked child before exec"
 		if r.Trigger != "" {
 			body += " (" + r.Trigger + ")"
 		}
