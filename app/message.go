@@ -90,7 +90,7 @@ func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 		if python {
 			title = "Python crashed in a fork child"
 		}
-		body = who + " crashed in a forked child before exec"
+		body = who + " crashed after fork()"
 		if r.Trigger != "" {
 			body += " (" + r.Trigger + ")"
 		}
