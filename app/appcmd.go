@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,20 +69,11 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 		fmt.Fprintln(stderr, msg)
 		return exitNoDesktop
 	}
-	if wf.readOnly {
-		wf.statePath, wf.stateSet = "", true
-	} else {
-		release, err := acquireInstance(supportDir())
-		if err != nil {
-			if errors.Is(err, errAlreadyRunning) {
-				fmt.Fprintf(stderr, "forkwatch: Forkwatch is %v; %s\n", err, alreadyRunningHint)
-			} else {
-				fmt.Fprintf(stderr, "forkwatch: %v\n", err)
-			}
-			return exitFailed
-		}
-		defer release()
+	release, ok := lockInstance("forkwatch", wf, stderr)
+	if !ok {
+		return exitFailed
 	}
+	defer release()
 	log := appLogger(stderr)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

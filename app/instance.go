@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,4 +59,24 @@ func acquireInstance(support string) (release func(), err error) {
 }
 
 // alreadyRunningHint is what to do about a second Forkwatch.
+// lockInstance takes the one-Forkwatch lock for cmd ("forkwatch",
+// "forkwatch watch") unless wf asks to run read-only, which then keeps no
+// state. On failure it has said why on stderr; release is never nil.
+func lockInstance(cmd string, wf *watchFlags, stderr io.Writer) (release func(), ok bool) {
+	if wf.readOnly {
+		wf.statePath, wf.stateSet = "", true
+		return func() {}, true
+	}
+	release, err := acquireInstance(supportDir())
+	if err != nil {
+		if errors.Is(err, errAlreadyRunning) {
+			fmt.Fprintf(stderr, "%s: Forkwatch is %v; %s\n", cmd, err, alreadyRunningHint)
+		} else {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		}
+		return func() {}, false
+	}
+	return release, true
+}
+
 const alreadyRunningHint = "stop it first, or add --read-only to watch beside it without recording"

@@ -164,20 +164,11 @@ a second says which pid is running and exits 1, unless given --read-only.`,
 }
 
 func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, notify bool, stdout, stderr io.Writer) int {
-	if wf.readOnly {
-		wf.statePath, wf.stateSet = "", true
-	} else {
-		release, err := acquireInstance(supportDir())
-		if err != nil {
-			if errors.Is(err, errAlreadyRunning) {
-				fmt.Fprintf(stderr, "forkwatch watch: Forkwatch is %v; %s\n", err, alreadyRunningHint)
-			} else {
-				fmt.Fprintf(stderr, "forkwatch watch: %v\n", err)
-			}
-			return exitFailed
-		}
-		defer release()
+	release, ok := lockInstance("forkwatch watch", wf, stderr)
+	if !ok {
+		return exitFailed
 	}
+	defer release()
 	given := len(wf.reportDirs) > 0 || wf.coresSet
 	wf.fill(ctx)
 	notes, err := checkFolders(wf, given, runtime.GOOS)

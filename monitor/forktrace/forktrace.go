@@ -374,7 +374,7 @@ func Apply(r *report.Report, rec *Record) bool {
 	}
 	r.Evidence = append(r.Evidence, "fork tracer: "+ev)
 	if r.Framework == "" {
-		if fw := frameworkOf(site.Via); fw != "" {
+		if fw := report.FrameworkFromVia(site.Via); fw != "" {
 			r.Framework = fw
 			if row, ok := report.FrameworkByName(fw); ok && r.Fix == "" {
 				r.Fix, r.FixSource = row.Fix, row.FixSource
@@ -382,20 +382,6 @@ func Apply(r *report.Report, rec *Record) bool {
 		}
 	}
 	return true
-}
-
-// frameworkOf maps a Via module to monitor's framework names.
-func frameworkOf(via string) string {
-	top, _, _ := strings.Cut(via, ".")
-	switch top {
-	case "multiprocessing", "concurrent":
-		return "multiprocessing"
-	case "billiard", "celery":
-		return "celery"
-	case "gunicorn", "rq", "ansible", "uwsgi", "airflow":
-		return top
-	}
-	return ""
 }
 
 // Enricher returns the hook for monitor.Config.Enrich: when a crash's pid
