@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
@@ -50,7 +51,7 @@ With no command it starts the menu-bar app (where there is no desktop, use ` + "
   forkwatch watch --json
   forkwatch set ulimit-core on
   forkwatch history --since 7d`,
-		Version: appVersion(),
+		Version: appinfo.Version(version),
 		Args:    rootArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.code = runApp(c.ctx, &wf, &tun, c.stdout, c.stderr)
@@ -102,14 +103,14 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	ctrl = NewController(ControllerConfig{
 		Env: env, Desktop: newDesktop(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
 		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
-		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: supportDir(), Recent: st.Recent(), ReportDirs: wf.reportDirs,
+		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: appinfo.SupportDir(), Recent: st.Recent(), ReportDirs: wf.reportDirs,
 		FileManager: fileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
-		History: db, Tracer: traceManager(), Policy: pol.get,
+		History: db, Tracer: traceManager(), Policy: pol.Get,
 		ExportLine: func(ctx context.Context) string {
 			if db == nil {
 				return ""
 			}
-			return exportLine(ctx, pol.get().ExportEndpoint, db.Reader)
+			return exportLine(ctx, pol.Get().ExportEndpoint, db.Reader)
 		},
 	})
 	notifier.OnAction(ctrl.NotificationAction)
@@ -167,7 +168,7 @@ func settingsFolders(env settings.Env) []string {
 // 5 MB by starting afresh when it is larger).
 func appLogger(stderr io.Writer) *slog.Logger {
 	out := stderr
-	dir := logDir()
+	dir := appinfo.LogDir()
 	if err := os.MkdirAll(dir, 0o700); err == nil {
 		p := filepath.Join(dir, "forkwatch.log")
 		if fi, err := os.Stat(p); err == nil && fi.Size() > 5<<20 {

@@ -28,6 +28,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/spf13/cobra"
 )
 
@@ -170,7 +172,7 @@ func rootArgs(cmd *cobra.Command, args []string) error {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usagef("want %s, got %d %s (see `%s --help`)", what, len(args), plural(len(args), "argument", "arguments"), cmd.CommandPath())
+			return usagef("want %s, got %d %s (see `%s --help`)", what, len(args), wording.Plural(len(args), "argument", "arguments"), cmd.CommandPath())
 		}
 		return nil
 	}
@@ -206,7 +208,7 @@ func (c *cli) versionCmd() *cobra.Command {
 		Args:   noArgs,
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(c.stdout, "forkwatch %s\n", appVersion())
+			fmt.Fprintf(c.stdout, "forkwatch %s\n", appinfo.Version(version))
 			return nil
 		},
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/forkwatch/forkwatch/internal/atomicfile"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -14,6 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/policy"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/internal/atomicfile"
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/assets"
 	"github.com/forkwatch/forkwatch/monitor"
@@ -244,7 +248,7 @@ func (c *Controller) refreshToggles(ctx context.Context) {
 				_, c.state.Toggles[i].Managed = pol.Enforced(c.toggles[i].Name())
 			}
 			c.state.ExportLine = line
-			c.state.TracingRefused = forkTracingRefused(pol) != nil
+			c.state.TracingRefused = policy.ForkTracingRefused(pol) != nil
 		}
 	})
 }
@@ -320,7 +324,7 @@ func (c *Controller) traceAction(ctx context.Context, id string) {
 		}
 		return func() {
 			if err != nil {
-				c.fail("Could not turn fork tracing "+onOffWord(!tv.On)+" for "+tv.Label, err)
+				c.fail("Could not turn fork tracing "+wording.OnOff(!tv.On)+" for "+tv.Label, err)
 			}
 			c.refreshTraces(ctx)
 		}
@@ -444,7 +448,7 @@ func (c *Controller) toggle(ctx context.Context, name string) {
 	if t == nil {
 		return
 	}
-	if err := refuseManaged(c.managed(), name); err != nil {
+	if err := policy.Refuse(c.managed(), name); err != nil {
 		c.fail("Nothing changed", err)
 		return
 	}
@@ -475,7 +479,7 @@ func (c *Controller) toggle(ctx context.Context, name string) {
 				}
 			}
 			if err != nil {
-				title := "Could not turn " + onOffWord(want) + ": " + t.Label()
+				title := "Could not turn " + wording.OnOff(want) + ": " + t.Label()
 				if errors.Is(err, settings.ErrCancelled) {
 					title = "Nothing changed"
 				}
@@ -492,13 +496,6 @@ func (c *Controller) managed() managed.Settings {
 		return managed.Settings{}
 	}
 	return c.policy()
-}
-
-func onOffWord(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
 }
 
 func (c *Controller) setBusy(name string, busy bool) {
@@ -576,7 +573,7 @@ func (c *Controller) trashCores(ctx context.Context) {
 		for _, cf := range cores {
 			total += cf.Size
 		}
-		q := fmt.Sprintf("Move %d core %s (%s) in %s to the Trash?", len(cores), plural(len(cores), "file", "files"), humanBytes(total), dir)
+		q := fmt.Sprintf("Move %d core %s (%s) in %s to the Trash?", len(cores), wording.Plural(len(cores), "file", "files"), wording.HumanBytes(total), dir)
 		ok, err := c.desk.Confirm(ctx, q, "Move to Trash")
 		if err != nil {
 			c.fail("Could not ask before moving core files", err)
@@ -644,12 +641,12 @@ func (c *Controller) historyPage(ctx context.Context) (string, error) {
 	if c.history != nil {
 		return writeHistoryPage(ctx, c.history.Reader, c.history.Path(), "", c.now(), time.Time{})
 	}
-	r, err := history.OpenReader(historyDBPath(), time.Local)
+	r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local)
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
-	return writeHistoryPage(ctx, r, historyDBPath(), "", c.now(), time.Time{})
+	return writeHistoryPage(ctx, r, appinfo.HistoryDBPath(), "", c.now(), time.Time{})
 }
 
 // openAbout writes the explanation page and opens it.

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/settings"

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"github.com/forkwatch/forkwatch/monitor/history"
@@ -64,7 +65,7 @@ func runDebug(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	open := fs.Bool("open", false, "open the command in Terminal (macOS)")
 	run := fs.Bool("exec", false, "run lldb here, in this terminal")
 	exe := fs.String("exe", "", "with a core file: the executable that crashed")
-	dbPath := fs.String("db", historyDBPath(), "history database (to find a core file's executable)")
+	dbPath := fs.String("db", appinfo.HistoryDBPath(), "history database (to find a core file's executable)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	planFile := fs.String("exec-plan", "", "internal: run the plan a Terminal .command file names")
 	if err := fs.Parse(args); err != nil {
@@ -230,7 +231,7 @@ func checkDebugTarget(target string) (string, error) {
 	if ok && owner == os.Getuid() {
 		return real, nil
 	}
-	for _, d := range append(defaultReportDirs(), "/cores") {
+	for _, d := range append(appinfo.DefaultReportDirs(), "/cores") {
 		if filepath.Dir(real) == filepath.Clean(d) {
 			return real, nil
 		}
@@ -287,7 +288,7 @@ func execPlan(ctx context.Context, plan debugPlan, stdout, stderr io.Writer) int
 // debugDir holds the Terminal .command files, their plans and the links
 // for report names lldb cannot take: only the user can enter it.
 func debugDir() (string, error) {
-	d := filepath.Join(supportDir(), "debug")
+	d := filepath.Join(appinfo.SupportDir(), "debug")
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return "", fmt.Errorf("create %s: %w", d, err)
 	}

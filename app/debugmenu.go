@@ -4,13 +4,15 @@ import (
 	"context"
 	"runtime"
 	"strings"
+
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 )
 
 // debugReport is the crash submenu's "Debug in lldb…": on macOS Terminal
 // opens with lldb's crashlog on the report (openInTerminal); elsewhere,
 // where there is no Terminal.app to open, a notification shows the command.
 func (c *Controller) debugReport(ctx context.Context, path string) error {
-	plan, err := planDebug(ctx, path, "", historyDBPath())
+	plan, err := planDebug(ctx, path, "", appinfo.HistoryDBPath())
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 )
 
 // Desktop does what the menu's items ask of the system. Paths and text are

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
@@ -103,7 +104,7 @@ func TestReadmeJSONFields(t *testing.T) {
 	shapes := []shape{
 		{"inspect", []any{inspect, report.Report{}}, nil},
 		{"watch", []any{report.Report{}, report.CoreFile{}}, []string{"kind", "history", "core", "path", "error", "process"}},
-		{"status", []any{settings.State{}, toggleStatus{}, exportStatus{}}, []string{"export"}},
+		{"status", []any{settings.State{}, policy.ToggleStatus{}, exportStatus{}}, []string{"export"}},
 		{"history", []any{report.Report{}, history.Day{}}, []string{"seen", "count", "last", "cause", "program", "project"}},
 		{"trace status", []any{forktrace.Entry{}}, nil},
 		{"doctor interpreter", []any{doctor.Interpreter{}}, []string{"kind"}},

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/monitor"
@@ -65,12 +68,12 @@ func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int
 			return exitUsage
 		}
 		if _, err := os.Stat(abs); err != nil {
-			fmt.Fprintf(stderr, "forkwatch doctor: --python %s: %s\n", p, statReason(err))
+			fmt.Fprintf(stderr, "forkwatch doctor: --python %s: %s\n", p, wording.StatReason(err))
 			return exitUsage
 		}
 		pythons[i] = abs
 	}
-	opts := doctorOptions(supportDir(), slog.Default())
+	opts := doctorOptions(appinfo.SupportDir(), slog.Default())
 	opts.Probe = *probe
 	opts.ProbeTimeout = *probeTimeout
 	opts.ExtraPythons = append(opts.ExtraPythons, pythons...)
@@ -83,7 +86,7 @@ func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int
 	if *probe {
 		// Into the history, unless a running Forkwatch holds it (the
 		// probe's crash reports reach the history through that one).
-		if db, _ := history.Open(historyDBPath(), history.Options{PruneEvery: -1}); db != nil {
+		if db, _ := history.Open(appinfo.HistoryDBPath(), history.Options{PruneEvery: -1}); db != nil {
 			recordProbes(db, rep, slog.Default())
 			db.Close()
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor/history"
 )
 
@@ -109,7 +110,7 @@ func TestDoctorCommandProbeRealPython(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 	// The outcome went into the history.
-	r, err := history.OpenReader(historyDBPath(), time.Local)
+	r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestDoctorCommandProbeRealPython(t *testing.T) {
 // The menu's "Check This Mac…" page lands in the support folder.
 func TestDoctorPage(t *testing.T) {
 	home, _ := doctorFakes(t)
-	path, err := DoctorPage(t.Context(), supportDir(), false, nil, nil)
+	path, err := DoctorPage(t.Context(), appinfo.SupportDir(), false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

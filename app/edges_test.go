@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
@@ -228,7 +229,7 @@ func TestOneForkwatchAtATime(t *testing.T) {
 	}
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
 	deadline := time.Now().Add(wait)
-	lock := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "forkwatch", instanceLockName)
+	lock := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "forkwatch", appinfo.InstanceLockName)
 	for time.Now().Before(deadline) {
 		if b, _ := os.ReadFile(lock); len(b) > 0 {
 			break

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/policy"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/monitor/export"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
@@ -65,7 +68,7 @@ func (r *exportRunner) apply(s managed.Settings) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	e, err := export.Start(ctx, export.Config{
 		Endpoint: s.ExportEndpoint, Headers: s.ExportHeaders, Redact: s.Redact,
-		Home: settings.DefaultEnv().Home, Version: appVersion(), Outbox: r.db, Log: r.log,
+		Home: settings.DefaultEnv().Home, Version: appinfo.Version(version), Outbox: r.db, Log: r.log,
 		MaxBackoff: r.maxBackoff,
 	})
 	if err != nil {
@@ -129,10 +132,61 @@ func exportLine(ctx context.Context, endpoint string, rd *history.Reader) string
 	case endpoint == "" && st.Pending == 0:
 		return ""
 	case endpoint == "":
-		return fmt.Sprintf("Export: off; %d %s kept in the outbox", st.Pending, plural(st.Pending, "event", "events"))
+		return fmt.Sprintf("Export: off; %d %s kept in the outbox", st.Pending, wording.Plural(st.Pending, "event", "events"))
 	case st.Pending == 0:
 		return "Export: to " + endpoint + ", all sent"
 	default:
 		return fmt.Sprintf("Export: to %s, %d waiting (oldest %s)", endpoint, st.Pending, st.Oldest.Format("Jan 2 15:04"))
 	}
+}
+
+// startManaged reads the managed settings, applies the enforced toggles,
+// starts the exporter when an endpoint is set, and watches the profile:
+// on each change the toggles are enforced again, the exporter follows the
+// endpoint, and onChange (may be nil) runs. The returned runner is stopped
+// by the caller.
+func startManaged(ctx context.Context, env settings.Env, db *history.DB, maxBackoff time.Duration, log *slog.Logger, onChange func()) (*policy.Policy, *exportRunner) {
+	pol := policy.Load(log)
+	policy.ApplyEnforced(ctx, env, pol.Get(), appinfo.SupportDir(), db, log)
+	exp := newExportRunner(ctx, db, pol.Get(), maxBackoff, log)
+	go pol.Watch(ctx, log, func(s managed.Settings) {
+		policy.ApplyEnforced(ctx, env, s, appinfo.SupportDir(), db, log)
+		exp.apply(s)
+		if onChange != nil {
+			onChange()
+		}
+	})
+	return pol, exp
+}
+
+// exportStatus is the `status --json` "export" entry.
+type exportStatus struct {
+	Endpoint string    `json:"endpoint,omitempty"`
+	Managed  bool      `json:"managed,omitempty"`
+	Redact   string    `json:"redact,omitempty"`
+	Pending  int       `json:"pending"`
+	Sent     int       `json:"sent_kept"`
+	Oldest   time.Time `json:"oldest_pending,omitzero"`
+	Line     string    `json:"-"`
+}
+
+// exportStatusOf reads the outbox of the history database (read-only), or
+// returns nil when export is off and nothing is queued.
+func exportStatusOf(ctx context.Context, s managed.Settings) *exportStatus {
+	var st history.OutboxStats
+	var rd *history.Reader
+	if r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local); err == nil {
+		defer r.Close()
+		rd = r
+		st, _ = r.OutboxStats(ctx)
+	}
+	line := exportLine(ctx, s.ExportEndpoint, rd)
+	if line == "" {
+		return nil
+	}
+	ex := &exportStatus{Endpoint: s.ExportEndpoint, Managed: s.Managed[managed.KeyExportEndpoint], Pending: st.Pending, Sent: st.Sent, Oldest: st.Oldest, Line: line}
+	if s.ExportEndpoint != "" {
+		ex.Redact = s.Redact.String()
+	}
+	return ex
 }

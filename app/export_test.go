@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"log/slog"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings/managed"

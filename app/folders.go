@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/forkwatch/forkwatch/app/internal/wording"
 )
 
 // checkFolders looks at the folders watch is about to watch before the
@@ -33,7 +35,7 @@ func checkFolders(wf *watchFlags, given bool, goos string) (notes []string, err 
 		case errors.Is(serr, fs.ErrNotExist):
 			missing = append(missing, d)
 		case serr != nil && !errors.Is(serr, fs.ErrPermission):
-			return nil, fmt.Errorf("%s: %s", d, statReason(serr))
+			return nil, fmt.Errorf("%s: %s", d, wording.StatReason(serr))
 		}
 	}
 	if len(missing) == 0 {
@@ -43,7 +45,7 @@ func checkFolders(wf *watchFlags, given bool, goos string) (notes []string, err 
 	if len(missing) > 1 {
 		what = "do not exist yet"
 	}
-	note := fmt.Sprintf("%s %s; watching for %s to appear", strings.Join(missing, ", "), what, plural(len(missing), "it", "them"))
+	note := fmt.Sprintf("%s %s; watching for %s to appear", strings.Join(missing, ", "), what, wording.Plural(len(missing), "it", "them"))
 	switch {
 	case given:
 		note += " (check the spelling of --reports-dir / --cores-dir)"

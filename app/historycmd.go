@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,13 +15,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/monitor/report"
+
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/spf13/cobra"
 )
-
-// historyDBPath is where the watcher records the history.
-func historyDBPath() string { return filepath.Join(supportDir(), "history.db") }
 
 // defaultHistoryLimit is how many crashes plain `history` lists; a last
 // line says how many more there are and how to see them.
@@ -68,7 +68,7 @@ It reads the database without a lock, so it runs while the app or watch records.
 	f.StringVar(&o.since, "since", "", "only crashes since then: 7d, 24h, 2w, or a date (2026-11-01); default all")
 	f.StringVar(&o.by, "by", "", "count per day, cause, program, project or runtime instead of listing crashes")
 	f.StringVar(&o.runtime, "runtime", "", "only crashes of one runtime: "+strings.Join(report.Runtimes, ", "))
-	f.StringVar(&o.db, "db", historyDBPath(), "history database")
+	f.StringVar(&o.db, "db", appinfo.HistoryDBPath(), "history database")
 	f.BoolVar(&o.page, "page", false, "write the history page (HTML, works offline) and print its path")
 	f.StringVar(&o.out, "out", "", "with --page: the file to write (default history.html beside the database)")
 	f.IntVar(&o.limit, "limit", defaultHistoryLimit, "list at most this many crashes (or groups with --by), newest first")
@@ -204,7 +204,7 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 		tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "%s\tCOUNT\tLAST\n", strings.ToUpper(by))
 		for _, g := range groups {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", orDash(report.Clean(g.Key, 200)), g.Count, historyTime(g.Last, time.Now()))
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", wording.OrDash(report.Clean(g.Key, 200)), g.Count, historyTime(g.Last, time.Now()))
 		}
 		return tw.Flush()
 	}
@@ -250,8 +250,8 @@ func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by s
 	bw.Flush()
 	err := r.EachCrashRow(ctx, since, limit, func(c history.CrashRow) error {
 		shown++
-		_, err := fmt.Fprintln(bw, historyRow(historyTime(c.At, now), orDash(report.Clean(procWithPID(c.Process, c.PID), 80)),
-			orDash(c.Runtime), orDash(c.Cause), orDash(report.Clean(tildePath(c.Project), 200)), orDash(report.Clean(c.ReportPath, 400))))
+		_, err := fmt.Fprintln(bw, historyRow(historyTime(c.At, now), wording.OrDash(report.Clean(wording.ProcWithPID(c.Process, c.PID), 80)),
+			wording.OrDash(c.Runtime), wording.OrDash(c.Cause), wording.OrDash(report.Clean(appinfo.TildePath(c.Project), 200)), wording.OrDash(report.Clean(c.ReportPath, 400))))
 		if shown == 1 {
 			bw.Flush()
 		}
@@ -311,7 +311,7 @@ func moreNote(ctx context.Context, r *history.Reader, w io.Writer, since time.Ti
 		return err
 	}
 	if more := total - shown; more > 0 {
-		_, err = fmt.Fprintf(w, "… and %d older %s (%d in all): see them with --limit N or --all\n", more, plural(more, "crash", "crashes"), total)
+		_, err = fmt.Fprintf(w, "… and %d older %s (%d in all): see them with --limit N or --all\n", more, wording.Plural(more, "crash", "crashes"), total)
 	}
 	return err
 }

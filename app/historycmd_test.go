@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/monitor/history"
 )

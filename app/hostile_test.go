@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
@@ -195,7 +196,7 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 
 	// The app's start-up: the controller gets the recent crashes from the
 	// history and reads the fork tracer's state of their venvs.
-	r, err := history.OpenReader(historyDBPath(), time.Local)
+	r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,9 +209,9 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 	for _, c := range crashes {
 		recent = append(recent, c.Report)
 	}
-	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, SupportDir: supportDir(), PromptTimeout: 5 * time.Second}
+	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, SupportDir: appinfo.SupportDir(), PromptTimeout: 5 * time.Second}
 	tracer := traceManager()
-	c := NewController(ControllerConfig{Env: senv, Desktop: &fakeDesk{}, Notifier: &fakeNotifier{}, SupportDir: supportDir(),
+	c := NewController(ControllerConfig{Env: senv, Desktop: &fakeDesk{}, Notifier: &fakeNotifier{}, SupportDir: appinfo.SupportDir(),
 		Recent: recent, Tracer: tracer})
 	ui := &fakeUI{}
 	ctx, cancel := context.WithCancel(context.Background())

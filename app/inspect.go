@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"github.com/spf13/cobra"
 )
@@ -107,14 +108,14 @@ func writeJSONLine(w io.Writer, v any) {
 func describe(path string, r *report.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", path)
-	fmt.Fprintf(&b, "  %s\n", headline(r))
+	fmt.Fprintf(&b, "  %s\n", wording.Headline(r))
 	field := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(&b, "  %-10s %s\n", k+":", v)
 		}
 	}
-	field("process", procWithPID(r.Process, r.PID))
-	field("parent", procWithPID(r.ParentProcess, r.ParentPID))
+	field("process", wording.ProcWithPID(r.Process, r.PID))
+	field("parent", wording.ProcWithPID(r.ParentProcess, r.ParentPID))
 	field("path", r.ExePath)
 	field("time", r.Time)
 	field("macOS", r.OSVersion)
@@ -132,77 +133,4 @@ func describe(path string, r *report.Report) string {
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-func procWithPID(name string, pid int) string {
-	switch {
-	case name == "" && pid == 0:
-		return ""
-	case pid == 0:
-		return name
-	default:
-		return fmt.Sprintf("%s (pid %d)", name, pid)
-	}
-}
-
-// headline says in one line what happened.
-func headline(r *report.Report) string {
-	who := "A process"
-	switch {
-	case r.Python:
-		who = "Python"
-	case r.Process != "":
-		who = r.Process
-	}
-	switch r.Cause {
-	case report.CauseForkSafety:
-		what := "was killed after fork() by the Objective-C fork-safety check"
-		if r.ObjCClass != "" {
-			what += " in +[" + r.ObjCClass + " initialize]"
-		}
-		return who + " " + what
-	case report.CauseForkChild:
-		return who + " crashed in a forked child before exec (not the Objective-C check)"
-	case report.CauseCFFork:
-		return who + " was stopped after fork() by CoreFoundation's own fork check"
-	}
-	// No sign of fork(): say "not after fork()" only when the report was
-	// there to show it.
-	sig := r.Signal
-	if sig == "" {
-		sig = "signal unknown"
-	}
-	switch {
-	case r.ObjCTerminated():
-		return who + " was stopped by the Objective-C runtime (Namespace OBJC); the report does not show whether it was a forked child"
-	case r.ForkUnknown() && r.Python:
-		return "Python crashed (" + sig + "); not enough of the report to tell whether after fork()"
-	case r.ForkUnknown():
-		return orDash(r.Process) + " crashed (" + sig + "); not enough of the report to tell whether after fork() or whether it is Python"
-	case r.Python:
-		return "Python crashed (" + sig + "), not after fork()"
-	}
-	return "Not a Python process: " + orDash(r.Process) + " crashed (" + sig + ")"
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
-}
-
-// statReason is why a path named on the command line is not usable, in
-// words rather than Go's "stat X: no such file or directory".
-func statReason(err error) string {
-	var pe *fs.PathError
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or folder"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	case errors.As(err, &pe):
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

@@ -12,6 +12,7 @@ import (
 
 	"howett.net/plist"
 
+	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/settings"
 	"github.com/forkwatch/forkwatch/settings/managed"
 )
@@ -137,7 +138,7 @@ func TestManagedProfile(t *testing.T) {
 		t.Errorf("after the refused set: core limit %q", got)
 	}
 	out, _ = runBin(t, env, "status")
-	if !strings.Contains(out, ManagedReason) {
+	if !strings.Contains(out, policy.ManagedReason) {
 		t.Errorf("status text does not say managed:\n%s", out)
 	}
 
@@ -181,10 +182,10 @@ func TestMenuManagedToggles(t *testing.T) {
 	for _, it := range BuildMenu(s) {
 		items[it.ID] = it
 	}
-	if it := items["toggle.ulimit-core"]; !it.Disabled || !it.Checked || !strings.Contains(it.Title, ManagedReason) {
+	if it := items["toggle.ulimit-core"]; !it.Disabled || !it.Checked || !strings.Contains(it.Title, policy.ManagedReason) {
 		t.Errorf("managed toggle item: %+v", it)
 	}
-	if it := items["toggle.coredump-off"]; it.Disabled || strings.Contains(it.Title, ManagedReason) {
+	if it := items["toggle.coredump-off"]; it.Disabled || strings.Contains(it.Title, policy.ManagedReason) {
 		t.Errorf("unmanaged toggle item: %+v", it)
 	}
 	if it := items["about.export"]; it.Hidden || !strings.Contains(it.Title, "3 waiting") {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/forkwatch/forkwatch/app/internal/policy"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/settings"
 )
@@ -100,7 +103,7 @@ func BuildMenu(s MenuState) []Item {
 
 	add(Item{ID: "status", Title: statusLine(s), Disabled: true})
 	if s.Problem != "" {
-		add(Item{ID: "problem", Title: "⚠ " + truncate(s.Problem, 70), Tooltip: s.Problem, Disabled: true})
+		add(Item{ID: "problem", Title: "⚠ " + wording.Truncate(s.Problem, 70), Tooltip: s.Problem, Disabled: true})
 	} else {
 		add(Item{ID: "problem", Hidden: true, Disabled: true})
 	}
@@ -132,9 +135,9 @@ func BuildMenu(s MenuState) []Item {
 		add(Item{ID: id, Title: crashLabel(e, s.Now), Tooltip: crashTooltip(e)})
 		add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console", Disabled: r.Path == ""})
 		add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…", Tooltip: "Opens Terminal with lldb's crashlog on this report", Disabled: r.Path == ""})
-		add(Item{ID: id + ".advice", Parent: id, Title: truncate(fixOrAdvice(r), 90), Tooltip: fixOrAdvice(r), Disabled: true, Hidden: fixOrAdvice(r) == ""})
+		add(Item{ID: id + ".advice", Parent: id, Title: wording.Truncate(fixOrAdvice(r), 90), Tooltip: fixOrAdvice(r), Disabled: true, Hidden: fixOrAdvice(r) == ""})
 		site := forkSiteLine(r)
-		add(Item{ID: id + ".site", Parent: id, Title: truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
+		add(Item{ID: id + ".site", Parent: id, Title: wording.Truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
 		// How the tool was recognised, so that a user can judge the fix.
 		tool := ""
 		if r.Framework != "" && r.FrameworkEvidence != "" {
@@ -156,9 +159,9 @@ func BuildMenu(s MenuState) []Item {
 	case s.CoreDir == "":
 		coreLine = "Core files: folder unknown"
 	case len(s.Cores) == 1:
-		coreLine = fmt.Sprintf("1 core file, %s in %s", humanBytes(total), s.CoreDir)
+		coreLine = fmt.Sprintf("1 core file, %s in %s", wording.HumanBytes(total), s.CoreDir)
 	case len(s.Cores) > 1:
-		coreLine = fmt.Sprintf("%d core files, %s in %s", len(s.Cores), humanBytes(total), s.CoreDir)
+		coreLine = fmt.Sprintf("%d core files, %s in %s", len(s.Cores), wording.HumanBytes(total), s.CoreDir)
 	default:
 		coreLine = "No core files in " + s.CoreDir
 	}
@@ -182,14 +185,14 @@ func BuildMenu(s MenuState) []Item {
 			tip = "Could not read: " + t.State.Error
 		}
 		if t.Managed {
-			title += " — " + ManagedReason
-			tip = ManagedReason + ". " + tip
+			title += " — " + policy.ManagedReason
+			tip = policy.ManagedReason + ". " + tip
 		}
 		add(Item{ID: "toggle." + t.Name, Title: title, Tooltip: tip, Checkbox: true, Checked: t.State.On, Disabled: t.Busy || t.Managed, Separator: i == 0})
 		conflicts = append(conflicts, t.State.Conflicts...)
 	}
 	if len(conflicts) > 0 {
-		add(Item{ID: "conflicts", Title: "⚠ " + truncate(conflicts[0], 70), Tooltip: strings.Join(conflicts, "\n"), Disabled: true})
+		add(Item{ID: "conflicts", Title: "⚠ " + wording.Truncate(conflicts[0], 70), Tooltip: strings.Join(conflicts, "\n"), Disabled: true})
 	} else {
 		add(Item{ID: "conflicts", Hidden: true, Disabled: true})
 	}
@@ -220,15 +223,15 @@ func BuildMenu(s MenuState) []Item {
 		tv := s.Traces[i]
 		tip := tv.Target
 		if s.TracingRefused {
-			tip = "Fork tracing is turned off: " + ManagedReason
+			tip = "Fork tracing is turned off: " + policy.ManagedReason
 		}
-		add(Item{ID: id, Parent: "trace", Title: workingTitle(truncate(tv.Label, 60), tv.Busy), Tooltip: tip, Checkbox: true, Checked: tv.On, Disabled: tv.Busy || (s.TracingRefused && !tv.On)})
+		add(Item{ID: id, Parent: "trace", Title: workingTitle(wording.Truncate(tv.Label, 60), tv.Busy), Tooltip: tip, Checkbox: true, Checked: tv.On, Disabled: tv.Busy || (s.TracingRefused && !tv.On)})
 	}
 	add(Item{ID: "trace.why", Parent: "trace", Title: "System and distributor Pythons are not offered (Forkwatch never changes them)", Disabled: true})
 	add(Item{ID: "trace.how", Parent: "trace", Title: "Trace a venv instead: forkwatch trace enable ~/src/PROJECT/.venv", Disabled: true})
 	add(Item{ID: "about", Title: "About the Fork-Safety Crash…", Tooltip: s.NotifyPath})
 	add(Item{ID: "about.notify", Title: s.NotifyPath, Disabled: true, Hidden: s.NotifyPath == ""})
-	add(Item{ID: "about.export", Title: truncate(s.ExportLine, 80), Tooltip: s.ExportLine, Disabled: true, Hidden: s.ExportLine == ""})
+	add(Item{ID: "about.export", Title: wording.Truncate(s.ExportLine, 80), Tooltip: s.ExportLine, Disabled: true, Hidden: s.ExportLine == ""})
 	add(Item{ID: "quit", Title: "Quit Forkwatch"})
 	return items
 }
@@ -352,7 +355,7 @@ func statusLine(s MenuState) string {
 		weekPart = fmt.Sprintf(", %d in 7 days", week)
 	}
 	one, many, split := countNouns(byRuntime)
-	noun := plural(n, one, many)
+	noun := wording.Plural(n, one, many)
 	switch {
 	case n == 0 && week == 0:
 		return "No crashes today"
@@ -427,13 +430,6 @@ func parens(s string) string {
 	return " (" + s + ")"
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // whenLabel is a short date: the time today, the day this year, the year
 // otherwise.
 func whenLabel(t, now time.Time) string {
@@ -458,7 +454,7 @@ func crashLabel(e crashEntry, now time.Time) string {
 	}
 	who := programProject(r)
 	if who == "" {
-		who = truncate(orDash(r.Process), 30)
+		who = wording.Truncate(wording.OrDash(r.Process), 30)
 		if r.PID != 0 && e.Count == 1 {
 			who += fmt.Sprintf(" (%d)", r.PID)
 		}
@@ -467,7 +463,7 @@ func crashLabel(e crashEntry, now time.Time) string {
 	if e.Count > 1 {
 		cause = fmt.Sprintf("%d× %s", e.Count, cause)
 	}
-	return when + "  " + truncate(who, 40) + " — " + cause
+	return when + "  " + wording.Truncate(who, 40) + " — " + cause
 }
 
 func crashTooltip(e crashEntry) string {
@@ -494,12 +490,4 @@ func workingTitle(title string, busy bool) string {
 		return strings.TrimSuffix(title, "…") + " (working…)"
 	}
 	return title
-}
-
-func truncate(s string, n int) string {
-	s = report.Clean(s, 4096)
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }

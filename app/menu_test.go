@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/settings"
 )

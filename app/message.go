@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"strings"
+
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/monitor"
 )
@@ -27,8 +30,8 @@ func alertFor(ev monitor.Event) (title, body, from string, ok bool) {
 		if ev.Core.Process != "" {
 			who = ev.Core.Process
 		}
-		title = "Core file: " + humanBytes(ev.Core.Size)
-		body = fmt.Sprintf("%s (pid %d) left %s in %s. Forkwatch can turn core dumps off from its menu.", who, ev.Core.PID, humanBytes(ev.Core.Size), ev.Core.Path)
+		title = "Core file: " + wording.HumanBytes(ev.Core.Size)
+		body = fmt.Sprintf("%s (pid %d) left %s in %s. Forkwatch can turn core dumps off from its menu.", who, ev.Core.PID, wording.HumanBytes(ev.Core.Size), ev.Core.Path)
 		return title, body, "core files", true
 	}
 	return "", "", "", false
@@ -70,7 +73,7 @@ func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 	if prog := programName(*r); prog != "" {
 		return attributedMessage(r, prog, core)
 	}
-	who := fmt.Sprintf("%s (pid %d", orDash(r.Process), r.PID)
+	who := fmt.Sprintf("%s (pid %d", wording.OrDash(r.Process), r.PID)
 	if r.ParentProcess != "" {
 		who += fmt.Sprintf(", parent %s %d", r.ParentProcess, r.ParentPID)
 	}
@@ -100,10 +103,10 @@ func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 		body = who + " used CoreFoundation after fork() without exec and CoreFoundation's fork check stopped it."
 	default:
 		title = name + " crashed"
-		body = who + " crashed with " + orDash(r.Signal) + "."
+		body = who + " crashed with " + wording.OrDash(r.Signal) + "."
 	}
 	if core != nil {
-		body += " Core file: " + humanBytes(core.Size) + "."
+		body += " Core file: " + wording.HumanBytes(core.Size) + "."
 	}
 	if r.Advice != "" {
 		body += " " + r.Advice
@@ -134,19 +137,16 @@ func runtimeName(r *report.Report) string {
 		return l
 	}
 	if r.Process != "" {
-		return truncate(r.Process, 40)
+		return wording.Truncate(r.Process, 40)
 	}
 	return "A process"
 }
-
-// humanBytes formats a size the way Finder does (decimal units).
-func humanBytes(n int64) string { return report.HumanBytes(n) }
 
 // attributedMessage is crashMessage when the program that forked is known.
 func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (title, body string) {
 	title = prog
 	if p := projectOf(*r); p != "" {
-		title += " in " + tildePath(p)
+		title += " in " + appinfo.TildePath(p)
 	}
 	switch r.Cause {
 	case report.CauseForkSafety:
@@ -168,7 +168,7 @@ func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (ti
 		body = aChild(r) + " used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here."
 	default:
 		title += ": " + runtimeName(r) + " crashed"
-		body = fmt.Sprintf("%s (pid %d) crashed with %s", orDash(r.Process), r.PID, orDash(r.Signal))
+		body = fmt.Sprintf("%s (pid %d) crashed with %s", wording.OrDash(r.Process), r.PID, wording.OrDash(r.Signal))
 		if r.Module != "" {
 			body += " in " + r.Module
 		}
@@ -178,7 +178,7 @@ func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (ti
 		body += " " + site + "."
 	}
 	if core != nil {
-		body += " Core file: " + humanBytes(core.Size) + "."
+		body += " Core file: " + wording.HumanBytes(core.Size) + "."
 	}
 	if fix := fixOrAdvice(*r); fix != "" {
 		body += " " + fix
@@ -224,7 +224,7 @@ func forkSiteLine(r report.Report) string {
 	if r.ForkSite == nil {
 		return ""
 	}
-	s := fmt.Sprintf("Forked at %s:%d", tildePath(r.ForkSite.File), r.ForkSite.Line)
+	s := fmt.Sprintf("Forked at %s:%d", appinfo.TildePath(r.ForkSite.File), r.ForkSite.Line)
 	if r.ForkSite.Function != "" {
 		s += " in " + r.ForkSite.Function + "()"
 	}
@@ -232,13 +232,4 @@ func forkSiteLine(r report.Report) string {
 		s += " via " + r.ForkVia
 	}
 	return s
-}
-
-// tildePath shortens a path under the home folder to ~/….
-func tildePath(p string) string {
-	h := home()
-	if h != "" && h != "/" && strings.HasPrefix(p, h+"/") {
-		return "~" + p[len(h):]
-	}
-	return p
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/report"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/gen2brain/beeep"
 
@@ -78,7 +80,7 @@ func appNotifierConfig(log *slog.Logger) nativeConfig {
 		exe = ""
 	}
 	return nativeConfig{
-		Exe: exe, Version: appVersion(), SupportDir: supportDir(), Log: log,
+		Exe: exe, Version: appinfo.Version(version), SupportDir: appinfo.SupportDir(), Log: log,
 		Backend:  nativeBackendFunc(),
 		Fallback: newBeeepNotifier(),
 		// The child waits up to 30 x Wait (5 min) for an answer to the

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 )
 
 func TestCheckProjectFolder(t *testing.T) {
@@ -103,14 +105,14 @@ func TestPrivateSupportDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "support")
 	os.Mkdir(dir, 0o755)
 	os.Chmod(dir, 0o755)
-	if err := privateSupportDir(dir); err != nil {
+	if err := appinfo.PrivateSupportDir(dir); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
 		t.Errorf("mode %o", fi.Mode().Perm())
 	}
 	fresh := filepath.Join(t.TempDir(), "a", "b")
-	if err := privateSupportDir(fresh); err != nil {
+	if err := appinfo.PrivateSupportDir(fresh); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(fresh); fi.Mode().Perm() != 0o700 {

@@ -2,22 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor"
 )
-
-// home is the user's home folder from $HOME, so tests point it at a
-// temporary folder.
-func home() string {
-	if h := os.Getenv("HOME"); h != "" {
-		return h
-	}
-	h, _ := os.UserHomeDir()
-	return h
-}
 
 // watchDefaults fills in the folders the flags left empty: the macOS
 // DiagnosticReports folders, the folder of kern.corefile, the state file.
@@ -40,7 +33,7 @@ func (f *watchFlags) fill(ctx context.Context) {
 	}
 	f.filled = true
 	if len(f.reportDirs) == 0 {
-		f.reportDirs = defaultReportDirs()
+		f.reportDirs = appinfo.DefaultReportDirs()
 	}
 	if !f.coresSet {
 		pattern, err := monitor.ReadCorePattern(ctx)
@@ -53,6 +46,26 @@ func (f *watchFlags) fill(ctx context.Context) {
 		}
 	}
 	if !f.stateSet {
-		f.statePath = filepath.Join(supportDir(), "state.json")
+		f.statePath = filepath.Join(appinfo.SupportDir(), "state.json")
 	}
+}
+
+// lockInstance takes the one-Forkwatch lock for cmd ("forkwatch",
+// "forkwatch watch") unless wf asks to run read-only, which then keeps no
+// state. On failure it has said why on stderr; release is never nil.
+func lockInstance(cmd string, wf *watchFlags, stderr io.Writer) (release func(), ok bool) {
+	if wf.readOnly {
+		wf.statePath, wf.stateSet = "", true
+		return func() {}, true
+	}
+	release, err := appinfo.AcquireInstance(appinfo.SupportDir())
+	if err != nil {
+		if errors.Is(err, appinfo.ErrAlreadyRunning) {
+			fmt.Fprintf(stderr, "%s: Forkwatch is %v; %s\n", cmd, err, appinfo.AlreadyRunningHint)
+		} else {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		}
+		return func() {}, false
+	}
+	return release, true
 }

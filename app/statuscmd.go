@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/policy"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 	"github.com/spf13/cobra"
@@ -35,7 +38,7 @@ Exit 0 when every state could be read, 1 when one could not.`,
 
 func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	env := settings.DefaultEnv()
-	pol := loadPolicy(slog.New(slog.NewTextHandler(stderr, nil)))
+	pol := policy.Load(slog.New(slog.NewTextHandler(stderr, nil)))
 	all := map[string]any{}
 	status := exitOK
 	for _, t := range settings.All(env) {
@@ -46,18 +49,18 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 		} else {
 			st = t.State(ctx)
 		}
-		all[t.Name()] = newToggleStatus(st, pol.get(), t.Name())
+		all[t.Name()] = policy.NewToggleStatus(st, pol.Get(), t.Name())
 		if st.Error != "" {
 			status = exitFailed
 		}
 		if !asJSON {
 			fmt.Fprint(stdout, describeState(t, st))
-			if _, ok := pol.get().Enforced(t.Name()); ok {
-				fmt.Fprintf(stdout, "      %s\n", ManagedReason)
+			if _, ok := pol.Get().Enforced(t.Name()); ok {
+				fmt.Fprintf(stdout, "      %s\n", policy.ManagedReason)
 			}
 		}
 	}
-	ex := exportStatusOf(ctx, pol.get())
+	ex := exportStatusOf(ctx, pol.Get())
 	if asJSON {
 		if ex != nil {
 			all["export"] = ex
@@ -100,7 +103,7 @@ Exit 0 when the system now matches, 1 when it does not, 2 for a bad NAME or valu
 		Example: "  forkwatch set ulimit-core on\n  forkwatch set login-item off",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usagef("want NAME on|off, got %d %s; NAME: %s", len(args), plural(len(args), "argument", "arguments"), strings.Join(settings.Names, ", "))
+				return usagef("want NAME on|off, got %d %s; NAME: %s", len(args), wording.Plural(len(args), "argument", "arguments"), strings.Join(settings.Names, ", "))
 			}
 			if args[1] != "on" && args[1] != "off" {
 				return usagef("%q is not on or off: say forkwatch set %s on (or off)", args[1], args[0])
@@ -125,12 +128,12 @@ Exit 0 when the system now matches, 1 when it does not, 2 for a bad NAME or valu
 			if err := env.Supported(t.Name()); err != nil {
 				return fmt.Errorf("%v; nothing was changed", err)
 			}
-			if err := refuseManaged(loadPolicy(nil).get(), t.Name()); err != nil {
+			if err := policy.Refuse(policy.Load(nil).Get(), t.Name()); err != nil {
 				fmt.Fprintln(c.stderr, "forkwatch set:", err)
 				c.code = exitFailed
 				return nil
 			}
-			c.code = runSet(c.ctx, env, t, args[1] == "on", historyDBPath(), c.stdout, c.stderr)
+			c.code = runSet(c.ctx, env, t, args[1] == "on", appinfo.HistoryDBPath(), c.stdout, c.stderr)
 			return nil
 		},
 	}
@@ -139,11 +142,11 @@ Exit 0 when the system now matches, 1 when it does not, 2 for a bad NAME or valu
 // runSet sets the toggle, prints the state read back, and records the
 // change in the history as the menu does (Controller.toggle).
 func runSet(ctx context.Context, env settings.Env, t settings.Toggle, on bool, dbPath string, stdout, stderr io.Writer) int {
-	if err := env.MkdirRecorded(supportDir()); err != nil {
+	if err := env.MkdirRecorded(appinfo.SupportDir()); err != nil {
 		fmt.Fprintln(stderr, "forkwatch set:", err)
 		return exitFailed
 	}
-	unlock, err := settings.Lock(supportDir())
+	unlock, err := settings.Lock(appinfo.SupportDir())
 	if err != nil {
 		fmt.Fprintln(stderr, "forkwatch set:", err)
 		return exitFailed
@@ -192,7 +195,7 @@ func runUninstall(ctx context.Context, stdout, stderr io.Writer) int {
 	if terr != nil {
 		fmt.Fprintln(stderr, "forkwatch uninstall: fork tracers:", terr)
 	}
-	err := settings.Uninstall(ctx, settings.DefaultEnv(), stdout, logDir(), supportDir())
+	err := settings.Uninstall(ctx, settings.DefaultEnv(), stdout, appinfo.LogDir(), appinfo.SupportDir())
 	if err == nil && terr != nil {
 		return exitFailed
 	}

@@ -14,13 +14,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/policy"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/spf13/cobra"
 )
 
 // traceManager is the tracer manager for the user's support folder.
 func traceManager() *forktrace.Manager {
-	return forktrace.New(supportDir(), home())
+	return forktrace.New(appinfo.SupportDir(), appinfo.Home())
 }
 
 // traceCmd is `forkwatch trace`: the opt-in fork tracer, one subcommand
@@ -68,7 +71,7 @@ Fork tracing is for Python only: Ruby, PHP, Perl and Node interpreters are refus
 		Short: "the fork record of a child process",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("want one PID, got %d %s", len(args), plural(len(args), "argument", "arguments"))
+				return usagef("want one PID, got %d %s", len(args), wording.Plural(len(args), "argument", "arguments"))
 			}
 			if pid, err := strconv.Atoi(args[0]); err != nil || pid <= 0 {
 				return usagef("%q is not a process id (a positive number)", args[0])
@@ -104,7 +107,7 @@ Fork tracing is for Python only: Ruby, PHP, Perl and Node interpreters are refus
 // runTraceSet is `trace enable|disable TARGET`.
 func runTraceSet(ctx context.Context, m *forktrace.Manager, verb, target string, stdout, stderr io.Writer) int {
 	if verb == "enable" {
-		if err := forkTracingRefused(loadPolicy(nil).get()); err != nil {
+		if err := policy.ForkTracingRefused(policy.Load(nil).Get()); err != nil {
 			fmt.Fprintf(stderr, "forkwatch trace %s: %v\n", verb, err)
 			return exitFailed
 		}
@@ -145,7 +148,7 @@ func runTraceSet(ctx context.Context, m *forktrace.Manager, verb, target string,
 func notATraceTarget(target string) string {
 	fi, err := os.Stat(target)
 	if err != nil {
-		return fmt.Sprintf("%s: %s; name a venv folder (e.g. ~/src/shop/.venv) or an interpreter (e.g. the output of `command -v python3`)", target, statReason(err))
+		return fmt.Sprintf("%s: %s; name a venv folder (e.g. ~/src/shop/.venv) or an interpreter (e.g. the output of `command -v python3`)", target, wording.StatReason(err))
 	}
 	if fi.IsDir() {
 		return ""
@@ -207,7 +210,7 @@ func runTraceShow(m *forktrace.Manager, pid int, asJSON bool, stdout, stderr io.
 		return exitOK
 	}
 	site, ok := rec.ForkSite()
-	fmt.Fprintf(stdout, "pid %d forked by pid %d (%s, Python %s, %d %s)\n", rec.PID, rec.PPID, rec.Argv0, rec.Python, rec.Threads, plural(rec.Threads, "thread", "threads"))
+	fmt.Fprintf(stdout, "pid %d forked by pid %d (%s, Python %s, %d %s)\n", rec.PID, rec.PPID, rec.Argv0, rec.Python, rec.Threads, wording.Plural(rec.Threads, "thread", "threads"))
 	if ok {
 		fmt.Fprintln(stdout, rec.Describe(site))
 	}
@@ -264,7 +267,7 @@ func traceViews(ctx context.Context, m *forktrace.Manager, extra ...string) []Tr
 		if e.State == forktrace.StateGone || e.State == forktrace.StateNotRun {
 			continue
 		}
-		label := tildePath(e.Target)
+		label := appinfo.TildePath(e.Target)
 		if e.Version != "" {
 			label += " (Python " + e.Version + ")"
 		}
@@ -284,7 +287,7 @@ func traceViews(ctx context.Context, m *forktrace.Manager, extra ...string) []Tr
 func setTrace(ctx context.Context, m *forktrace.Manager, target string, on bool) error {
 	var err error
 	if on {
-		if err := forkTracingRefused(loadPolicy(nil).get()); err != nil {
+		if err := policy.ForkTracingRefused(policy.Load(nil).Get()); err != nil {
 			return err
 		}
 		_, err = m.Enable(ctx, target)

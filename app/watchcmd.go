@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/forkwatch/forkwatch/monitor/attribute"
-	"github.com/forkwatch/forkwatch/monitor/report"
-	"github.com/forkwatch/forkwatch/settings"
 	"io"
 	"log/slog"
 	"os"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/internal/policy"
+	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/monitor/attribute"
+	"github.com/forkwatch/forkwatch/monitor/report"
+	"github.com/forkwatch/forkwatch/settings"
 
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
@@ -95,7 +99,7 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 		// Probe children are marked first (their reports are test results);
 		// the fork tracer's record comes before attribution, so that the
 		// tool it names gets its fix.
-		Enrich:     []func(*report.Report){doctor.ProbeMarker(supportDir()), forktrace.Enricher(traceManager().SpoolDir()), attr.Enrich},
+		Enrich:     []func(*report.Report){doctor.ProbeMarker(appinfo.SupportDir()), forktrace.Enricher(traceManager().SpoolDir()), attr.Enrich},
 		EnrichCore: []func(*report.CoreFile){attr.EnrichCore},
 	})
 	if err != nil {
@@ -111,10 +115,10 @@ func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog
 // shared: this process then keeps its memory in the JSON state.
 func openStore(wf *watchFlags, log *slog.Logger) (monitor.Store, *history.DB) {
 	if !wf.stateSet {
-		if err := privateSupportDir(supportDir()); err != nil {
+		if err := appinfo.PrivateSupportDir(appinfo.SupportDir()); err != nil {
 			log.Warn("support folder", "err", err)
 		}
-		d, err := history.Open(historyDBPath(), history.Options{Log: log})
+		d, err := history.Open(appinfo.HistoryDBPath(), history.Options{Log: log})
 		switch {
 		case d == nil && errors.Is(err, history.ErrLocked):
 			log.Warn("history: another Forkwatch is recording; this one keeps its memory in the state file", "err", err)
@@ -195,8 +199,8 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 	pol, exp := startManaged(ctx, settings.DefaultEnv(), db, tun.exportMaxBackoff, log, nil)
 	defer exp.stop()
 	var alerter *Alerter
-	if notify && !pol.get().NotificationsOn() {
-		log.Warn("notifications are off: " + ManagedReason)
+	if notify && !pol.Get().NotificationsOn() {
+		log.Warn("notifications are off: " + policy.ManagedReason)
 		notify = false
 	}
 	if why := noSessionBus(runtime.GOOS, os.Getenv, fileExists); notify && why != "" {
@@ -266,9 +270,9 @@ func eventLine(ev monitor.Event) string {
 		if r.Probe {
 			prefix += " probe result:"
 		}
-		s := fmt.Sprintf("%s %s: %s", prefix, procWithPID(orDash(r.Process), r.PID), headline(r))
+		s := fmt.Sprintf("%s %s: %s", prefix, wording.ProcWithPID(wording.OrDash(r.Process), r.PID), wording.Headline(r))
 		if ev.Core != nil {
-			s += fmt.Sprintf("; core file %s", humanBytes(ev.Core.Size))
+			s += fmt.Sprintf("; core file %s", wording.HumanBytes(ev.Core.Size))
 		}
 		s += "\n"
 		if who := programProject(*r); who != "" {
@@ -295,7 +299,7 @@ func eventLine(ev monitor.Event) string {
 		if c.Process != "" {
 			who = " from " + c.Process
 		}
-		return fmt.Sprintf("%s core file %s (pid %d%s): %s, %s\n", prefix, c.Path, c.PID, who, humanBytes(c.Size), state)
+		return fmt.Sprintf("%s core file %s (pid %d%s): %s, %s\n", prefix, c.Path, c.PID, who, wording.HumanBytes(c.Size), state)
 	default:
 		return fmt.Sprintf("%s error: %s\n", prefix, ev.Err)
 	}

@@ -1,23 +1,24 @@
-package main
+package appinfo
 
 import (
 	"regexp"
 	"runtime/debug"
 )
 
-// appVersion is the version --version prints: the stamped one when `make`
-// or the bundler set it (-ldflags "-X main.version=..."), otherwise what the
-// Go toolchain recorded in the binary, so that `go build ./app` and
+// Version is the version --version prints: stamped, the one `make` or the
+// bundler set (-ldflags "-X main.version=...", kept in package main because
+// that is the name the build tools stamp), when it is set; otherwise what
+// the Go toolchain recorded in the binary, so that `go build ./app` and
 // `go install ...@vX` never claim to be "dev".
-func appVersion() string {
-	if version != "dev" && version != "" {
-		return version
+func Version(stamped string) string {
+	if stamped != "dev" && stamped != "" {
+		return stamped
 	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return version
+		return stamped
 	}
-	return versionFromBuildInfo(bi)
+	return FromBuildInfo(bi)
 }
 
 // reRelease is a plain semantic version (v1.2.3, v1.2.3-rc.1), as opposed to
@@ -28,14 +29,14 @@ var (
 	rePseudo  = regexp.MustCompile(`\d{14}-[0-9a-f]{12}$`)
 )
 
-// versionFromBuildInfo picks, in order: a release version of the main module
+// FromBuildInfo picks, in order: a release version of the main module
 // (`go install github.com/forkwatch/forkwatch/app@v1.2.3`); the VCS revision
 // of a local build, shortened, with "-dirty" when the tree had changes
 // (`go build ./app` in a checkout: runtime/debug records vcs.revision and
 // vcs.modified, see https://pkg.go.dev/runtime/debug#BuildSetting); any
 // other module version (a pseudo-version from `go install ...@main`); and
 // "dev" when the binary records none of these (-buildvcs=false outside a module).
-func versionFromBuildInfo(bi *debug.BuildInfo) string {
+func FromBuildInfo(bi *debug.BuildInfo) string {
 	mv := bi.Main.Version
 	if reRelease.MatchString(mv) && !rePseudo.MatchString(mv) {
 		return mv

@@ -1,4 +1,4 @@
-package main
+package appinfo
 
 import (
 	"fmt"
@@ -6,12 +6,12 @@ import (
 	"syscall"
 )
 
-// privateSupportDir makes the support folder (the history database, the
+// PrivateSupportDir makes the support folder (the history database, the
 // state, the tracer's spool and registry: command lines, project paths)
 // 0700, creating it if needed; a folder an earlier version made 0755 is
 // tightened. A folder that is a link or someone else's is left alone and
 // reported: it is not ours to change.
-func privateSupportDir(dir string) error {
+func PrivateSupportDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
