@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
@@ -101,10 +102,10 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	})
 	defer exp.stop()
 	ctrl = NewController(ControllerConfig{
-		Env: env, Desktop: newDesktop(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
+		Env: env, Desktop: desktop.New(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
 		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
 		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: appinfo.SupportDir(), Recent: st.Recent(), ReportDirs: wf.reportDirs,
-		FileManager: fileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
+		FileManager: desktop.FileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
 		History: db, Tracer: traceManager(), Policy: pol.Get,
 		ExportLine: func(ctx context.Context) string {
 			if db == nil {
@@ -181,11 +182,4 @@ func appLogger(stderr io.Writer) *slog.Logger {
 	l := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(l)
 	return l
-}
-
-func fileManagerName(goos string) string {
-	if goos == "darwin" {
-		return "Finder"
-	}
-	return "File Manager"
 }

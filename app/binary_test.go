@@ -195,3 +195,13 @@ func runBinStdout(t *testing.T, env []string, args ...string) (string, int) {
 	}
 	return string(out), 0
 }
+
+// recorder writes a fake command that logs each argument on its own line
+// (NUL-separated calls) and exits with $FAKE_EXIT.
+func recorder(t *testing.T, bin, name string) string {
+	log := filepath.Join(bin, name+".log")
+	script := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> " + log + "; done\nprintf '%s\\n' '--end--' >> " + log + "\n" +
+		"[ -n \"$FAKE_STDERR\" ] && echo \"$FAKE_STDERR\" >&2\nexit ${FAKE_EXIT:-0}\n"
+	os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755)
+	return log
+}

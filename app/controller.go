@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
@@ -47,7 +48,7 @@ type Controller struct {
 	onTraceChange func()
 	env           settings.Env
 	toggles       []settings.Toggle
-	desk          Desktop
+	desk          desktop.Desktop
 	notifier      Notifier
 	alerter       *Alerter
 	log           *slog.Logger
@@ -77,7 +78,7 @@ type Controller struct {
 // ControllerConfig holds what NewController needs.
 type ControllerConfig struct {
 	Env        settings.Env
-	Desktop    Desktop
+	Desktop    desktop.Desktop
 	Notifier   Notifier
 	Alerter    *Alerter
 	Log        *slog.Logger
@@ -135,7 +136,7 @@ func NewController(cfg ControllerConfig) *Controller {
 	if c.desk != nil {
 		// Paths from crash reports are opened only when they are what
 		// the item says: a report in a watched folder, a plain folder.
-		c.desk = guardedDesktop{Desktop: c.desk, reportDirs: cfg.ReportDirs}
+		c.desk = desktop.Guarded{Desktop: c.desk, ReportDirs: cfg.ReportDirs}
 	}
 	c.state.Crashes = append(c.state.Crashes, cfg.Recent...)
 	for _, t := range c.toggles {

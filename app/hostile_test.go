@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
@@ -329,7 +330,7 @@ func TestHostileOpen(t *testing.T) {
 	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, PromptTimeout: 5 * time.Second, SupportDir: filepath.Join(home, "support")}
 	// The real macOS desktop (open(1) found on PATH), behind the guard
 	// NewController puts in front of every Desktop.
-	c := NewController(ControllerConfig{Env: senv, Desktop: newDesktop("darwin"), Notifier: &fakeNotifier{},
+	c := NewController(ControllerConfig{Env: senv, Desktop: desktop.New("darwin"), Notifier: &fakeNotifier{},
 		SupportDir: senv.SupportDir, ReportDirs: []string{reports}})
 	ui := &fakeUI{}
 	ctx, cancel := context.WithCancel(context.Background())

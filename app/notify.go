@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
@@ -106,7 +107,7 @@ func actionsFor(n Notification) [][2]string {
 // report (also for a click on the notification), copy the fix, or pause
 // notifications for an hour. The controller calls it off its loop; alerter
 // may be nil (no pausing then).
-func runNotificationAction(ctx context.Context, desk Desktop, alerter *Alerter, now time.Time, action string, n Notification) error {
+func runNotificationAction(ctx context.Context, desk desktop.Desktop, alerter *Alerter, now time.Time, action string, n Notification) error {
 	switch action {
 	case ActionOpen, ActionDefault:
 		if n.ReportPath == "" {

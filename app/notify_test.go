@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/monitor"
@@ -568,7 +569,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 		mu.Lock()
 		acted = append(acted, action+" on "+n.Title)
 		mu.Unlock()
-		if err := runNotificationAction(context.Background(), linuxDesktop{}, alerter, time.Now(), action, n); err != nil {
+		if err := runNotificationAction(context.Background(), desktop.New("linux"), alerter, time.Now(), action, n); err != nil {
 			t.Errorf("%s: %v", action, err)
 		}
 	})
@@ -599,7 +600,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 	}
 	shown()
 	dunstctl("action", "0")
-	eventually(t, "xdg-open with the report", func() bool { return read(opened) == fileURL(report)+"\n" })
+	eventually(t, "xdg-open with the report", func() bool { return read(opened) == desktop.FileURL(report)+"\n" })
 
 	// Copy Fix from the context menu.
 	dunstctl("close-all")
@@ -619,7 +620,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 		done         func() bool
 	}{
 		{ActionPause, "notifications paused", func() bool { return !alerter.PausedUntil().IsZero() }},
-		{ActionOpen, "the report opened again", func() bool { return read(opened) == fileURL(report)+"\n"+fileURL(report)+"\n" }},
+		{ActionOpen, "the report opened again", func() bool { return read(opened) == desktop.FileURL(report)+"\n"+desktop.FileURL(report)+"\n" }},
 	} {
 		dunstctl("close-all")
 		eventually(t, "dunst to close all", func() bool {

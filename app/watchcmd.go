@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
@@ -210,7 +211,7 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 	if notify {
 		n := newAppNotifier(ctx, log)
 		alerter = NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
-		desk := guardedDesktop{Desktop: newDesktop(runtime.GOOS), reportDirs: wf.reportDirs}
+		desk := desktop.Guarded{Desktop: desktop.New(runtime.GOOS), ReportDirs: wf.reportDirs}
 		n.OnAction(func(action string, no Notification) {
 			if err := runNotificationAction(ctx, desk, alerter, time.Now(), action, no); err != nil {
 				log.Warn("notification action", "action", action, "err", err)

@@ -1,4 +1,10 @@
-package main
+// Package desktop does what the menu's items and a notification's buttons
+// ask of the system: open a report, show a folder, reveal a core file, ask
+// before moving files to the Trash, copy a fix. macOS through open(1),
+// osascript(1) and pbcopy(1); the Linux development desktop through
+// xdg-open, gio, zenity and xclip. Guarded (guard.go) decides what a path
+// taken from a crash report may be opened as.
+package desktop
 
 import (
 	"context"
@@ -27,10 +33,12 @@ type Desktop interface {
 	OpenDocument(ctx context.Context, path string) error
 }
 
-// errNoTool means a desktop helper is not installed.
-var errNoTool = errors.New("not available on this desktop")
+// ErrNoTool means a desktop helper is not installed.
+var ErrNoTool = errors.New("not available on this desktop")
 
-func newDesktop(goos string) Desktop {
+// New is the desktop of goos ("darwin": macOS; anything else: the Linux
+// tools).
+func New(goos string) Desktop {
 	if goos == "darwin" {
 		return macDesktop{}
 	}
@@ -48,7 +56,7 @@ func (macDesktop) OpenReport(ctx context.Context, path string) error {
 // OpenFolder reveals the folder in Finder (open -R: "Reveals the file(s)
 // in the Finder instead of opening them", open(1)), so that even a folder
 // macOS treats as a package is shown, never launched. The path is
-// absolute (guardedDesktop), so open cannot read it as an option.
+// absolute (Guarded), so open cannot read it as an option.
 func (macDesktop) OpenFolder(ctx context.Context, path string) error {
 	_, err := syscmd.Run(ctx, 0, "open", "-R", path)
 	return err
@@ -107,7 +115,7 @@ func (macDesktop) Copy(ctx context.Context, text string) error {
 type linuxDesktop struct{}
 
 func (linuxDesktop) OpenReport(ctx context.Context, path string) error {
-	_, err := syscmd.Run(ctx, 0, "xdg-open", fileURL(path))
+	_, err := syscmd.Run(ctx, 0, "xdg-open", FileURL(path))
 	return err
 }
 
@@ -115,7 +123,7 @@ func (linuxDesktop) OpenReport(ctx context.Context, path string) error {
 // and has options of its own (--help, --manual), so a bare name could be
 // either; a URL with the file scheme is only ever a local file.
 func (linuxDesktop) OpenFolder(ctx context.Context, path string) error {
-	_, err := syscmd.Run(ctx, 0, "xdg-open", fileURL(path))
+	_, err := syscmd.Run(ctx, 0, "xdg-open", FileURL(path))
 	return err
 }
 
@@ -136,7 +144,7 @@ func (linuxDesktop) OpenDocument(ctx context.Context, path string) error {
 
 func (linuxDesktop) Confirm(ctx context.Context, question, yes string) (bool, error) {
 	if _, err := exec.LookPath("zenity"); err != nil {
-		return false, fmt.Errorf("confirm: zenity %w", errNoTool)
+		return false, fmt.Errorf("confirm: zenity %w", ErrNoTool)
 	}
 	_, err := syscmd.Run(ctx, 10*time.Minute, "zenity", "--question", "--title=Forkwatch", "--ok-label="+yes, "--text="+question)
 	if err != nil {
@@ -162,7 +170,7 @@ func (linuxDesktop) Copy(ctx context.Context, text string) error {
 	if _, err := exec.LookPath("wl-copy"); err == nil {
 		return pipeTo(ctx, text, "wl-copy")
 	}
-	return fmt.Errorf("copy: xclip %w", errNoTool)
+	return fmt.Errorf("copy: xclip %w", ErrNoTool)
 }
 
 func pipeTo(ctx context.Context, text, name string, args ...string) error {
@@ -185,4 +193,12 @@ func dirOf(p string) string {
 		return p[:i]
 	}
 	return p
+}
+
+// FileManagerName is what "Reveal in …" calls the file manager.
+func FileManagerName(goos string) string {
+	if goos == "darwin" {
+		return "Finder"
+	}
+	return "File Manager"
 }

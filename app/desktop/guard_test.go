@@ -1,12 +1,10 @@
-package main
+package desktop
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 )
 
 func TestCheckProjectFolder(t *testing.T) {
@@ -38,15 +36,15 @@ func TestCheckProjectFolder(t *testing.T) {
 		{proj + "\n", ""},
 		{"", ""},
 	} {
-		got, err := checkProjectFolder(tc.in)
+		got, err := CheckProjectFolder(tc.in)
 		if tc.want == "" {
 			if err == nil {
-				t.Errorf("checkProjectFolder(%q) = %q, want refused", tc.in, got)
+				t.Errorf("CheckProjectFolder(%q) = %q, want refused", tc.in, got)
 			}
 			continue
 		}
 		if err != nil || got != tc.want {
-			t.Errorf("checkProjectFolder(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			t.Errorf("CheckProjectFolder(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 }
@@ -80,12 +78,12 @@ func TestCheckReportFile(t *testing.T) {
 		{"-a/Applications/Calculator.app", false},
 		{"Python.ips", false},
 	} {
-		got, err := checkReportFile(tc.in, dirs)
+		got, err := CheckReportFile(tc.in, dirs)
 		if tc.ok != (err == nil) {
-			t.Errorf("checkReportFile(%q) = %q, %v; want ok %v", tc.in, got, err, tc.ok)
+			t.Errorf("CheckReportFile(%q) = %q, %v; want ok %v", tc.in, got, err, tc.ok)
 		}
-		if !tc.ok && err != nil && !errors.Is(err, errNotOpened) && !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("checkReportFile(%q): unexpected error kind %v", tc.in, err)
+		if !tc.ok && err != nil && !errors.Is(err, ErrNotOpened) && !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("CheckReportFile(%q): unexpected error kind %v", tc.in, err)
 		}
 	}
 }
@@ -95,27 +93,8 @@ func TestFileURL(t *testing.T) {
 		"/Users/ana/src/shop":         "file:///Users/ana/src/shop",
 		"/Users/ana/My Project/#1?x%": "file:///Users/ana/My%20Project/%231%3Fx%25",
 	} {
-		if got := fileURL(in); got != want {
-			t.Errorf("fileURL(%q) = %q, want %q", in, got, want)
+		if got := FileURL(in); got != want {
+			t.Errorf("FileURL(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestPrivateSupportDir(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "support")
-	os.Mkdir(dir, 0o755)
-	os.Chmod(dir, 0o755)
-	if err := appinfo.PrivateSupportDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
-		t.Errorf("mode %o", fi.Mode().Perm())
-	}
-	fresh := filepath.Join(t.TempDir(), "a", "b")
-	if err := appinfo.PrivateSupportDir(fresh); err != nil {
-		t.Fatal(err)
-	}
-	if fi, _ := os.Stat(fresh); fi.Mode().Perm() != 0o700 {
-		t.Errorf("new folder mode %o", fi.Mode().Perm())
 	}
 }

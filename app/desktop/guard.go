@@ -1,4 +1,4 @@
-package main
+package desktop
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"strings"
 )
 
-// errNotOpened: a path from a crash report (its project, its own path)
+// ErrNotOpened: a path from a crash report (its project, its own path)
 // that is not what the menu item claims it is, so nothing is opened.
-var errNotOpened = errors.New("not opened")
+var ErrNotOpened = errors.New("not opened")
 
 // bundleExts are folder names that macOS opens by launching or loading
 // them rather than showing them (application, plug-in, framework, kernel
@@ -37,19 +37,19 @@ func isBundleName(name string) bool {
 func checkAbsolute(p string) error {
 	switch {
 	case p == "":
-		return fmt.Errorf("empty path: %w", errNotOpened)
+		return fmt.Errorf("empty path: %w", ErrNotOpened)
 	case !strings.HasPrefix(p, "/") || filepath.Clean(p) != p:
-		return fmt.Errorf("%q is not a clean absolute path: %w", p, errNotOpened)
+		return fmt.Errorf("%q is not a clean absolute path: %w", p, ErrNotOpened)
 	case strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("%q holds control characters: %w", p, errNotOpened)
+		return fmt.Errorf("%q holds control characters: %w", p, ErrNotOpened)
 	}
 	return nil
 }
 
-// checkProjectFolder returns the folder Open Project Folder may show: an
+// CheckProjectFolder returns the folder Open Project Folder may show: an
 // absolute path to an existing folder that is not a bundle, neither as
 // named nor where its links lead.
-func checkProjectFolder(p string) (string, error) {
+func CheckProjectFolder(p string) (string, error) {
 	if err := checkAbsolute(p); err != nil {
 		return "", err
 	}
@@ -62,20 +62,20 @@ func checkProjectFolder(p string) (string, error) {
 		return "", fmt.Errorf("project folder %s: %w", p, err)
 	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("project folder %s is not a folder: %w", p, errNotOpened)
+		return "", fmt.Errorf("project folder %s is not a folder: %w", p, ErrNotOpened)
 	}
 	for _, q := range []string{p, real} {
 		if isBundleName(q) {
-			return "", fmt.Errorf("project folder %s is an application or plug-in bundle: %w", p, errNotOpened)
+			return "", fmt.Errorf("project folder %s is an application or plug-in bundle: %w", p, ErrNotOpened)
 		}
 	}
 	return real, nil
 }
 
-// checkReportFile returns the report Open Report may open: an existing
+// CheckReportFile returns the report Open Report may open: an existing
 // regular file (not a link, not a FIFO or device) inside one of the
 // watched report folders (their Retired subfolders included).
-func checkReportFile(p string, dirs []string) (string, error) {
+func CheckReportFile(p string, dirs []string) (string, error) {
 	if err := checkAbsolute(p); err != nil {
 		return "", err
 	}
@@ -84,7 +84,7 @@ func checkReportFile(p string, dirs []string) (string, error) {
 		return "", fmt.Errorf("report %s: %w", p, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("report %s is not a regular file: %w", p, errNotOpened)
+		return "", fmt.Errorf("report %s is not a regular file: %w", p, ErrNotOpened)
 	}
 	realDir, err := filepath.EvalSymlinks(filepath.Dir(p))
 	if err != nil {
@@ -99,35 +99,37 @@ func checkReportFile(p string, dirs []string) (string, error) {
 			return filepath.Join(realDir, filepath.Base(p)), nil
 		}
 	}
-	return "", fmt.Errorf("report %s is not in a watched folder (%s): %w", p, strings.Join(dirs, ", "), errNotOpened)
+	return "", fmt.Errorf("report %s is not in a watched folder (%s): %w", p, strings.Join(dirs, ", "), ErrNotOpened)
 }
 
-// guardedDesktop checks what a crash report implies before the desktop
+// Guarded checks what a crash report implies before the desktop
 // opens it: every Open Report and Open Project Folder, from the menu and
-// from a notification, goes through it (NewController wraps its Desktop).
-type guardedDesktop struct {
+// from a notification, goes through it (tray.NewController wraps its
+// Desktop; `watch --notify` wraps its own). ReportDirs are the watched report
+// folders.
+type Guarded struct {
 	Desktop
-	reportDirs []string
+	ReportDirs []string
 }
 
-func (g guardedDesktop) OpenReport(ctx context.Context, p string) error {
-	real, err := checkReportFile(p, g.reportDirs)
+func (g Guarded) OpenReport(ctx context.Context, p string) error {
+	real, err := CheckReportFile(p, g.ReportDirs)
 	if err != nil {
 		return err
 	}
 	return g.Desktop.OpenReport(ctx, real)
 }
 
-func (g guardedDesktop) OpenFolder(ctx context.Context, p string) error {
-	real, err := checkProjectFolder(p)
+func (g Guarded) OpenFolder(ctx context.Context, p string) error {
+	real, err := CheckProjectFolder(p)
 	if err != nil {
 		return err
 	}
 	return g.Desktop.OpenFolder(ctx, real)
 }
 
-// fileURL is p as a file:// URL (net/url escapes it), so that an opener
+// FileURL is p as a file:// URL (net/url escapes it), so that an opener
 // cannot read it as an option or as another scheme.
-func fileURL(p string) string {
+func FileURL(p string) string {
 	return (&url.URL{Scheme: "file", Path: p}).String()
 }
