@@ -12,6 +12,8 @@ import (
 
 	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/notify"
+	"github.com/forkwatch/forkwatch/app/tray"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
@@ -93,20 +95,21 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	} else if fixed {
 		log.Info("login item now points at " + env.Exe)
 	}
-	notifier := newAppNotifier(ctx, log)
-	var ctrl *Controller
+	notifier := notify.NewApp(ctx, log, appinfo.Version(version))
+	var ctrl *tray.Controller
 	pol, exp := startManaged(ctx, env, db, tun.exportMaxBackoff, log, func() {
 		if ctrl != nil {
 			ctrl.RefreshToggles(ctx)
 		}
 	})
 	defer exp.stop()
-	ctrl = NewController(ControllerConfig{
+	spool := newSpoolSweeper(traceManager(), time.Minute, log)
+	ctrl = tray.NewController(tray.ControllerConfig{
 		Env: env, Desktop: desktop.New(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
-		Alerter: NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
+		Alerter: notify.NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
 		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: appinfo.SupportDir(), Recent: st.Recent(), ReportDirs: wf.reportDirs,
 		FileManager: desktop.FileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
-		History: db, Tracer: traceManager(), Policy: pol.Get,
+		History: db, Tracer: traceManager(), Policy: pol.Get, OnTraceChange: spool.Kick,
 		ExportLine: func(ctx context.Context) string {
 			if db == nil {
 				return ""
@@ -116,8 +119,6 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	})
 	notifier.OnAction(ctrl.NotificationAction)
 
-	spool := newSpoolSweeper(traceManager(), time.Minute, log)
-	ctrl.onTraceChange = spool.Kick
 	go spool.Run(ctx)
 	watchDone := make(chan struct{})
 	go func() {
@@ -136,7 +137,7 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	}()
 	go monitor.WatchFolders(ctx, settingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
 
-	err = runTray(ctrl.Clicks, func(ui UI) {
+	err = tray.Run(ctrl.Clicks, func(ui tray.UI) {
 		go func() {
 			ctrl.Run(ctx, ui)
 			ui.Quit()

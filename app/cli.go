@@ -72,7 +72,7 @@ func newRootCmd(c *cli) *cobra.Command {
 		c.historyCmd(),
 		c.traceCmd(),
 		c.notifyCmd(),
-		c.passthrough("debug [--open|--exec] [--exe PATH] REPORT|CORE", "the lldb command for a crash report or core file", runDebug),
+		c.debugCmd(),
 		c.versionCmd(),
 	)
 	root.SetOut(c.stdout)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/lldb"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
@@ -37,6 +40,24 @@ type lldbCall struct {
 		Word string `json:"word"`
 		File bool   `json:"file"`
 	} `json:"crashlog"`
+}
+
+// runDebugArgs is `forkwatch debug ARGS...` through the command tree.
+func runDebugArgs(args []string, stdout, stderr io.Writer) int {
+	c := &cli{ctx: context.Background(), stdout: stdout, stderr: stderr}
+	return c.execute(append([]string{"debug"}, args...))
+}
+
+// machoCore is the start of a macOS core file: a 64-bit Mach-O header
+// (magic 0xfeedfacf, little-endian) for arm64 (CPU_TYPE_ARM64 0x0100000c)
+// of file type MH_CORE (4), <mach-o/loader.h>; the rest does not matter
+// to the plan.
+func machoCore() []byte {
+	h := make([]byte, 64)
+	binary.LittleEndian.PutUint32(h[0:], 0xfeedfacf)
+	binary.LittleEndian.PutUint32(h[4:], 0x0100000c)
+	binary.LittleEndian.PutUint32(h[12:], 4)
+	return h
 }
 
 // installFakeLLDB puts the fake lldb first on PATH and returns a reader of
@@ -106,7 +127,7 @@ func TestDebugReportHostileNames(t *testing.T) {
 				arg = "./" + name // as a person types it; the flag parser would read "-rf" otherwise
 			}
 			var out, errb strings.Builder
-			code := runDebug(context.Background(), []string{"--exec", arg}, &out, &errb)
+			code := runDebugArgs([]string{"--exec", arg}, &out, &errb)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
@@ -115,7 +136,7 @@ func TestDebugReportHostileNames(t *testing.T) {
 				t.Fatalf("lldb ran %d times", len(got))
 			}
 			c := got[0]
-			if len(c.Argv) != 5 || filepath.Base(c.Argv[0]) != "lldb" || c.Argv[1] != "-o" || c.Argv[2] != crashlogImport || c.Argv[3] != "-o" || !strings.HasPrefix(c.Argv[4], "crashlog ") {
+			if len(c.Argv) != 5 || filepath.Base(c.Argv[0]) != "lldb" || c.Argv[1] != "-o" || c.Argv[2] != lldb.CrashlogImport || c.Argv[3] != "-o" || !strings.HasPrefix(c.Argv[4], "crashlog ") {
 				t.Fatalf("argv %q", c.Argv)
 			}
 			if len(c.Crashlog) != 1 || len(c.Crashlog[0]) != 1 || !c.Crashlog[0][0].File {
@@ -158,7 +179,7 @@ func TestDebugCore(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cores 'dir'")
 	os.MkdirAll(dir, 0o755)
 	core := filepath.Join(dir, "core.4242")
-	os.WriteFile(core, []byte("\x7fELF not really"), 0o400)
+	os.WriteFile(core, machoCore(), 0o400)
 	exe := filepath.Join(t.TempDir(), "ruby 3.3", "bin", "ruby")
 	os.MkdirAll(filepath.Dir(exe), 0o755)
 	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
@@ -172,13 +193,13 @@ func TestDebugCore(t *testing.T) {
 		Cause: report.CauseForkSafety, ForkChild: true, Time: now.Format(time.RFC3339), Path: "/r/ruby-2026.ips"}, now)
 	d.MarkSeen(&report.Report{ID: "incident:other", Process: "ruby", PID: 4242, ExePath: "/old/ruby", Cause: report.CauseCrash,
 		Time: now.Add(-48 * time.Hour).Format(time.RFC3339)}, now)
-	if err := d.RecordCore(report.CoreFile{Path: core, PID: 4242, Size: 15, Complete: true}, now); err != nil {
+	if err := d.RecordCore(report.CoreFile{Path: core, PID: 4242, Size: 64, Complete: true}, now); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
 
 	var out, errb strings.Builder
-	if code := runDebug(context.Background(), []string{"--exec", "--db", db, core}, &out, &errb); code != 0 {
+	if code := runDebugArgs([]string{"--exec", "--db", db, core}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	got := calls()
@@ -191,7 +212,7 @@ func TestDebugCore(t *testing.T) {
 	}
 
 	out.Reset()
-	if code := runDebug(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "none.db"), core}, &out, &errb); code != 0 {
+	if code := runDebugArgs([]string{"--db", filepath.Join(t.TempDir(), "none.db"), core}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "--exe PATH") || strings.Contains(out.String(), "--file") {
@@ -201,10 +222,10 @@ func TestDebugCore(t *testing.T) {
 		t.Error("lldb ran without --exec")
 	}
 	out.Reset()
-	if code := runDebug(context.Background(), []string{"--json", "--exe", exe, "--db", filepath.Join(t.TempDir(), "none.db"), core}, &out, &errb); code != 0 {
+	if code := runDebugArgs([]string{"--json", "--exe", exe, "--db", filepath.Join(t.TempDir(), "none.db"), core}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	var plan debugPlan
+	var plan lldb.Plan
 	if err := json.Unmarshal([]byte(strings.SplitN(out.String(), "\n", 2)[0]), &plan); err != nil || plan.Kind != "core" || plan.Argv[len(plan.Argv)-1] != exe {
 		t.Errorf("--json --exe: %v %+v", err, plan)
 	}
@@ -233,12 +254,12 @@ func TestDebugRefuses(t *testing.T) {
 	}
 	for p, want := range cases {
 		var out, errb strings.Builder
-		if code := runDebug(context.Background(), []string{"--exec", p}, &out, &errb); code != 1 || !strings.Contains(errb.String(), want) {
+		if code := runDebugArgs([]string{"--exec", p}, &out, &errb); code != 1 || !strings.Contains(errb.String(), want) {
 			t.Errorf("%s: exit %d, %q (want %q)", p, code, errb.String(), want)
 		}
 	}
 	// Plans: only Forkwatch's own, 0600, in its private folder.
-	planDir, err := debugDir()
+	planDir, err := lldb.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +271,7 @@ func TestDebugRefuses(t *testing.T) {
 	os.Chmod(loose, 0o644)
 	for _, p := range []string{outside, loose} {
 		var out, errb strings.Builder
-		if code := runDebug(context.Background(), []string{"--exec-plan", p}, &out, &errb); code != 1 {
+		if code := runDebugArgs([]string{"--exec-plan", p}, &out, &errb); code != 1 {
 			t.Errorf("plan %s: exit %d", p, code)
 		}
 	}
@@ -283,11 +304,11 @@ func TestDebugOpenInTerminal(t *testing.T) {
 	data, _ := os.ReadFile(sample("python37-objc-fork-fontbakery-2982.crash"))
 	p := filepath.Join(t.TempDir(), `Python's "crash" $(id).crash`)
 	os.WriteFile(p, data, 0o600)
-	plan, err := planDebug(context.Background(), p, "", filepath.Join(t.TempDir(), "none.db"))
+	plan, err := lldb.PlanFor(context.Background(), p, "", filepath.Join(t.TempDir(), "none.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmdFile, err := openInTerminal(context.Background(), "darwin", bin, plan)
+	cmdFile, err := lldb.OpenInTerminal(context.Background(), "darwin", bin, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +338,7 @@ func TestDebugOpenInTerminal(t *testing.T) {
 	if calls() != nil {
 		t.Error("lldb ran twice")
 	}
-	if _, err := openInTerminal(context.Background(), "linux", bin, plan); err == nil || !strings.Contains(err.Error(), "macOS") {
+	if _, err := lldb.OpenInTerminal(context.Background(), "linux", bin, plan); err == nil || !strings.Contains(err.Error(), "macOS") {
 		t.Errorf("linux --open: %v", err)
 	}
 	// The Python note: CPython's helpers are gdb's.

@@ -7,15 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
-	"github.com/forkwatch/forkwatch/monitor/report"
+	"github.com/forkwatch/forkwatch/app/pages"
 
-	"github.com/forkwatch/forkwatch/internal/atomicfile"
-	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings/doctor"
 	"github.com/spf13/cobra"
@@ -73,7 +70,7 @@ func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int
 		}
 		pythons[i] = abs
 	}
-	opts := doctorOptions(appinfo.SupportDir(), slog.Default())
+	opts := pages.DoctorOptions(appinfo.SupportDir(), slog.Default())
 	opts.Probe = *probe
 	opts.ProbeTimeout = *probeTimeout
 	opts.ExtraPythons = append(opts.ExtraPythons, pythons...)
@@ -87,12 +84,12 @@ func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int
 		// Into the history, unless a running Forkwatch holds it (the
 		// probe's crash reports reach the history through that one).
 		if db, _ := history.Open(appinfo.HistoryDBPath(), history.Options{PruneEvery: -1}); db != nil {
-			recordProbes(db, rep, slog.Default())
+			pages.RecordProbes(db, rep, slog.Default())
 			db.Close()
 		}
 	}
 	if *htmlOut != "" {
-		if err := writeDoctorHTML(*htmlOut, rep); err != nil {
+		if err := pages.WriteDoctorHTML(*htmlOut, rep); err != nil {
 			fmt.Fprintln(stderr, "forkwatch doctor:", err)
 			return 1
 		}
@@ -107,92 +104,4 @@ func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
-}
-
-// doctorOptions are the doctor's options for this user: the app's support
-// folder (where the watcher looks for probe pids) and the venvs of recent
-// crashes from the watcher's state file.
-func doctorOptions(support string, log *slog.Logger) doctor.Options {
-	opts := doctor.DefaultOptions()
-	opts.SupportDir = support
-	opts.Settings.SupportDir = support
-	opts.Log = log
-	opts.ExtraPythons = recentVenvs(filepath.Join(support, "history.db"), filepath.Join(support, "state.json"))
-	return opts
-}
-
-// recentVenvs lists the virtual environments of the crashes the watcher
-// remembers (the history of the last 90 days, else the JSON state of older
-// versions), so the check covers the Pythons that actually crashed.
-func recentVenvs(dbPath, statePath string) []string {
-	var recent []report.Report
-	if r, err := history.OpenReader(dbPath, time.Local); err == nil {
-		crashes, err := r.Crashes(context.Background(), time.Now().AddDate(0, 0, -90), 2000)
-		r.Close()
-		if err == nil {
-			for _, c := range crashes {
-				recent = append(recent, c.Report)
-			}
-		}
-	} else if st, err := monitor.LoadState(statePath); err == nil && st != nil {
-		recent = st.Recent()
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range recent {
-		if r.Venv != "" && !seen[r.Venv] && filepath.IsAbs(r.Venv) {
-			seen[r.Venv] = true
-			out = append(out, r.Venv)
-		}
-	}
-	return out
-}
-
-// writeDoctorHTML writes the page atomically.
-func writeDoctorHTML(path string, rep doctor.Report) error {
-	var b strings.Builder
-	if err := doctor.WriteHTML(&b, rep); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-	}
-	if err := atomicfile.WriteAtomic(path, []byte(b.String()), 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// DoctorPage runs the check (with the probe for "Test Fork Safety…") and
-// writes the page the menu's "Check This Mac…" opens; it returns the page's
-// path, support/check-this-mac.html, for Desktop.OpenDocument. It takes a
-// second or two (up to ProbeTimeout per run with the probe): call it off
-// the menu's event loop.
-func DoctorPage(ctx context.Context, support string, probe bool, log *slog.Logger, db *history.DB) (string, error) {
-	opts := doctorOptions(support, log)
-	opts.Probe = probe
-	rep, err := doctor.Run(ctx, opts)
-	if err != nil {
-		return "", err
-	}
-	recordProbes(db, rep, log)
-	path := filepath.Join(support, "check-this-mac.html")
-	return path, writeDoctorHTML(path, rep)
-}
-
-// recordProbes puts each probed interpreter's outcome into the history: OK
-// when the child survived the fork with the environment apps get now.
-func recordProbes(db *history.DB, rep doctor.Report, log *slog.Logger) {
-	if db == nil {
-		return
-	}
-	for _, in := range rep.Interpreters {
-		if in.Probe == nil {
-			continue
-		}
-		p := history.Probe{Time: rep.Time, Name: in.Path, OK: in.Probe.Without.Outcome == doctor.Survived, Detail: in.Probe.Verdict}
-		if err := db.RecordProbe(p); err != nil && log != nil {
-			log.Warn("history: record probe", "err", err)
-		}
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/pages"
 	"github.com/forkwatch/forkwatch/monitor/history"
 )
 
@@ -124,7 +125,7 @@ func TestDoctorCommandProbeRealPython(t *testing.T) {
 // The menu's "Check This Mac…" page lands in the support folder.
 func TestDoctorPage(t *testing.T) {
 	home, _ := doctorFakes(t)
-	path, err := DoctorPage(t.Context(), appinfo.SupportDir(), false, nil, nil)
+	path, err := pages.DoctorPage(t.Context(), appinfo.SupportDir(), false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forkwatch/forkwatch/app/tray"
 )
 
 // TestDesktopEndToEnd starts the real app on a throwaway X desktop (Xvfb,
@@ -77,7 +79,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 		return strings.Contains(x("notifications"), "Python (pid 35706, parent Python 35705) was killed by the Objective-C fork-safety check")
 	})
 	eventually(t, "the crash in the menu", func() bool { return strings.Contains(menu(), "Python (35706) — fork-safety") })
-	var items []Item
+	var items []tray.Item
 	if err := json.Unmarshal([]byte(menu()), &items); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/notify"
+	"github.com/forkwatch/forkwatch/app/tray"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
@@ -86,9 +88,9 @@ func TestGoldenMenuAndMessages(t *testing.T) {
 			fmt.Fprintf(&out, "== %s\nerror: %v\n", filepath.Base(p), err)
 			continue
 		}
-		title, body := crashMessage(r, nil)
+		title, body := notify.CrashMessage(r, nil)
 		fmt.Fprintf(&out, "== %s\ntitle: %s\nbody: %s\n", filepath.Base(p), title, body)
-		for _, it := range BuildMenu(MenuState{Now: now, Crashes: []report.Report{*r}}) {
+		for _, it := range tray.BuildMenu(tray.MenuState{Now: now, Crashes: []report.Report{*r}}) {
 			if it.Hidden || !(it.ID == "status" || strings.HasPrefix(it.ID, "crash") || strings.HasPrefix(it.Parent, "crash")) {
 				continue
 			}

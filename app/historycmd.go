@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -17,9 +16,9 @@ import (
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/app/pages"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
-	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/spf13/cobra"
 )
@@ -126,7 +125,7 @@ func runHistoryWith(ctx context.Context, o historyFlags, stdout, stderr io.Write
 	}
 
 	if o.page {
-		target, err := writeHistoryPage(ctx, r, o.db, o.out, now, since)
+		target, err := pages.WriteHistoryPage(ctx, r, o.db, o.out, now, since)
 		if err != nil {
 			fmt.Fprintln(stderr, "forkwatch history:", err)
 			return exitFailed
@@ -140,27 +139,6 @@ func runHistoryWith(ctx context.Context, o historyFlags, stdout, stderr io.Write
 		return exitFailed
 	}
 	return exitOK
-}
-
-// writeHistoryPage writes the history page to out (default: history.html
-// beside the database) and returns its absolute path. The menu's "Crash
-// History…" item calls it and opens the file.
-func writeHistoryPage(ctx context.Context, r *history.Reader, dbPath, out string, now, since time.Time) (string, error) {
-	if out == "" {
-		out = filepath.Join(filepath.Dir(dbPath), "history.html")
-	}
-	target, err := filepath.Abs(out)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := r.WritePage(ctx, &b, history.PageOptions{Now: now, Since: since}); err != nil {
-		return "", err
-	}
-	if err := atomicfile.WriteAtomic(target, b.Bytes(), 0o600); err != nil {
-		return "", fmt.Errorf("write page: %w (choose another file with --out)", err)
-	}
-	return target, nil
 }
 
 func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by string, since time.Time, limit int, asJSON bool) error {

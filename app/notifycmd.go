@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/spf13/cobra"
 )
 
@@ -30,7 +30,7 @@ if the native macOS path delivered (exit 3: the permission prompt is still unans
 					return cmd.Help()
 				}
 			}
-			if why := noSessionBus(runtime.GOOS, os.Getenv, fileExists); why != "" {
+			if why := notify.NoSessionBus(runtime.GOOS, os.Getenv, notify.FileExists); why != "" {
 				c.code = exitFailed
 				fmt.Fprintln(c.stderr, "forkwatch notify:", why)
 				return nil
@@ -50,9 +50,7 @@ if the native macOS path delivered (exit 3: the permission prompt is still unans
 //
 // With --quiet it prints nothing and succeeds only if the native path
 // delivered: it is the child the app runs once per version before trusting
-// that path in its own process (see notify_native.go). Exit codes: 0
-// delivered, 1 not delivered (or, with --quiet, not natively), 2 usage,
-// 3 (--quiet) the permission prompt is still unanswered.
+// that path in its own process (see notify.RunTest for the exit codes).
 func runNotify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	level := slog.LevelInfo // the steps of the native test, for a Mac's CI log
 	for _, a := range args {
@@ -60,58 +58,5 @@ func runNotify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			level = slog.LevelWarn
 		}
 	}
-	return runNotifyWith(ctx, args, stdout, stderr, appNotifierConfig(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))), newDesktopActionNotifier)
-}
-
-// runNotifyWith is runNotify with its dependencies, for tests.
-func runNotifyWith(ctx context.Context, args []string, stdout, stderr io.Writer, cfg nativeConfig, desktop func(ActionNotifier) (ActionNotifier, error)) int {
-	fs := flag.NewFlagSet("notify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	test := fs.Bool("test", false, "post a test notification and print which path delivered it")
-	quiet := fs.Bool("quiet", false, "print nothing; succeed only if the native macOS path delivered")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if !*test || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: forkwatch notify --test [--quiet]")
-		return 2
-	}
-	n := Notification{
-		Title: "Forkwatch notifications work",
-		Body:  fmt.Sprintf("A test from `forkwatch notify --test` (version %s). Crash notifications will look like this.", cfg.Version),
-	}
-	nativeErr := nativeTest(ctx, cfg, n)
-	if *quiet {
-		if nativeErr != nil {
-			fmt.Fprintln(stderr, "forkwatch notify:", nativeErr)
-			if errors.Is(nativeErr, errPermissionPending) {
-				return exitPermissionPending
-			}
-			if errors.Is(nativeErr, errPermissionDenied) {
-				return exitPermissionDenied
-			}
-			return 1
-		}
-		return 0
-	}
-	if nativeErr == nil {
-		fmt.Fprintln(stdout, "delivered through: native (UNUserNotificationCenter)")
-		return 0
-	}
-	why := "native: " + nativeErr.Error()
-	if errors.Is(nativeErr, errNotBundled) {
-		why = "native: not running from Forkwatch.app"
-	}
-	if d, err := desktop(cfg.Fallback); err == nil {
-		if err := d.Post(n); err == nil {
-			fmt.Fprintf(stdout, "delivered through: %s (%s)\n", d.Path(), why)
-			return 0
-		}
-	}
-	if err := cfg.Fallback.Post(n); err != nil {
-		fmt.Fprintf(stderr, "forkwatch notify: not delivered: %v (%s)\n", err, why)
-		return 1
-	}
-	fmt.Fprintf(stdout, "delivered through: %s (%s)\n", cfg.Fallback.Path(), why)
-	return 0
+	return notify.RunTest(ctx, args, stdout, stderr, notify.AppConfig(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})), appinfo.Version(version)), notify.NewDesktopActionNotifier)
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forkwatch/forkwatch/app/tray"
 )
 
 // watchUsesForkTracer: set to true once `forkwatch watch` passes
@@ -185,17 +187,17 @@ func TestTraceCommand(t *testing.T) {
 	t.Setenv("HOME", e.home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(e.home, ".config"))
 	m := traceManager()
-	views := traceViews(context.Background(), m)
+	views := tray.TraceViews(context.Background(), m)
 	if len(views) != 1 || views[0].Target != venv || !views[0].On || !strings.Contains(views[0].Label, "Python 3.") {
 		t.Errorf("traceViews = %+v", views)
 	}
-	if err := setTrace(context.Background(), m, venv, false); err != nil {
+	if err := tray.SetTrace(context.Background(), m, venv, false); err != nil {
 		t.Fatal(err)
 	}
-	if views := traceViews(context.Background(), m); len(views) != 1 || views[0].On {
+	if views := tray.TraceViews(context.Background(), m); len(views) != 1 || views[0].On {
 		t.Errorf("after setTrace off: %+v", views)
 	}
-	if err := setTrace(context.Background(), m, venv, true); err != nil {
+	if err := tray.SetTrace(context.Background(), m, venv, true); err != nil {
 		t.Fatal(err)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
 
@@ -120,11 +121,11 @@ func TestWatchAttributesOtherRuntimes(t *testing.T) {
 		if !report.Notable(&r) {
 			t.Errorf("%s: a death after fork() is not announced", par.runtime)
 		}
-		title, body := crashMessage(&r, nil)
+		title, body := notify.CrashMessage(&r, nil)
 		t.Logf("%s notification: %s | %s", par.runtime, title, body)
 		label := report.RuntimeLabel(par.runtime)
-		if (programName(r) == "" && title != label+" crashed after fork()") ||
-			(programName(r) != "" && !strings.HasSuffix(title, "killed after fork()")) {
+		if (report.ProgramName(&r) == "" && title != label+" crashed after fork()") ||
+			(report.ProgramName(&r) != "" && !strings.HasSuffix(title, "killed after fork()")) {
 			t.Errorf("%s: title %q", par.runtime, title)
 		}
 		if strings.Contains(title+body, "Python") || strings.Contains(body, "multiprocessing") {

@@ -15,6 +15,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/forkwatch/forkwatch/monitor/attribute"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"github.com/forkwatch/forkwatch/settings"
@@ -148,7 +149,7 @@ func openStore(wf *watchFlags, log *slog.Logger) (monitor.Store, *history.DB) {
 func (c *cli) watchCmd() *cobra.Command {
 	var wf watchFlags
 	var tun watchTuning
-	var asJSON, notify bool
+	var asJSON, notifyOn bool
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "watch the crash report and core file folders and print each crash as it happens",
@@ -158,17 +159,17 @@ happens. Crashes are recorded in the history database. Only one Forkwatch record
 a second says which pid is running and exits 1, unless given --read-only.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c.code = runWatch(c.ctx, &wf, &tun, asJSON, notify, c.stdout, c.stderr)
+			c.code = runWatch(c.ctx, &wf, &tun, asJSON, notifyOn, c.stdout, c.stderr)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per event per line")
-	cmd.Flags().BoolVar(&notify, "notify", false, "send desktop notifications for crashes after fork() (any runtime) and Python crashes")
+	cmd.Flags().BoolVar(&notifyOn, "notify", false, "send desktop notifications for crashes after fork() (any runtime) and Python crashes")
 	addWatchFlags(cmd, &wf, &tun)
 	return cmd
 }
 
-func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, notify bool, stdout, stderr io.Writer) int {
+func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, notifyOn bool, stdout, stderr io.Writer) int {
 	release, ok := lockInstance("forkwatch watch", wf, stderr)
 	if !ok {
 		return exitFailed
@@ -199,21 +200,21 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 	db, _ := st.(*history.DB)
 	pol, exp := startManaged(ctx, settings.DefaultEnv(), db, tun.exportMaxBackoff, log, nil)
 	defer exp.stop()
-	var alerter *Alerter
-	if notify && !pol.Get().NotificationsOn() {
+	var alerter *notify.Alerter
+	if notifyOn && !pol.Get().NotificationsOn() {
 		log.Warn("notifications are off: " + policy.ManagedReason)
-		notify = false
+		notifyOn = false
 	}
-	if why := noSessionBus(runtime.GOOS, os.Getenv, fileExists); notify && why != "" {
+	if why := notify.NoSessionBus(runtime.GOOS, os.Getenv, notify.FileExists); notifyOn && why != "" {
 		fmt.Fprintf(stderr, "forkwatch watch: --notify: %s; watching without notifications\n", why)
-		notify = false
+		notifyOn = false
 	}
-	if notify {
-		n := newAppNotifier(ctx, log)
-		alerter = NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
+	if notifyOn {
+		n := notify.NewApp(ctx, log, appinfo.Version(version))
+		alerter = notify.NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
 		desk := desktop.Guarded{Desktop: desktop.New(runtime.GOOS), ReportDirs: wf.reportDirs}
-		n.OnAction(func(action string, no Notification) {
-			if err := runNotificationAction(ctx, desk, alerter, time.Now(), action, no); err != nil {
+		n.OnAction(func(action string, no notify.Notification) {
+			if err := notify.RunAction(ctx, desk, alerter, time.Now(), action, no); err != nil {
 				log.Warn("notification action", "action", action, "err", err)
 			}
 		})
@@ -276,17 +277,17 @@ func eventLine(ev monitor.Event) string {
 			s += fmt.Sprintf("; core file %s", wording.HumanBytes(ev.Core.Size))
 		}
 		s += "\n"
-		if who := programProject(*r); who != "" {
+		if who := notify.ProgramProject(*r); who != "" {
 			s += "    from " + who
 			if r.ParentCommand != "" {
 				s += ", started as: " + r.ParentCommand
 			}
 			s += "\n"
 		}
-		if site := forkSiteLine(*r); site != "" {
+		if site := notify.ForkSiteLine(*r); site != "" {
 			s += "    " + site + "\n"
 		}
-		if fix := fixOrAdvice(*r); report.Notable(r) && fix != "" && !ev.History {
+		if fix := notify.FixOrAdvice(*r); report.Notable(r) && fix != "" && !ev.History {
 			s += "    " + fix + "\n"
 		}
 		return s

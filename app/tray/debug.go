@@ -1,4 +1,4 @@
-package main
+package tray
 
 import (
 	"context"
@@ -6,24 +6,26 @@ import (
 	"strings"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/lldb"
+	"github.com/forkwatch/forkwatch/app/notify"
 )
 
 // debugReport is the crash submenu's "Debug in lldb…": on macOS Terminal
-// opens with lldb's crashlog on the report (openInTerminal); elsewhere,
+// opens with lldb's crashlog on the report (OpenInTerminal); elsewhere,
 // where there is no Terminal.app to open, a notification shows the command.
 func (c *Controller) debugReport(ctx context.Context, path string) error {
-	plan, err := planDebug(ctx, path, "", appinfo.HistoryDBPath())
+	plan, err := lldb.PlanFor(ctx, path, "", appinfo.HistoryDBPath())
 	if err != nil {
 		return err
 	}
 	if runtime.GOOS == "darwin" {
-		_, err := openInTerminal(ctx, runtime.GOOS, "", plan)
+		_, err := lldb.OpenInTerminal(ctx, runtime.GOOS, "", plan)
 		return err
 	}
 	if c.notifier != nil {
 		var b strings.Builder
-		printPlan(&b, plan)
-		return c.notifier.Notify("Debug in lldb", notificationText(b.String(), 600))
+		lldb.Print(&b, plan)
+		return c.notifier.Notify("Debug in lldb", notify.Text(b.String(), 600))
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 //go:build darwin
 
-package main
+package notify
 
 // Native notifications through UNUserNotificationCenter, called with
 // github.com/ebitengine/purego/objc (no cgo, so the cgo-less darwin vet
@@ -76,7 +76,7 @@ const (
 
 // platformNotifier on macOS: the native notifier, deciding in the
 // background (Start) and delivering through beeep until it has.
-func platformNotifier(ctx context.Context, cfg nativeConfig) ActionNotifier {
+func platformNotifier(ctx context.Context, cfg NativeConfig) ActionNotifier {
 	n := newNativeNotifier(cfg)
 	go n.Start(ctx)
 	return n
@@ -87,8 +87,8 @@ func nativeBackendFunc() func() (nativeBackend, error) {
 	return func() (nativeBackend, error) { return newObjCBackend() }
 }
 
-// newDesktopActionNotifier is the Linux D-Bus notifier; not on macOS.
-func newDesktopActionNotifier(ActionNotifier) (ActionNotifier, error) {
+// NewDesktopActionNotifier is the Linux D-Bus notifier; not on macOS.
+func NewDesktopActionNotifier(ActionNotifier) (ActionNotifier, error) {
 	return nil, errors.New("D-Bus notifications are for Linux desktops")
 }
 

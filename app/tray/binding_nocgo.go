@@ -1,12 +1,12 @@
 //go:build darwin && !cgo
 
-package main
+package tray
 
 import "errors"
 
-// runTray cannot work without cgo on macOS: getlantern/systray drives Cocoa
+// Run cannot work without cgo on macOS: getlantern/systray drives Cocoa
 // through cgo. This twin keeps the rest of the tree building and vetted with
 // CGO_ENABLED=0.
-func runTray(clicks chan<- string, onReady func(UI), onExit func()) error {
+func Run(clicks chan<- string, onReady func(UI), onExit func()) error {
 	return errors.New("this forkwatch was built without cgo, and the macOS menu bar needs it: build with CGO_ENABLED=1 (Xcode Command Line Tools), or use `forkwatch watch` for the terminal mode")
 }

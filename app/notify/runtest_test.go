@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func TestNotifyCommand(t *testing.T) {
 	}{
 		{"native", []string{"--test"}, bundled, true, authAuthorized, noDesktop, 0, "delivered through: native (UNUserNotificationCenter)\n", true},
 		{"native quiet", []string{"--test", "--quiet"}, bundled, true, authAuthorized, noDesktop, 0, "", true},
-		{"quiet, denied", []string{"--test", "--quiet"}, bundled, true, authDenied, noDesktop, exitPermissionDenied, "", false}, // a state, not a failure
+		{"quiet, denied", []string{"--test", "--quiet"}, bundled, true, authDenied, noDesktop, ExitPermissionDenied, "", false}, // a state, not a failure
 		{"quiet, not bundled", []string{"--test", "--quiet"}, "/usr/local/bin/forkwatch", true, authAuthorized, noDesktop, 1, "", false},
 		{"not bundled", []string{"--test"}, "/usr/local/bin/forkwatch", true, authAuthorized, noDesktop, 0, "delivered through: beeep (native: not running from Forkwatch.app)\n", false},
 		{"linux desktop", []string{"--test"}, "/usr/bin/forkwatch", false, 0, withDesktop, 0, "delivered through: dbus (native: native notifications are macOS-only)\n", false},
@@ -41,13 +41,13 @@ func TestNotifyCommand(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fb := &fakeBackend{status: tc.status}
 			fallback := &fakeActionNotifier{path: "beeep"}
-			cfg := nativeConfig{Exe: tc.exe, Version: "v1", SupportDir: t.TempDir(), Fallback: fallback,
+			cfg := NativeConfig{Exe: tc.exe, Version: "v1", SupportDir: t.TempDir(), Fallback: fallback,
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			if tc.backend {
 				cfg.Backend = func() (nativeBackend, error) { return fb, nil }
 			}
 			var out, errb bytes.Buffer
-			code := runNotifyWith(context.Background(), tc.args, &out, &errb, cfg, tc.desktop)
+			code := RunTest(context.Background(), tc.args, &out, &errb, cfg, tc.desktop)
 			if code != tc.wantCode || out.String() != tc.wantOut {
 				t.Errorf("exit %d, stdout %q (stderr %q); want %d, %q", code, out.String(), errb.String(), tc.wantCode, tc.wantOut)
 			}
@@ -61,10 +61,10 @@ func TestNotifyCommand(t *testing.T) {
 	}
 	// An unanswered prompt: exit 3 with --quiet, and no verdict.
 	pending := t.TempDir()
-	cfgP := nativeConfig{Exe: bundled, Version: "v8", SupportDir: pending, Fallback: &fakeActionNotifier{path: "beeep"}, Wait: 10 * time.Millisecond,
+	cfgP := NativeConfig{Exe: bundled, Version: "v8", SupportDir: pending, Fallback: &fakeActionNotifier{path: "beeep"}, Wait: 10 * time.Millisecond,
 		Backend: func() (nativeBackend, error) { return &fakeBackend{status: authNotDetermined, block: true}, nil }}
-	if code := runNotifyWith(context.Background(), []string{"--test", "--quiet"}, io.Discard, io.Discard, cfgP, noDesktop); code != exitPermissionPending {
-		t.Errorf("unanswered prompt: exit %d, want %d", code, exitPermissionPending)
+	if code := RunTest(context.Background(), []string{"--test", "--quiet"}, io.Discard, io.Discard, cfgP, noDesktop); code != ExitPermissionPending {
+		t.Errorf("unanswered prompt: exit %d, want %d", code, ExitPermissionPending)
 	}
 	if _, ok := (verdictFile{pending + "/notifications.json"}).get("v8"); ok {
 		t.Error("verdict recorded for an unanswered prompt")
@@ -73,9 +73,9 @@ func TestNotifyCommand(t *testing.T) {
 	// A successful native test records the verdict for this version, so a
 	// user can re-check after a failure.
 	support := t.TempDir()
-	cfg := nativeConfig{Exe: bundled, Version: "v9", SupportDir: support, Fallback: &fakeActionNotifier{path: "beeep"},
+	cfg := NativeConfig{Exe: bundled, Version: "v9", SupportDir: support, Fallback: &fakeActionNotifier{path: "beeep"},
 		Backend: func() (nativeBackend, error) { return &fakeBackend{status: authAuthorized}, nil }}
-	runNotifyWith(context.Background(), []string{"--test"}, io.Discard, io.Discard, cfg, noDesktop)
+	RunTest(context.Background(), []string{"--test"}, io.Discard, io.Discard, cfg, noDesktop)
 	if v, ok := (verdictFile{support + "/notifications.json"}).get("v9"); !ok || !v.OK {
 		t.Errorf("verdict after a good test: %+v %v", v, ok)
 	}

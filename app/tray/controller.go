@@ -1,4 +1,4 @@
-package main
+package tray
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,10 +16,11 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/app/notify"
+	"github.com/forkwatch/forkwatch/app/pages"
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
-	"github.com/forkwatch/forkwatch/assets"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
@@ -49,8 +49,8 @@ type Controller struct {
 	env           settings.Env
 	toggles       []settings.Toggle
 	desk          desktop.Desktop
-	notifier      Notifier
-	alerter       *Alerter
+	notifier      notify.Notifier
+	alerter       *notify.Alerter
 	log           *slog.Logger
 	coreDir       string
 	coreName      string
@@ -79,8 +79,8 @@ type Controller struct {
 type ControllerConfig struct {
 	Env        settings.Env
 	Desktop    desktop.Desktop
-	Notifier   Notifier
-	Alerter    *Alerter
+	Notifier   notify.Notifier
+	Alerter    *notify.Alerter
 	Log        *slog.Logger
 	CoreDir    string
 	CoreName   string
@@ -109,6 +109,9 @@ type ControllerConfig struct {
 	// ExportLine the export line of About (nil: none). See managed.go.
 	Policy     func() managed.Settings
 	ExportLine func(context.Context) string
+	// OnTraceChange is told when fork tracing was turned on or off from
+	// the menu (the spool sweeper decides its interval again); may be nil.
+	OnTraceChange func()
 }
 
 // NewController sets up the state; Run shows it.
@@ -133,6 +136,7 @@ func NewController(cfg ControllerConfig) *Controller {
 	c.notifyPath = cfg.NotifyPath
 	c.tracer = cfg.Tracer
 	c.policy, c.exportLine = cfg.Policy, cfg.ExportLine
+	c.onTraceChange = cfg.OnTraceChange
 	if c.desk != nil {
 		// Paths from crash reports are opened only when they are what
 		// the item says: a report in a watched folder, a plain folder.
@@ -202,9 +206,9 @@ func (c *Controller) render() {
 // Fix, Pause for 1 Hour, or a click on the body. It may be called on any
 // goroutine (the system's notification threads); the work runs off the
 // loop and its outcome is logged on it.
-func (c *Controller) NotificationAction(action string, n Notification) {
+func (c *Controller) NotificationAction(action string, n notify.Notification) {
 	go func() {
-		err := runNotificationAction(context.Background(), c.desk, c.alerter, time.Now(), action, n)
+		err := notify.RunAction(context.Background(), c.desk, c.alerter, time.Now(), action, n)
 		select {
 		case c.results <- func() {
 			if err != nil {
@@ -301,7 +305,7 @@ func (c *Controller) refreshTraces(ctx context.Context) {
 		}
 	}
 	c.later(ctx, func() func() {
-		views := traceViews(ctx, c.tracer, venvs...)
+		views := TraceViews(ctx, c.tracer, venvs...)
 		if len(views) > maxTraces {
 			views = views[:maxTraces]
 		}
@@ -319,7 +323,7 @@ func (c *Controller) traceAction(ctx context.Context, id string) {
 	tv := c.state.Traces[n]
 	c.state.Traces[n].Busy = true
 	c.later(ctx, func() func() {
-		err := setTrace(ctx, c.tracer, tv.Target, !tv.On)
+		err := SetTrace(ctx, c.tracer, tv.Target, !tv.On)
 		if c.onTraceChange != nil {
 			c.onTraceChange()
 		}
@@ -381,7 +385,7 @@ func (c *Controller) fail(title string, err error) {
 	if c.notifier == nil {
 		return
 	}
-	go c.notifier.Notify(title, notificationText(err.Error(), 300))
+	go c.notifier.Notify(title, notify.Text(err.Error(), 300))
 }
 
 func (c *Controller) onClick(ctx context.Context, id string) {
@@ -417,7 +421,7 @@ func (c *Controller) onClick(ctx context.Context, id string) {
 	case id == "doctor" || id == "probe":
 		probe := id == "probe"
 		c.openPage(ctx, id, "Could not check this Mac", func() (string, error) {
-			return DoctorPage(ctx, c.supportDir, probe, c.log, c.history)
+			return pages.DoctorPage(ctx, c.supportDir, probe, c.log, c.history)
 		})
 	case id == "history":
 		c.openPage(ctx, id, "Could not show the crash history", func() (string, error) {
@@ -536,7 +540,7 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 			return nil
 		})
 	case "copy":
-		fix := fixOrAdvice(r)
+		fix := notify.FixOrAdvice(r)
 		c.later(ctx, func() func() {
 			if err := c.desk.Copy(ctx, fix); err != nil {
 				// No clipboard: show the fix instead.
@@ -547,7 +551,7 @@ func (c *Controller) crashAction(ctx context.Context, id string) {
 			return nil
 		})
 	case "project":
-		dir := projectOf(r)
+		dir := notify.ProjectOf(r)
 		if dir == "" {
 			return
 		}
@@ -640,14 +644,14 @@ func (c *Controller) openPage(ctx context.Context, id, failTitle string, write f
 // records, or, when another Forkwatch records it, from a read-only look.
 func (c *Controller) historyPage(ctx context.Context) (string, error) {
 	if c.history != nil {
-		return writeHistoryPage(ctx, c.history.Reader, c.history.Path(), "", c.now(), time.Time{})
+		return pages.WriteHistoryPage(ctx, c.history.Reader, c.history.Path(), "", c.now(), time.Time{})
 	}
 	r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local)
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
-	return writeHistoryPage(ctx, r, appinfo.HistoryDBPath(), "", c.now(), time.Time{})
+	return pages.WriteHistoryPage(ctx, r, appinfo.HistoryDBPath(), "", c.now(), time.Time{})
 }
 
 // openAbout writes the explanation page and opens it.
@@ -655,8 +659,8 @@ func (c *Controller) openAbout(ctx context.Context) error {
 	if err := c.env.MkdirRecorded(c.supportDir); err != nil {
 		return err
 	}
-	p := filepath.Join(c.supportDir, "about.html")
-	if err := atomicfile.WriteAtomic(p, assets.AboutHTML, 0o644); err != nil {
+	p, err := pages.AboutPage(c.supportDir)
+	if err != nil {
 		return err
 	}
 	return c.desk.OpenDocument(ctx, p)

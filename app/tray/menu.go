@@ -1,4 +1,4 @@
-package main
+package tray
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/settings"
@@ -135,8 +136,8 @@ func BuildMenu(s MenuState) []Item {
 		add(Item{ID: id, Title: crashLabel(e, s.Now), Tooltip: crashTooltip(e)})
 		add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console", Disabled: r.Path == ""})
 		add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…", Tooltip: "Opens Terminal with lldb's crashlog on this report", Disabled: r.Path == ""})
-		add(Item{ID: id + ".advice", Parent: id, Title: wording.Truncate(fixOrAdvice(r), 90), Tooltip: fixOrAdvice(r), Disabled: true, Hidden: fixOrAdvice(r) == ""})
-		site := forkSiteLine(r)
+		add(Item{ID: id + ".advice", Parent: id, Title: wording.Truncate(notify.FixOrAdvice(r), 90), Tooltip: notify.FixOrAdvice(r), Disabled: true, Hidden: notify.FixOrAdvice(r) == ""})
+		site := notify.ForkSiteLine(r)
 		add(Item{ID: id + ".site", Parent: id, Title: wording.Truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
 		// How the tool was recognised, so that a user can judge the fix.
 		tool := ""
@@ -144,8 +145,8 @@ func BuildMenu(s MenuState) []Item {
 			tool = "Tool: " + r.Framework + " (from the " + r.FrameworkEvidence + ")"
 		}
 		add(Item{ID: id + ".tool", Parent: id, Title: tool, Disabled: true, Hidden: tool == ""})
-		add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix", Disabled: fixOrAdvice(r) == ""})
-		add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: projectOf(r) == ""})
+		add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix", Disabled: notify.FixOrAdvice(r) == ""})
+		add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: notify.ProjectOf(r) == ""})
 	}
 	add(Item{ID: "seen", Title: fmt.Sprintf("Mark %d New as Seen", s.Unseen), Hidden: s.Unseen == 0})
 
@@ -452,7 +453,7 @@ func crashLabel(e crashEntry, now time.Time) string {
 	if t, err := time.Parse(time.RFC3339, r.Time); err == nil {
 		when = whenLabel(t, now)
 	}
-	who := programProject(r)
+	who := notify.ProgramProject(r)
 	if who == "" {
 		who = wording.Truncate(wording.OrDash(r.Process), 30)
 		if r.PID != 0 && e.Count == 1 {

@@ -1,6 +1,6 @@
 //go:build !darwin
 
-package main
+package notify
 
 // Notifications with actions on Linux desktops, over D-Bus: the Desktop
 // Notifications Specification (specifications.freedesktop.org/notification-spec):
@@ -34,7 +34,7 @@ const (
 
 // platformNotifier off macOS: D-Bus with actions where a session bus and a
 // notification server answer, else the fallback (beeep).
-func platformNotifier(ctx context.Context, cfg nativeConfig) ActionNotifier {
+func platformNotifier(ctx context.Context, cfg NativeConfig) ActionNotifier {
 	d, err := newDBusNotifier(cfg.Fallback)
 	if err != nil {
 		cfg.Log.Info("notifications without actions", "reason", err)
@@ -50,8 +50,8 @@ func platformNotifier(ctx context.Context, cfg nativeConfig) ActionNotifier {
 // nativeBackendFunc: there is no UNUserNotificationCenter here.
 func nativeBackendFunc() func() (nativeBackend, error) { return nil }
 
-// newDesktopActionNotifier connects to the session bus's notification server.
-func newDesktopActionNotifier(fallback ActionNotifier) (ActionNotifier, error) {
+// NewDesktopActionNotifier connects to the session bus's notification server.
+func NewDesktopActionNotifier(fallback ActionNotifier) (ActionNotifier, error) {
 	return newDBusNotifier(fallback)
 }
 
@@ -124,7 +124,7 @@ func (d *dbusNotifier) Notify(title, body string) error {
 // report). A server that does not answer within 5 s gets the notification
 // through the fallback instead.
 func (d *dbusNotifier) Post(n Notification) error {
-	title, body := notificationText(n.Title, 120), dbusBody(notificationText(n.Body, 400), d.markup)
+	title, body := Text(n.Title, 120), dbusBody(Text(n.Body, 400), d.markup)
 	var actions []string
 	if d.actions {
 		if n.ReportPath != "" {

@@ -1,12 +1,12 @@
 //go:build cgo || !darwin
 
 // This is the only file that imports getlantern/systray. On macOS the
-// library needs cgo (Cocoa); builds without cgo use tray_nocgo.go instead,
+// library needs cgo (Cocoa); builds without cgo use binding_nocgo.go instead,
 // so `GOOS=darwin CGO_ENABLED=0 go vet ./...` covers everything else. On
 // Linux it uses Ayatana AppIndicator (libayatana-appindicator3), which falls
 // back to an XEmbed tray icon where no StatusNotifier host runs (trayer).
 
-package main
+package tray
 
 import (
 	"runtime"
@@ -16,9 +16,9 @@ import (
 	"github.com/forkwatch/forkwatch/assets"
 )
 
-// runTray runs the menu bar on the calling (main) goroutine until it quits.
+// Run runs the menu bar on the calling (main) goroutine until it quits.
 // onReady receives the UI once systray is up; clicks go to the channel.
-func runTray(clicks chan<- string, onReady func(UI), onExit func()) error {
+func Run(clicks chan<- string, onReady func(UI), onExit func()) error {
 	systray.Run(func() {
 		ui := &trayUI{items: map[string]*systray.MenuItem{}, last: map[string]Item{}, clicks: clicks}
 		ui.setIcon(false)

@@ -1,11 +1,11 @@
-package main
+package notify
 
 import (
 	"os"
 	"path/filepath"
 )
 
-// noSessionBus says why there is no desktop to notify on Linux, or returns
+// NoSessionBus says why there is no desktop to notify on Linux, or returns
 // "" when there is one (and always on macOS, whose notifications need no
 // D-Bus). Without DBUS_SESSION_BUS_ADDRESS and without the per-user bus
 // socket ($XDG_RUNTIME_DIR/bus), godbus "autolaunches" a session bus
@@ -13,7 +13,7 @@ import (
 // exit (godbus conn.go, getSessionBusAddress(autolaunch=true), and
 // dbus-launch(1): the daemon outlives its caller). So a notification is not
 // even attempted there.
-func noSessionBus(goos string, getenv func(string) string, exists func(string) bool) string {
+func NoSessionBus(goos string, getenv func(string) string, exists func(string) bool) string {
 	if goos == "darwin" {
 		return ""
 	}
@@ -26,7 +26,7 @@ func noSessionBus(goos string, getenv func(string) string, exists func(string) b
 	return "no desktop session to notify (DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus); run it inside a desktop session"
 }
 
-func fileExists(p string) bool {
+func FileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }

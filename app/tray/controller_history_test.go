@@ -1,4 +1,4 @@
-package main
+package tray
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
@@ -62,7 +63,7 @@ func TestControllerHistoryAndTracing(t *testing.T) {
 	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, Exe: "/Applications/Forkwatch.app/Contents/MacOS/forkwatch", PromptTimeout: 5 * time.Second, SupportDir: support}
 	n := &fakeNotifier{}
 	desk := &fakeDesk{}
-	c := NewController(ControllerConfig{Env: senv, Desktop: desk, Notifier: n, Alerter: NewAlerter(n, time.Minute, nil),
+	c := NewController(ControllerConfig{Env: senv, Desktop: desk, Notifier: n, Alerter: notify.NewAlerter(n, time.Minute, nil),
 		SupportDir: support, Recent: crashes[:1], History: db, Tracer: tracer})
 	ui := &fakeUI{}
 	ctx, cancel := context.WithCancel(context.Background())

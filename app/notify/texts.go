@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"fmt"
@@ -19,9 +19,9 @@ import (
 func alertFor(ev monitor.Event) (title, body, from string, ok bool) {
 	switch {
 	case ev.Kind == monitor.KindCrash && report.Notable(ev.Report):
-		title, body = crashMessage(ev.Report, ev.Core)
+		title, body = CrashMessage(ev.Report, ev.Core)
 		from = ev.Report.Process
-		if pp := programProject(*ev.Report); pp != "" {
+		if pp := ProgramProject(*ev.Report); pp != "" {
 			from = pp
 		}
 		return title, body, from, true
@@ -63,13 +63,13 @@ func summaryMessage(held int, heldFrom map[string]int, python bool) (title, body
 	return title, body
 }
 
-// crashMessage is the notification for a crash worth announcing. With
+// CrashMessage is the notification for a crash worth announcing. With
 // attribution it leads with the program and project ("celery worker in
 // ~/src/shop: killed after fork()") and the fix for the tool that forked.
 // Without, the title names the runtime: "Python crashed after fork()",
 // and for the others "Ruby crashed after fork()", "sentry-cli crashed after
 // fork()".
-func crashMessage(r *report.Report, core *report.CoreFile) (title, body string) {
+func CrashMessage(r *report.Report, core *report.CoreFile) (title, body string) {
 	if prog := programName(*r); prog != "" {
 		return attributedMessage(r, prog, core)
 	}
@@ -142,10 +142,10 @@ func runtimeName(r *report.Report) string {
 	return "A process"
 }
 
-// attributedMessage is crashMessage when the program that forked is known.
+// attributedMessage is CrashMessage when the program that forked is known.
 func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (title, body string) {
 	title = prog
-	if p := projectOf(*r); p != "" {
+	if p := ProjectOf(*r); p != "" {
 		title += " in " + appinfo.TildePath(p)
 	}
 	switch r.Cause {
@@ -174,13 +174,13 @@ func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (ti
 		}
 		body += "."
 	}
-	if site := forkSiteLine(*r); site != "" {
+	if site := ForkSiteLine(*r); site != "" {
 		body += " " + site + "."
 	}
 	if core != nil {
 		body += " Core file: " + wording.HumanBytes(core.Size) + "."
 	}
-	if fix := fixOrAdvice(*r); fix != "" {
+	if fix := FixOrAdvice(*r); fix != "" {
 		body += " " + fix
 	}
 	return title, body
@@ -190,37 +190,37 @@ func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (ti
 // when nothing is known beyond the report's process name.
 func programName(r report.Report) string { return report.ProgramName(&r) }
 
-// programProject is "gunicorn (shop)", "celery worker", or "" when
+// ProgramProject is "gunicorn (shop)", "celery worker", or "" when
 // attribution found nothing.
-func programProject(r report.Report) string {
+func ProgramProject(r report.Report) string {
 	if programName(r) == "" {
 		return ""
 	}
 	return report.GroupLabel(&r)
 }
 
-// projectOf is the project folder of a crash: the one attribution found
+// ProjectOf is the project folder of a crash: the one attribution found
 // from the loaded images or the parent's folder, else the folder the
 // parent runs in.
-func projectOf(r report.Report) string {
+func ProjectOf(r report.Report) string {
 	if r.Project != "" {
 		return r.Project
 	}
 	return r.ParentCwd
 }
 
-// fixOrAdvice is the tool's own fix when attribution found one, else the
+// FixOrAdvice is the tool's own fix when attribution found one, else the
 // general advice.
-func fixOrAdvice(r report.Report) string {
+func FixOrAdvice(r report.Report) string {
 	if r.Fix != "" {
 		return r.Fix
 	}
 	return r.Advice
 }
 
-// forkSiteLine is "Forked at app/tasks.py:42 in run_jobs() via
+// ForkSiteLine is "Forked at app/tasks.py:42 in run_jobs() via
 // multiprocessing.pool" when the fork tracer recorded the fork.
-func forkSiteLine(r report.Report) string {
+func ForkSiteLine(r report.Report) string {
 	if r.ForkSite == nil {
 		return ""
 	}

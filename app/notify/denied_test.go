@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"context"
@@ -22,14 +22,14 @@ func TestNativeDenialIsAState(t *testing.T) {
 	fb := &fakeBackend{status: authDenied}
 	proves := 0
 	denied := true
-	cfg := nativeConfig{
+	cfg := NativeConfig{
 		Exe: exe, Version: "v3.0.0", SupportDir: support, Fallback: &fakeActionNotifier{path: "beeep"},
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Backend: func() (nativeBackend, error) { return fb, nil },
 		Prove: func(context.Context) error {
 			proves++
 			if denied {
-				return errPermissionDenied
+				return ErrPermissionDenied
 			}
 			return nil
 		},
@@ -62,16 +62,16 @@ func TestNativeDenialIsAState(t *testing.T) {
 	}
 }
 
-// TestNativeTestDenied: the child itself returns errPermissionDenied for a
+// TestNativeTestDenied: the child itself returns ErrPermissionDenied for a
 // denied permission and records no verdict.
 func TestNativeTestDenied(t *testing.T) {
 	support := t.TempDir()
-	cfg := nativeConfig{Exe: fakeBundle(t, goodPlist, "MacOS"), Version: "v3.1.0", SupportDir: support,
+	cfg := NativeConfig{Exe: fakeBundle(t, goodPlist, "MacOS"), Version: "v3.1.0", SupportDir: support,
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Backend: func() (nativeBackend, error) { return &fakeBackend{status: authDenied}, nil }}
-	err := nativeTest(context.Background(), cfg, Notification{Title: "t"})
-	if !errors.Is(err, errPermissionDenied) {
-		t.Fatalf("nativeTest = %v, want errPermissionDenied", err)
+	err := NativeTest(context.Background(), cfg, Notification{Title: "t"})
+	if !errors.Is(err, ErrPermissionDenied) {
+		t.Fatalf("NativeTest = %v, want ErrPermissionDenied", err)
 	}
 	if _, ok := (verdictFile{filepath.Join(support, "notifications.json")}).get("v3.1.0"); ok {
 		t.Error("verdict recorded for a denial")
@@ -82,8 +82,8 @@ func TestNativeTestDenied(t *testing.T) {
 func TestProveInChildDenied(t *testing.T) {
 	exe := filepath.Join(t.TempDir(), "fake-forkwatch")
 	os.WriteFile(exe, []byte("#!/bin/sh\necho denied >&2\nexit 4\n"), 0o755)
-	if err := proveInChild(context.Background(), exe, 10e9); !errors.Is(err, errPermissionDenied) {
-		t.Errorf("proveInChild = %v, want errPermissionDenied", err)
+	if err := proveInChild(context.Background(), exe, 10e9); !errors.Is(err, ErrPermissionDenied) {
+		t.Errorf("proveInChild = %v, want ErrPermissionDenied", err)
 	}
 }
 

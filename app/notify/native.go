@@ -1,4 +1,4 @@
-package main
+package notify
 
 // The decisions around macOS's native notifications (UNUserNotificationCenter),
 // kept free of Objective-C so that they are compiled and tested on every
@@ -179,10 +179,10 @@ func proveInChild(ctx context.Context, exe string, timeout time.Duration) error 
 	}
 	var ee *exec.ExitError
 	switch {
-	case errors.As(err, &ee) && ee.Exited() && ee.ExitCode() == exitPermissionPending:
-		return fmt.Errorf("%w: %s", errPermissionPending, last)
-	case errors.As(err, &ee) && ee.Exited() && ee.ExitCode() == exitPermissionDenied:
-		return fmt.Errorf("%w: %s", errPermissionDenied, last)
+	case errors.As(err, &ee) && ee.Exited() && ee.ExitCode() == ExitPermissionPending:
+		return fmt.Errorf("%w: %s", ErrPermissionPending, last)
+	case errors.As(err, &ee) && ee.Exited() && ee.ExitCode() == ExitPermissionDenied:
+		return fmt.Errorf("%w: %s", ErrPermissionDenied, last)
 	case ctx.Err() == context.DeadlineExceeded:
 		return fmt.Errorf("notify --test did not finish within %v (a hang, or the permission prompt left unanswered): %s", timeout, last)
 	case err != nil:
@@ -194,9 +194,9 @@ func proveInChild(ctx context.Context, exe string, timeout time.Duration) error 
 	return nil
 }
 
-// nativeConfig is what the native notifier's decisions depend on; tests
+// NativeConfig is what the native notifier's decisions depend on; tests
 // replace each piece.
-type nativeConfig struct {
+type NativeConfig struct {
 	Exe        string
 	Version    string
 	SupportDir string
@@ -215,7 +215,7 @@ type nativeConfig struct {
 // decided that it may, and through the fallback until then and whenever
 // native delivery fails. Which one is in use is in Path.
 type nativeNotifier struct {
-	cfg nativeConfig
+	cfg NativeConfig
 
 	mu       sync.Mutex
 	backend  nativeBackend // non-nil once the native path is in use
@@ -227,7 +227,7 @@ type nativeNotifier struct {
 	errorLog sync.Once
 }
 
-func newNativeNotifier(cfg nativeConfig) *nativeNotifier {
+func newNativeNotifier(cfg NativeConfig) *nativeNotifier {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -293,13 +293,13 @@ func (n *nativeNotifier) Start(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // shutting down: decide next time
 		}
-		if errors.Is(err, errPermissionPending) {
+		if errors.Is(err, ErrPermissionPending) {
 			// Nothing failed: the user has not answered the prompt yet.
 			// No verdict, so the next start checks again.
 			n.fallBack("waiting for permission to notify (asked; checked again at the next start)", nil)
 			return
 		}
-		if errors.Is(err, errPermissionDenied) {
+		if errors.Is(err, ErrPermissionDenied) {
 			// "Don't Allow" (now or in System Settings) is the user's
 			// choice, not a defect of this version: no verdict, so the
 			// next start reads the permission again and goes native as
@@ -362,7 +362,7 @@ func authorize(ctx context.Context, b nativeBackend, wait time.Duration) (authSt
 	granted, err := b.Request(rctx)
 	if err != nil {
 		if rctx.Err() != nil && ctx.Err() == nil {
-			return authNotDetermined, fmt.Errorf("%w: %v", errPermissionPending, err)
+			return authNotDetermined, fmt.Errorf("%w: %v", ErrPermissionPending, err)
 		}
 		return authNotDetermined, err
 	}
@@ -381,7 +381,7 @@ func (n *nativeNotifier) Notify(title, body string) error {
 // fallback. A native failure switches this run to the fallback (logged
 // once) and delivers the same notification there.
 func (n *nativeNotifier) Post(no Notification) error {
-	no.Title, no.Body = notificationText(no.Title, 120), notificationText(no.Body, 400)
+	no.Title, no.Body = Text(no.Title, 120), Text(no.Body, 400)
 	n.mu.Lock()
 	b := n.backend
 	n.seq++
@@ -436,38 +436,38 @@ func loadFrameworks(open func(path string) error, paths ...string) error {
 	return nil
 }
 
-// errNotBundled is returned by `notify --test` outside an app bundle.
-var errNotBundled = errors.New("not running from an app bundle")
+// ErrNotBundled is returned by `notify --test` outside an app bundle.
+var ErrNotBundled = errors.New("not running from an app bundle")
 
-// errPermissionPending means the permission prompt is up and unanswered:
+// ErrPermissionPending means the permission prompt is up and unanswered:
 // not a failure of the native path, so no verdict is recorded. The child
-// reports it with exit code exitPermissionPending.
-var errPermissionPending = errors.New("the permission prompt was not answered in time")
+// reports it with exit code ExitPermissionPending.
+var ErrPermissionPending = errors.New("the permission prompt was not answered in time")
 
-const exitPermissionPending = 3
+const ExitPermissionPending = 3
 
-// errPermissionDenied means the user has not allowed notifications (the
+// ErrPermissionDenied means the user has not allowed notifications (the
 // prompt's "Don't Allow", or switched off in System Settings): a state the
 // user can change at any time, not a failure of the native path, so no
 // verdict is recorded and each start reads it again. The child reports it
-// with exit code exitPermissionDenied.
-var errPermissionDenied = errors.New(deniedText)
+// with exit code ExitPermissionDenied.
+var ErrPermissionDenied = errors.New(deniedText)
 
-const exitPermissionDenied = 4
+const ExitPermissionDenied = 4
 
 // deniedText says where the user allows notifications.
 const deniedText = "notifications for Forkwatch are off in System Settings → Notifications"
 
-// nativeTest is `forkwatch notify --test` on the native path, without the
+// NativeTest is `forkwatch notify --test` on the native path, without the
 // guard (it is the guard's child): bundle, backend, permission, categories,
 // one notification. It records the verdict for this version, so that a
 // user can re-check after a failure.
-func nativeTest(ctx context.Context, cfg nativeConfig, n Notification) error {
+func NativeTest(ctx context.Context, cfg NativeConfig, n Notification) error {
 	if cfg.Backend == nil {
 		return errors.New("native notifications are macOS-only")
 	}
 	if _, _, ok := bundleOf(cfg.Exe); !ok {
-		return errNotBundled
+		return ErrNotBundled
 	}
 	if cfg.Wait == 0 {
 		cfg.Wait = 10 * time.Second
@@ -494,7 +494,7 @@ func nativeTest(ctx context.Context, cfg nativeConfig, n Notification) error {
 		}
 		step("permission", "status", int(st))
 		if !st.allowed() {
-			return errPermissionDenied
+			return ErrPermissionDenied
 		}
 		pctx, cancel := context.WithTimeout(ctx, cfg.Wait)
 		defer cancel()
@@ -508,7 +508,7 @@ func nativeTest(ctx context.Context, cfg nativeConfig, n Notification) error {
 	if err != nil {
 		verdict.Detail = err.Error()
 	}
-	if cfg.SupportDir != "" && !errors.Is(err, errPermissionPending) && !errors.Is(err, errPermissionDenied) {
+	if cfg.SupportDir != "" && !errors.Is(err, ErrPermissionPending) && !errors.Is(err, ErrPermissionDenied) {
 		if perr := (verdictFile{filepath.Join(cfg.SupportDir, "notifications.json")}).put(cfg.Version, verdict); perr != nil && !errors.Is(perr, fs.ErrPermission) {
 			cfg.Log.Warn("notifications", "err", perr)
 		}

@@ -1,4 +1,4 @@
-package main
+package tray
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/monitor"
@@ -117,7 +118,7 @@ func newTestController(t *testing.T) (*Controller, *fakeUI, *fakeDesk, *fakeNoti
 	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, Exe: "/Applications/Forkwatch.app/Contents/MacOS/forkwatch", PromptTimeout: 5 * time.Second, SupportDir: filepath.Join(home, "support")}
 	n := &fakeNotifier{}
 	desk := &fakeDesk{}
-	c := NewController(ControllerConfig{Env: senv, Desktop: desk, Notifier: n, Alerter: NewAlerter(n, time.Minute, nil), CoreDir: cores, SupportDir: senv.SupportDir,
+	c := NewController(ControllerConfig{Env: senv, Desktop: desk, Notifier: n, Alerter: notify.NewAlerter(n, time.Minute, nil), CoreDir: cores, SupportDir: senv.SupportDir,
 		ReportDirs: []string{filepath.Dir(absSample(t, "python313-duckdb-segv-chunkhound.ips"))}})
 	ui := &fakeUI{}
 	ctx, cancel := context.WithCancel(context.Background())

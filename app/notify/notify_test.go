@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func TestAlerterCoreFile(t *testing.T) {
 }
 
 func TestNotificationText(t *testing.T) {
-	if got := notificationText("--help\nme\x1b[1m", 100); strings.HasPrefix(got, "-") || strings.ContainsAny(got, "\n\x1b") {
+	if got := Text("--help\nme\x1b[1m", 100); strings.HasPrefix(got, "-") || strings.ContainsAny(got, "\n\x1b") {
 		t.Errorf("got %q", got)
 	}
 }
@@ -219,7 +219,7 @@ func TestNativeDecisions(t *testing.T) {
 		{name: "not macOS", noBackend: true, exe: bundled, wantPath: "beeep: native notifications are macOS-only"},
 		{name: "not in a bundle", exe: "/usr/local/bin/forkwatch", status: authAuthorized, wantPath: "beeep: not running from Forkwatch.app"},
 		{name: "first run, child ok, authorized", exe: bundled, status: authAuthorized, wantPath: "native", wantProves: 1},
-		{name: "child waits for permission", exe: bundled, proveErr: errPermissionPending, status: authAuthorized, wantPath: "beeep: waiting for permission", wantProves: 1},
+		{name: "child waits for permission", exe: bundled, proveErr: ErrPermissionPending, status: authAuthorized, wantPath: "beeep: waiting for permission", wantProves: 1},
 		{name: "child crashed", exe: bundled, proveErr: errChild, status: authAuthorized, wantPath: "beeep: the native check failed for version v1.2.0", wantProves: 1},
 		{name: "verdict ok for this version", exe: bundled, verdicts: `{"v1.2.0":{"ok":true}}`, status: authAuthorized, wantPath: "native"},
 		{name: "verdict failed for this version", exe: bundled, verdicts: `{"v1.2.0":{"ok":false,"detail":"hang"}}`, status: authAuthorized, wantPath: "beeep: the native check failed for version v1.2.0 (hang)"},
@@ -239,7 +239,7 @@ func TestNativeDecisions(t *testing.T) {
 			fb := &fakeBackend{status: tc.status, grant: tc.grant, setupErr: tc.setupErr}
 			fallback := &fakeActionNotifier{path: "beeep"}
 			proves := 0
-			cfg := nativeConfig{
+			cfg := NativeConfig{
 				Exe: tc.exe, Version: "v1.2.0", SupportDir: support, Fallback: fallback,
 				Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Backend: func() (nativeBackend, error) { return fb, tc.openErr },
@@ -271,7 +271,7 @@ func TestNativeDecisions(t *testing.T) {
 			}
 			// The verdict is recorded for this version when a check ran,
 			// unless it only waited for the user.
-			if tc.proveErr == errPermissionPending {
+			if tc.proveErr == ErrPermissionPending {
 				if _, ok := (verdictFile{filepath.Join(support, "notifications.json")}).get("v1.2.0"); ok {
 					t.Error("a verdict was recorded while the prompt was unanswered")
 				}
@@ -291,7 +291,7 @@ func TestNativeVerdictOncePerVersion(t *testing.T) {
 	support := t.TempDir()
 	logs := &countingLog{}
 	proves := 0
-	cfg := nativeConfig{
+	cfg := NativeConfig{
 		Exe: fakeBundle(t, goodPlist, "MacOS"), Version: "v2.0.0", SupportDir: support,
 		Fallback: &fakeActionNotifier{path: "beeep"}, Log: slog.New(slog.NewTextHandler(logs, nil)),
 		Backend: func() (nativeBackend, error) { return &fakeBackend{status: authAuthorized}, nil },
@@ -318,7 +318,7 @@ func TestNativePostFailureFallsBack(t *testing.T) {
 	fb := &fakeBackend{status: authAuthorized}
 	fallback := &fakeActionNotifier{path: "beeep"}
 	logs := &countingLog{}
-	n := newNativeNotifier(nativeConfig{
+	n := newNativeNotifier(NativeConfig{
 		Exe: fakeBundle(t, goodPlist, "MacOS"), Version: "v1", SupportDir: t.TempDir(), Fallback: fallback,
 		Log:     slog.New(slog.NewTextHandler(logs, nil)),
 		Backend: func() (nativeBackend, error) { return fb, nil },
@@ -343,7 +343,7 @@ func TestNativePostFailureFallsBack(t *testing.T) {
 // notification they were for; dismissals and strangers' ids do not.
 func TestNativeResponses(t *testing.T) {
 	fb := &fakeBackend{status: authAuthorized}
-	n := newNativeNotifier(nativeConfig{
+	n := newNativeNotifier(NativeConfig{
 		Exe: fakeBundle(t, goodPlist, "MacOS"), Version: "v1", SupportDir: t.TempDir(), Fallback: &fakeActionNotifier{path: "beeep"},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backend: func() (nativeBackend, error) { return fb, nil },
 		Prove: func(context.Context) error { return nil },
@@ -442,7 +442,7 @@ func TestRunNotificationAction(t *testing.T) {
 	} {
 		d := &fakeDesk{}
 		a := NewAlerter(&fakeNotifier{}, time.Minute, nil)
-		if err := runNotificationAction(context.Background(), d, a, now, tc.action, n); err != nil {
+		if err := RunAction(context.Background(), d, a, now, tc.action, n); err != nil {
 			t.Fatal(err)
 		}
 		if d.log() != tc.want {
@@ -452,11 +452,11 @@ func TestRunNotificationAction(t *testing.T) {
 			t.Errorf("%s: paused until %v", tc.action, paused)
 		}
 	}
-	if err := runNotificationAction(context.Background(), &fakeDesk{}, nil, now, "rm -rf", n); err == nil {
+	if err := RunAction(context.Background(), &fakeDesk{}, nil, now, "rm -rf", n); err == nil {
 		t.Error("unknown action accepted")
 	}
 	d := &fakeDesk{}
-	runNotificationAction(context.Background(), d, nil, now, ActionDefault, Notification{Title: "36 more"})
+	RunAction(context.Background(), d, nil, now, ActionDefault, Notification{Title: "36 more"})
 	if d.log() != "" {
 		t.Errorf("a summary opened %q", d.log())
 	}
@@ -513,7 +513,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 	write(filepath.Join(bin, "xclip"), "#!/bin/sh\ncat > "+copied+"\n", 0o755)
 
 	var deskEnv []string
-	xdesk, err := filepath.Abs(filepath.Join("..", "..", "shared", "tools", "xdesk"))
+	xdesk, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "tools", "xdesk"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 	}
 	t.Setenv("PATH", bin+":/usr/bin:/bin")
 
-	d, err := newDesktopActionNotifier(&fakeActionNotifier{path: "beeep"})
+	d, err := NewDesktopActionNotifier(&fakeActionNotifier{path: "beeep"})
 	if err != nil {
 		skip("no notification server on the xdesk bus: %v", err)
 	}
@@ -569,7 +569,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 		mu.Lock()
 		acted = append(acted, action+" on "+n.Title)
 		mu.Unlock()
-		if err := runNotificationAction(context.Background(), desktop.New("linux"), alerter, time.Now(), action, n); err != nil {
+		if err := RunAction(context.Background(), desktop.New("linux"), alerter, time.Now(), action, n); err != nil {
 			t.Errorf("%s: %v", action, err)
 		}
 	})
@@ -651,7 +651,7 @@ func TestAppNotifierWithoutDesktop(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(home, "no-bus"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	n := newAppNotifier(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n := NewApp(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
 	// The test binary is not in a bundle: on macOS the decision is quick.
 	eventually(t, "a decision", func() bool { return !strings.Contains(n.Path(), "checking") })
 	if !strings.HasPrefix(n.Path(), "beeep") {
