@@ -13,6 +13,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/desktop"
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/notify"
+	"github.com/forkwatch/forkwatch/app/service"
 	"github.com/forkwatch/forkwatch/app/tray"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
@@ -41,8 +42,8 @@ func noDesktop(goos string, getenv func(string) string) string {
 // appCmd is the root command: with no subcommand, the menu-bar app, which
 // takes the watcher's folder flags.
 func (c *cli) appCmd() *cobra.Command {
-	var wf watchFlags
-	var tun watchTuning
+	var wf service.Folders
+	var tun service.Tuning
 	cmd := &cobra.Command{
 		Use:   "forkwatch",
 		Short: "explain processes killed after fork() on macOS, and toggle the mitigations",
@@ -68,7 +69,7 @@ With no command it starts the menu-bar app (where there is no desktop, use ` + "
 }
 
 // runApp starts the menu-bar app.
-func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stderr io.Writer) int {
+func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdout, stderr io.Writer) int {
 	if msg := noDesktop(runtime.GOOS, os.Getenv); msg != "" {
 		fmt.Fprintln(stderr, msg)
 		return exitNoDesktop
@@ -82,7 +83,7 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	w, st, closeStore, err := newWatcher(ctx, wf, tun, log)
+	w, st, closeStore, err := service.NewWatcher(ctx, wf, tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "forkwatch:", err)
 		return 1
@@ -97,24 +98,24 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	}
 	notifier := notify.NewApp(ctx, log, appinfo.Version(version))
 	var ctrl *tray.Controller
-	pol, exp := startManaged(ctx, env, db, tun.exportMaxBackoff, log, func() {
+	pol, exp := service.StartManaged(ctx, env, db, tun.ExportMaxBackoff, appinfo.Version(version), log, func() {
 		if ctrl != nil {
 			ctrl.RefreshToggles(ctx)
 		}
 	})
-	defer exp.stop()
-	spool := newSpoolSweeper(traceManager(), time.Minute, log)
+	defer exp.Stop()
+	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	ctrl = tray.NewController(tray.ControllerConfig{
 		Env: env, Desktop: desktop.New(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
-		Alerter: notify.NewAlerter(notifier, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) }),
-		Log:     log, CoreDir: wf.coresDir, CoreName: wf.coreName, SupportDir: appinfo.SupportDir(), Recent: st.Recent(), ReportDirs: wf.reportDirs,
+		Alerter: notify.NewAlerter(notifier, tun.SummaryEvery, func(err error) { log.Warn("notification", "err", err) }),
+		Log:     log, CoreDir: wf.CoresDir, CoreName: wf.CoreName, SupportDir: appinfo.SupportDir(), Recent: st.Recent(), ReportDirs: wf.ReportDirs,
 		FileManager: desktop.FileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
-		History: db, Tracer: traceManager(), Policy: pol.Get, OnTraceChange: spool.Kick,
+		History: db, Tracer: service.TraceManager(), Policy: pol.Get, OnTraceChange: spool.Kick,
 		ExportLine: func(ctx context.Context) string {
 			if db == nil {
 				return ""
 			}
-			return exportLine(ctx, pol.Get().ExportEndpoint, db.Reader)
+			return service.ExportLine(ctx, pol.Get().ExportEndpoint, db.Reader)
 		},
 	})
 	notifier.OnAction(ctrl.NotificationAction)
@@ -124,9 +125,9 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 	go func() {
 		defer close(watchDone)
 		if err := w.Run(ctx, func(ev monitor.Event) {
-			recordEvent(db, ev, log)
+			service.RecordEvent(db, ev, log)
 			spool.Kick()
-			exp.kick()
+			exp.Kick()
 			select {
 			case ctrl.Events <- ev:
 			case <-ctx.Done():
@@ -135,7 +136,7 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 			log.Error("watcher stopped", "err", err)
 		}
 	}()
-	go monitor.WatchFolders(ctx, settingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
+	go monitor.WatchFolders(ctx, service.SettingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
 
 	err = tray.Run(ctrl.Clicks, func(ui tray.UI) {
 		go func() {
@@ -154,16 +155,6 @@ func runApp(ctx context.Context, wf *watchFlags, tun *watchTuning, stdout, stder
 		return 1
 	}
 	return 0
-}
-
-// settingsFolders are the folders whose changes may change a toggle's
-// state: the start-up files' folders and the LaunchAgents folder.
-func settingsFolders(env settings.Env) []string {
-	dirs := []string{env.Home, filepath.Join(env.Home, "Library", "LaunchAgents"), filepath.Join(env.Home, ".config", "autostart"), filepath.Join(env.Home, ".config", "fish")}
-	if env.ZDOTDIR != "" {
-		dirs = append(dirs, env.ZDOTDIR)
-	}
-	return dirs
 }
 
 // appLogger logs to stderr and to a file in the log folder (kept under

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/forkwatch/forkwatch/app/internal/policy"
+	"github.com/forkwatch/forkwatch/app/service"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
@@ -104,7 +105,7 @@ func TestReadmeJSONFields(t *testing.T) {
 	shapes := []shape{
 		{"inspect", []any{inspect, report.Report{}}, nil},
 		{"watch", []any{report.Report{}, report.CoreFile{}}, []string{"kind", "history", "core", "path", "error", "process"}},
-		{"status", []any{settings.State{}, policy.ToggleStatus{}, exportStatus{}}, []string{"export"}},
+		{"status", []any{settings.State{}, policy.ToggleStatus{}, service.ExportStatus{}}, []string{"export"}},
 		{"history", []any{report.Report{}, history.Day{}}, []string{"seen", "count", "last", "cause", "program", "project"}},
 		{"trace status", []any{forktrace.Entry{}}, nil},
 		{"doctor interpreter", []any{doctor.Interpreter{}}, []string{"kind"}},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/app/service"
 	"github.com/forkwatch/forkwatch/app/tray"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
@@ -210,7 +211,7 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 		recent = append(recent, c.Report)
 	}
 	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, SupportDir: appinfo.SupportDir(), PromptTimeout: 5 * time.Second}
-	tracer := traceManager()
+	tracer := service.TraceManager()
 	c := tray.NewController(tray.ControllerConfig{Env: senv, Desktop: &fakeDesk{}, Notifier: &fakeNotifier{}, SupportDir: appinfo.SupportDir(),
 		Recent: recent, Tracer: tracer})
 	ui := &fakeUI{}

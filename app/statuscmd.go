@@ -12,6 +12,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/app/service"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 	"github.com/spf13/cobra"
@@ -60,7 +61,7 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	ex := exportStatusOf(ctx, pol.Get())
+	ex := service.ExportStatusOf(ctx, pol.Get())
 	if asJSON {
 		if ex != nil {
 			all["export"] = ex
@@ -188,7 +189,7 @@ and nothing else. Toggles that exist only on macOS are skipped elsewhere.`,
 func runUninstall(ctx context.Context, stdout, stderr io.Writer) int {
 	// The fork tracers first: their registry lives in the support folder
 	// that settings.Uninstall removes.
-	removed, terr := traceManager().UninstallAll(ctx)
+	removed, terr := service.TraceManager().UninstallAll(ctx)
 	for _, p := range removed {
 		fmt.Fprintln(stdout, "removed", p)
 	}

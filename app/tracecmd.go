@@ -13,17 +13,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/app/service"
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"github.com/spf13/cobra"
 )
-
-// traceManager is the tracer manager for the user's support folder.
-func traceManager() *forktrace.Manager {
-	return forktrace.New(appinfo.SupportDir(), appinfo.Home())
-}
 
 // traceCmd is `forkwatch trace`: the opt-in fork tracer, one subcommand
 // per action.
@@ -47,7 +43,7 @@ Fork tracing is for Python only: Ruby, PHP, Perl and Node interpreters are refus
 			Short: short,
 			Args:  exactArgs(1, "one interpreter or venv folder"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c.code = runTraceSet(c.ctx, traceManager(), verb, args[0], c.stdout, c.stderr)
+				c.code = runTraceSet(c.ctx, service.TraceManager(), verb, args[0], c.stdout, c.stderr)
 				return nil
 			},
 			ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -60,7 +56,7 @@ Fork tracing is for Python only: Ruby, PHP, Perl and Node interpreters are refus
 		Use:   "status [--json] [PYTHON|VENV]...",
 		Short: "tracers Forkwatch installed or finds, and their state",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c.code = runTraceStatus(c.ctx, traceManager(), args, statusJSON, c.stdout, c.stderr)
+			c.code = runTraceStatus(c.ctx, service.TraceManager(), args, statusJSON, c.stdout, c.stderr)
 			return nil
 		},
 	}
@@ -79,7 +75,7 @@ Fork tracing is for Python only: Ruby, PHP, Perl and Node interpreters are refus
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pid, _ := strconv.Atoi(args[0])
-			c.code = runTraceShow(traceManager(), pid, showJSON, c.stdout, c.stderr)
+			c.code = runTraceShow(service.TraceManager(), pid, showJSON, c.stdout, c.stderr)
 			return nil
 		},
 	}
@@ -91,11 +87,11 @@ Fork tracing is for Python only: Ruby, PHP, Perl and Node interpreters are refus
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Asked by hand: no grace period. The first pass notes which
 			// processes are gone, the second clears their records.
-			sp := forktrace.NewSpool(traceManager().SpoolDir())
+			sp := forktrace.NewSpool(service.TraceManager().SpoolDir())
 			sp.Grace = time.Nanosecond
-			sweepForkSpool(c.ctx, sp, 0, slog.Default())
+			service.SweepForkSpool(c.ctx, sp, 0, slog.Default())
 			time.Sleep(time.Millisecond)
-			sweepForkSpool(c.ctx, sp, 0, slog.Default())
+			service.SweepForkSpool(c.ctx, sp, 0, slog.Default())
 			return nil
 		},
 	}
@@ -219,28 +215,33 @@ func runTraceShow(m *forktrace.Manager, pid int, asJSON bool, stdout, stderr io.
 	return exitOK
 }
 
-// sweepForkSpool clears the spool records of traced children that exited
-// without a crash: now, then every interval until ctx is done (once when
-// every <= 0). The watch command and the app run it with every =
-// time.Minute; with no tracer enabled it costs a stat per interval, and
-// with an unchanged record file it reads only the slots of live children.
-func sweepForkSpool(ctx context.Context, sp *forktrace.Spool, every time.Duration, log *slog.Logger) {
-	for {
-		res, err := sp.Sweep(time.Now())
-		if err != nil {
-			log.Warn("fork tracer spool", "err", err)
-		} else if res.Exited > 0 {
-			log.Debug("fork tracer spool swept", "cleared", res.Exited, "kept", res.Kept)
-		}
-		if every <= 0 {
-			return
-		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+// traceOnlyPython refuses, before anything is run, a fork-tracing target
+// that is another runtime's interpreter (a Ruby from rbenv, php-fpm, perl,
+// node) or a project of one without a venv: the tracer is a Python module
+// installed through site-packages and os.register_at_fork, with no
+// counterpart in those runtimes. Their crashes are still watched,
+// attributed and announced; only the line that forked is Python's alone.
+// The name is read as given and after symlinks (/usr/bin/ruby ->
+// ruby3.1).
+func traceOnlyPython(target string) error {
+	names := []string{target}
+	if real, err := filepath.EvalSymlinks(target); err == nil {
+		names = append(names, real)
+	}
+	for _, n := range names {
+		if rt := report.RuntimeOfName(n); rt != "" && rt != report.RuntimePython {
+			return fmt.Errorf("%s is %s: fork tracing is for Python only (it hooks os.register_at_fork); %s crashes after fork() are still watched, attributed and announced", report.Clean(target, 1024), report.RuntimeLabel(rt), report.RuntimeLabel(rt))
 		}
 	}
+	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(target, "bin", "python3")); err == nil {
+			return nil
+		}
+		for marker, label := range map[string]string{"Gemfile": "a Ruby project", "composer.json": "a PHP project", "cpanfile": "a Perl project", "package.json": "a Node.js project"} {
+			if _, err := os.Stat(filepath.Join(target, marker)); err == nil {
+				return fmt.Errorf("%s is %s (%s) without a Python venv: fork tracing is for Python only; its crashes after fork() are still watched, attributed and announced", report.Clean(target, 1024), label, marker)
+			}
+		}
+	}
+	return nil
 }

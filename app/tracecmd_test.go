@@ -17,11 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/service"
 	"github.com/forkwatch/forkwatch/app/tray"
 )
 
 // watchUsesForkTracer: set to true once `forkwatch watch` passes
-// forktrace.Enricher(traceManager().SpoolDir()) in monitor.Config.Enrich
+// forktrace.Enricher(service.TraceManager().SpoolDir()) in monitor.Config.Enrich
 // (the lead's wiring in app/watchcmd.go); TestTraceWatchEndToEnd checks it.
 const watchUsesForkTracer = true
 
@@ -186,7 +187,7 @@ func TestTraceCommand(t *testing.T) {
 	// The menu's data: the venv, checked, read back from site-packages.
 	t.Setenv("HOME", e.home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(e.home, ".config"))
-	m := traceManager()
+	m := service.TraceManager()
 	views := tray.TraceViews(context.Background(), m)
 	if len(views) != 1 || views[0].Target != venv || !views[0].On || !strings.Contains(views[0].Label, "Python 3.") {
 		t.Errorf("traceViews = %+v", views)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/forkwatch/forkwatch/app/service"
 )
 
 // TestTraceEnableRefusesOtherRuntimes: `trace enable` on a Ruby, PHP or Perl
@@ -31,7 +33,7 @@ func TestTraceEnableRefusesOtherRuntimes(t *testing.T) {
 	}
 	for target, want := range targets {
 		var out, errb strings.Builder
-		code := runTraceSet(t.Context(), traceManager(), "enable", target, &out, &errb)
+		code := runTraceSet(t.Context(), service.TraceManager(), "enable", target, &out, &errb)
 		if code != 1 || !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "Python only") {
 			t.Errorf("trace enable %s: exit %d, %q", target, code, errb.String())
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime"
@@ -16,14 +17,12 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/app/notify"
-	"github.com/forkwatch/forkwatch/monitor/attribute"
+	"github.com/forkwatch/forkwatch/app/service"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"github.com/forkwatch/forkwatch/settings"
 
 	"github.com/forkwatch/forkwatch/monitor"
-	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
-	"github.com/forkwatch/forkwatch/settings/doctor"
 	"github.com/spf13/cobra"
 )
 
@@ -32,17 +31,17 @@ import (
 // --folder-only) are hidden on purpose: they exist for the tests and the
 // benchmarks, which need short timings or macOS's folder-only watching on
 // Linux; the README lists them under "Tuning flags".
-func addWatchFlags(cmd *cobra.Command, wf *watchFlags, extra *watchTuning) {
+func addWatchFlags(cmd *cobra.Command, wf *service.Folders, extra *service.Tuning) {
 	fs := cmd.Flags()
-	fs.StringArrayVar(&wf.reportDirs, "reports-dir", nil, "crash report folder to watch (repeatable; replaces the defaults)")
-	fs.Var(&setString{&wf.coresDir, &wf.coresSet}, "cores-dir", "core file folder to watch (replaces the folder of kern.corefile; \"\" for none)")
-	fs.Var(&setString{&wf.statePath, &wf.stateSet}, "state", "keep the memory in this JSON state file instead of the history database (\"\" keeps none)")
-	fs.BoolVar(&wf.readOnly, "read-only", false, "run beside another Forkwatch: record nothing, take no lock")
-	fs.DurationVar(&extra.quietAfter, "quiet-after", 30*time.Second, "give up waiting on an incomplete report unchanged for this long and classify what is there")
-	fs.DurationVar(&extra.coreSettle, "core-settle", 10*time.Second, "a core file is complete when it stops growing for this long")
-	fs.DurationVar(&extra.summaryEvery, "summary-every", time.Minute, "at most one summary notification per this interval after the first")
-	fs.BoolVar(&extra.folderOnly, "folder-only", false, "rescan folders on change instead of reading named files (how macOS is watched)")
-	fs.DurationVar(&extra.exportMaxBackoff, "export-max-backoff", 0, "longest wait between export attempts while the collector is unreachable (0: 5m)")
+	fs.StringArrayVar(&wf.ReportDirs, "reports-dir", nil, "crash report folder to watch (repeatable; replaces the defaults)")
+	fs.Var(&setString{&wf.CoresDir, &wf.CoresSet}, "cores-dir", "core file folder to watch (replaces the folder of kern.corefile; \"\" for none)")
+	fs.Var(&setString{&wf.StatePath, &wf.StateSet}, "state", "keep the memory in this JSON state file instead of the history database (\"\" keeps none)")
+	fs.BoolVar(&wf.ReadOnly, "read-only", false, "run beside another Forkwatch: record nothing, take no lock")
+	fs.DurationVar(&extra.QuietAfter, "quiet-after", 30*time.Second, "give up waiting on an incomplete report unchanged for this long and classify what is there")
+	fs.DurationVar(&extra.CoreSettle, "core-settle", 10*time.Second, "a core file is complete when it stops growing for this long")
+	fs.DurationVar(&extra.SummaryEvery, "summary-every", time.Minute, "at most one summary notification per this interval after the first")
+	fs.BoolVar(&extra.FolderOnly, "folder-only", false, "rescan folders on change instead of reading named files (how macOS is watched)")
+	fs.DurationVar(&extra.ExportMaxBackoff, "export-max-backoff", 0, "longest wait between export attempts while the collector is unreachable (0: 5m)")
 	for _, h := range []string{"quiet-after", "core-settle", "summary-every", "folder-only", "export-max-backoff"} {
 		fs.MarkHidden(h)
 	}
@@ -68,87 +67,10 @@ func (s *setString) String() string {
 func (s *setString) Set(v string) error { *s.p, *s.set = v, true; return nil }
 func (s *setString) Type() string       { return "string" }
 
-type watchTuning struct {
-	quietAfter, coreSettle, summaryEvery time.Duration
-	folderOnly                           bool
-	exportMaxBackoff                     time.Duration
-}
-
-// newWatcher builds the watcher and opens its memory: the history database
-// by default, or the JSON state file of --state (tests, and --state "" for
-// none). The returned close func releases the database.
-func newWatcher(ctx context.Context, wf *watchFlags, tun *watchTuning, log *slog.Logger) (*monitor.Watcher, monitor.Store, func(), error) {
-	wf.fill(ctx)
-	st, db := openStore(wf, log)
-	closeStore := func() {}
-	if db != nil {
-		closeStore = func() {
-			if err := db.Close(); err != nil {
-				log.Warn("history: close", "err", err)
-			}
-		}
-	}
-	attr := attribute.NewAttributor()
-	w, err := monitor.NewWatcher(monitor.Config{
-		ReportDirs: wf.reportDirs,
-		CoreDir:    wf.coresDir,
-		CoreName:   wf.coreName,
-		State:      st,
-		QuietAfter: tun.quietAfter,
-		CoreSettle: tun.coreSettle,
-		FolderOnly: tun.folderOnly,
-		Log:        log,
-		// Probe children are marked first (their reports are test results);
-		// the fork tracer's record comes before attribution, so that the
-		// tool it names gets its fix.
-		Enrich:     []func(*report.Report){doctor.ProbeMarker(appinfo.SupportDir()), forktrace.Enricher(traceManager().SpoolDir()), attr.Enrich},
-		EnrichCore: []func(*report.CoreFile){attr.EnrichCore},
-	})
-	if err != nil {
-		closeStore()
-		return nil, nil, nil, err
-	}
-	return w, st, closeStore, nil
-}
-
-// openStore opens the history database (importing the JSON state of
-// earlier versions once), or the JSON state when --state was given or the
-// database cannot be had. A database another Forkwatch holds is not
-// shared: this process then keeps its memory in the JSON state.
-func openStore(wf *watchFlags, log *slog.Logger) (monitor.Store, *history.DB) {
-	if !wf.stateSet {
-		if err := appinfo.PrivateSupportDir(appinfo.SupportDir()); err != nil {
-			log.Warn("support folder", "err", err)
-		}
-		d, err := history.Open(appinfo.HistoryDBPath(), history.Options{Log: log})
-		switch {
-		case d == nil && errors.Is(err, history.ErrLocked):
-			log.Warn("history: another Forkwatch is recording; this one keeps its memory in the state file", "err", err)
-		case d == nil:
-			log.Error("history: cannot open the database; using the state file", "err", err)
-		default:
-			if err != nil {
-				log.Error("history", "err", err) // set aside: a fresh database, the old file kept
-			}
-			if im, err := d.ImportState(wf.statePath); err != nil {
-				log.Warn("history: import the state file", "path", wf.statePath, "err", err)
-			} else if !im.Already && im.Seen+im.Paths > 0 {
-				log.Info("history: imported the state file", "seen", im.Seen, "paths", im.Paths, "cores", im.Cores, "recent", im.Recent)
-			}
-			return d, d
-		}
-	}
-	st, err := monitor.LoadState(wf.statePath)
-	if err != nil {
-		log.Warn("state", "err", err)
-	}
-	return st, nil
-}
-
 // watchCmd is `forkwatch watch`: the watcher in the terminal.
 func (c *cli) watchCmd() *cobra.Command {
-	var wf watchFlags
-	var tun watchTuning
+	var wf service.Folders
+	var tun service.Tuning
 	var asJSON, notifyOn bool
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -169,14 +91,14 @@ a second says which pid is running and exits 1, unless given --read-only.`,
 	return cmd
 }
 
-func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, notifyOn bool, stdout, stderr io.Writer) int {
+func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJSON, notifyOn bool, stdout, stderr io.Writer) int {
 	release, ok := lockInstance("forkwatch watch", wf, stderr)
 	if !ok {
 		return exitFailed
 	}
 	defer release()
-	given := len(wf.reportDirs) > 0 || wf.coresSet
-	wf.fill(ctx)
+	given := len(wf.ReportDirs) > 0 || wf.CoresSet
+	wf.Fill(ctx)
 	notes, err := checkFolders(wf, given, runtime.GOOS)
 	if err != nil {
 		code := exitFailed
@@ -191,15 +113,15 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 		fmt.Fprintln(stderr, "forkwatch watch:", n)
 	}
 	log := slog.Default()
-	w, st, closeStore, err := newWatcher(ctx, wf, tun, log)
+	w, st, closeStore, err := service.NewWatcher(ctx, wf, tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)
 		return 1
 	}
 	defer closeStore()
 	db, _ := st.(*history.DB)
-	pol, exp := startManaged(ctx, settings.DefaultEnv(), db, tun.exportMaxBackoff, log, nil)
-	defer exp.stop()
+	pol, exp := service.StartManaged(ctx, settings.DefaultEnv(), db, tun.ExportMaxBackoff, appinfo.Version(version), log, nil)
+	defer exp.Stop()
 	var alerter *notify.Alerter
 	if notifyOn && !pol.Get().NotificationsOn() {
 		log.Warn("notifications are off: " + policy.ManagedReason)
@@ -211,8 +133,8 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 	}
 	if notifyOn {
 		n := notify.NewApp(ctx, log, appinfo.Version(version))
-		alerter = notify.NewAlerter(n, tun.summaryEvery, func(err error) { log.Warn("notification", "err", err) })
-		desk := desktop.Guarded{Desktop: desktop.New(runtime.GOOS), ReportDirs: wf.reportDirs}
+		alerter = notify.NewAlerter(n, tun.SummaryEvery, func(err error) { log.Warn("notification", "err", err) })
+		desk := desktop.Guarded{Desktop: desktop.New(runtime.GOOS), ReportDirs: wf.ReportDirs}
 		n.OnAction(func(action string, no notify.Notification) {
 			if err := notify.RunAction(ctx, desk, alerter, time.Now(), action, no); err != nil {
 				log.Warn("notification action", "action", action, "err", err)
@@ -220,13 +142,13 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 		})
 	}
 	if !asJSON {
-		fmt.Fprintf(stdout, "Watching %s", strings.Join(wf.reportDirs, ", "))
-		if wf.coresDir != "" {
-			fmt.Fprintf(stdout, " and core files in %s", wf.coresDir)
+		fmt.Fprintf(stdout, "Watching %s", strings.Join(wf.ReportDirs, ", "))
+		if wf.CoresDir != "" {
+			fmt.Fprintf(stdout, " and core files in %s", wf.CoresDir)
 		}
 		fmt.Fprintln(stdout, " (Ctrl-C to stop)")
 	}
-	spool := newSpoolSweeper(traceManager(), time.Minute, log)
+	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	go spool.Run(ctx)
 	err = w.Run(ctx, func(ev monitor.Event) {
 		spool.Kick()
@@ -238,25 +160,14 @@ func runWatch(ctx context.Context, wf *watchFlags, tun *watchTuning, asJSON, not
 		if alerter != nil {
 			alerter.Event(ev)
 		}
-		recordEvent(db, ev, log)
-		exp.kick()
+		service.RecordEvent(db, ev, log)
+		exp.Kick()
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)
 		return 1
 	}
 	return 0
-}
-
-// recordEvent puts what the watcher's Store does not see into the history:
-// core files with their sizes. (Crashes are recorded by the Store itself.)
-func recordEvent(db *history.DB, ev monitor.Event, log *slog.Logger) {
-	if db == nil || ev.Kind != monitor.KindCore || ev.Core == nil {
-		return
-	}
-	if err := db.RecordCore(*ev.Core, time.Now()); err != nil {
-		log.Warn("history: record core file", "err", err)
-	}
 }
 
 // eventLine is the terminal form of an event.
@@ -305,4 +216,71 @@ func eventLine(ev monitor.Event) string {
 	default:
 		return fmt.Sprintf("%s error: %s\n", prefix, ev.Err)
 	}
+}
+
+// lockInstance takes the one-Forkwatch lock for cmd ("forkwatch",
+// "forkwatch watch") unless wf asks to run read-only, which then keeps no
+// state. On failure it has said why on stderr; release is never nil.
+func lockInstance(cmd string, wf *service.Folders, stderr io.Writer) (release func(), ok bool) {
+	if wf.ReadOnly {
+		wf.StatePath, wf.StateSet = "", true
+		return func() {}, true
+	}
+	release, err := appinfo.AcquireInstance(appinfo.SupportDir())
+	if err != nil {
+		if errors.Is(err, appinfo.ErrAlreadyRunning) {
+			fmt.Fprintf(stderr, "%s: Forkwatch is %v; %s\n", cmd, err, appinfo.AlreadyRunningHint)
+		} else {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		}
+		return func() {}, false
+	}
+	return release, true
+}
+
+// checkFolders looks at the folders watch is about to watch before the
+// watcher starts. A path that is a file (or anything but a folder) is a
+// usage error naming it as such, instead of the watcher's later "cannot
+// read FILE/Retired: not a directory". Folders that do not exist yet are
+// fine (the watcher picks them up when they appear: macOS creates
+// DiagnosticReports at the first crash), but are said once, with what to
+// do, in notes: a mistyped --reports-dir is otherwise waited on in silence.
+func checkFolders(wf *service.Folders, given bool, goos string) (notes []string, err error) {
+	var missing []string
+	dirs := append([]string(nil), wf.ReportDirs...)
+	if wf.CoresDir != "" {
+		dirs = append(dirs, wf.CoresDir)
+	}
+	for _, d := range dirs {
+		fi, serr := os.Stat(d)
+		switch {
+		case serr == nil && !fi.IsDir():
+			flag := "--reports-dir"
+			if d == wf.CoresDir {
+				flag = "--cores-dir"
+			}
+			return nil, usagef("%s %s is a file, not a folder: give the folder that holds the crash reports", flag, d)
+		case errors.Is(serr, fs.ErrNotExist):
+			missing = append(missing, d)
+		case serr != nil && !errors.Is(serr, fs.ErrPermission):
+			return nil, fmt.Errorf("%s: %s", d, wording.StatReason(serr))
+		}
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	what := "does not exist yet"
+	if len(missing) > 1 {
+		what = "do not exist yet"
+	}
+	note := fmt.Sprintf("%s %s; watching for %s to appear", strings.Join(missing, ", "), what, wording.Plural(len(missing), "it", "them"))
+	switch {
+	case given:
+		note += " (check the spelling of --reports-dir / --cores-dir)"
+	case goos != "darwin":
+		note += " (these are macOS's folders; on " + goos + " give the folder to watch with --reports-dir DIR)"
+	default:
+		note += " (macOS creates it at the first crash report)"
+	}
+	return []string{note}, nil
 }

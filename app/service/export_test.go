@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -42,27 +42,27 @@ func TestNoEndpointNoExporter(t *testing.T) {
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
 	before := exporterGoroutines()
-	r := newExportRunner(ctx, db, managed.Settings{}, 0, log)
-	r.kick()
+	r := NewExportRunner(ctx, db, managed.Settings{}, 0, "test", log)
+	r.Kick()
 	db.MarkSeen(&report.Report{ID: "incident:none", Process: "Python", Cause: report.CauseCrash}, time.Now())
 	db.Save()
-	if r.running() || exporterGoroutines() != before {
+	if r.Running() || exporterGoroutines() != before {
 		t.Fatalf("exporter runs without an endpoint (goroutines %d -> %d)", before, exporterGoroutines())
 	}
 	if ev, _ := db.PendingOutbox(ctx, 10); len(ev) != 0 {
 		t.Fatalf("queued without an endpoint: %v", ev)
 	}
 
-	r.apply(managed.Settings{ExportEndpoint: "http://127.0.0.1:9"})
-	if !r.running() || exporterGoroutines() <= before {
+	r.Apply(managed.Settings{ExportEndpoint: "http://127.0.0.1:9"})
+	if !r.Running() || exporterGoroutines() <= before {
 		t.Fatalf("no exporter with an endpoint")
 	}
-	r.apply(managed.Settings{})
+	r.Apply(managed.Settings{})
 	deadline := time.Now().Add(5 * time.Second)
 	for exporterGoroutines() != before && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if r.running() || exporterGoroutines() != before {
+	if r.Running() || exporterGoroutines() != before {
 		t.Fatalf("exporter left running after the endpoint went (goroutines %d -> %d)", before, exporterGoroutines())
 	}
 }
