@@ -97,65 +97,93 @@ type Item struct {
 	Separator bool
 }
 
-// BuildMenu lays the menu out.
+// BuildMenu lays the menu out, section by section, top to bottom.
 func BuildMenu(s MenuState) []Item {
 	var items []Item
-	add := func(it Item) { items = append(items, it) }
-
-	add(Item{ID: "status", Title: statusLine(s), Disabled: true})
-	if s.Problem != "" {
-		add(Item{ID: "problem", Title: "⚠ " + wording.Truncate(s.Problem, 70), Tooltip: s.Problem, Disabled: true})
-	} else {
-		add(Item{ID: "problem", Hidden: true, Disabled: true})
+	for _, section := range []func(MenuState) []Item{
+		statusItems, recentItems, coreItems, toggleItems, pauseItems, pageItems, traceItems, aboutItems,
+	} {
+		items = append(items, section(s)...)
 	}
+	return items
+}
 
-	// Recent crashes, newest first; a crash loop (one live parent) is one
-	// line with a count.
+// statusItems: the counts line, and a watcher problem worth a line.
+func statusItems(s MenuState) []Item {
+	items := []Item{{ID: "status", Title: statusLine(s), Disabled: true}}
+	if s.Problem != "" {
+		return append(items, Item{ID: "problem", Title: "⚠ " + wording.Truncate(s.Problem, 70), Tooltip: s.Problem, Disabled: true})
+	}
+	return append(items, Item{ID: "problem", Hidden: true, Disabled: true})
+}
+
+// recentItems: recent crashes, newest first; a crash loop (one live
+// parent) is one line with a count. Each of the maxRecent slots exists,
+// hidden when empty.
+func recentItems(s MenuState) []Item {
 	var groups map[string]int
 	if s.Counts != nil {
 		groups = s.Counts.Groups
 	}
 	entries := recentEntries(s.Crashes, groups)
-	add(Item{ID: "recent", Title: "Recent crashes", Disabled: true, Separator: true})
-	add(Item{ID: "recent.none", Title: "None recorded", Disabled: true, Hidden: len(entries) > 0})
+	items := []Item{
+		{ID: "recent", Title: "Recent crashes", Disabled: true, Separator: true},
+		{ID: "recent.none", Title: "None recorded", Disabled: true, Hidden: len(entries) > 0},
+	}
 	for i := 0; i < maxRecent; i++ {
 		id := fmt.Sprintf("crash.%d", i)
 		if i >= len(entries) {
-			add(Item{ID: id, Hidden: true})
-			add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console"})
-			add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…"})
-			add(Item{ID: id + ".advice", Parent: id, Disabled: true})
-			add(Item{ID: id + ".site", Parent: id, Disabled: true, Hidden: true})
-			add(Item{ID: id + ".tool", Parent: id, Disabled: true, Hidden: true})
-			add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix"})
-			add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: true})
+			items = append(items, emptyCrashItems(id)...)
 			continue
 		}
-		e := entries[i]
-		r := e.Latest
-		add(Item{ID: id, Title: crashLabel(e, s.Now), Tooltip: crashTooltip(e)})
-		add(Item{ID: id + ".open", Parent: id, Title: "Open Report in Console", Disabled: r.Path == ""})
-		add(Item{ID: id + ".debug", Parent: id, Title: "Debug in lldb…", Tooltip: "Opens Terminal with lldb's crashlog on this report", Disabled: r.Path == ""})
-		add(Item{ID: id + ".advice", Parent: id, Title: wording.Truncate(notify.FixOrAdvice(r), 90), Tooltip: notify.FixOrAdvice(r), Disabled: true, Hidden: notify.FixOrAdvice(r) == ""})
-		site := notify.ForkSiteLine(r)
-		add(Item{ID: id + ".site", Parent: id, Title: wording.Truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""})
-		// How the tool was recognised, so that a user can judge the fix.
-		tool := ""
-		if r.Framework != "" && r.FrameworkEvidence != "" {
-			tool = "Tool: " + r.Framework + " (from the " + r.FrameworkEvidence + ")"
-		}
-		add(Item{ID: id + ".tool", Parent: id, Title: tool, Disabled: true, Hidden: tool == ""})
-		add(Item{ID: id + ".copy", Parent: id, Title: "Copy Fix", Disabled: notify.FixOrAdvice(r) == ""})
-		add(Item{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: notify.ProjectOf(r) == ""})
+		items = append(items, crashItems(id, entries[i], s.Now)...)
 	}
-	add(Item{ID: "seen", Title: fmt.Sprintf("Mark %d New as Seen", s.Unseen), Hidden: s.Unseen == 0})
+	return append(items, Item{ID: "seen", Title: fmt.Sprintf("Mark %d New as Seen", s.Unseen), Hidden: s.Unseen == 0})
+}
 
-	// Core files.
+// emptyCrashItems is a crash slot and its submenu, hidden.
+func emptyCrashItems(id string) []Item {
+	return []Item{
+		{ID: id, Hidden: true},
+		{ID: id + ".open", Parent: id, Title: "Open Report in Console"},
+		{ID: id + ".debug", Parent: id, Title: "Debug in lldb…"},
+		{ID: id + ".advice", Parent: id, Disabled: true},
+		{ID: id + ".site", Parent: id, Disabled: true, Hidden: true},
+		{ID: id + ".tool", Parent: id, Disabled: true, Hidden: true},
+		{ID: id + ".copy", Parent: id, Title: "Copy Fix"},
+		{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: true},
+	}
+}
+
+// crashItems is the line of one entry and its submenu: open, debug, the
+// fix, where it forked, the tool and how it was recognised (so that a user
+// can judge the fix), copy the fix, the project folder.
+func crashItems(id string, e crashEntry, now time.Time) []Item {
+	r := e.Latest
+	fix, site := notify.FixOrAdvice(r), notify.ForkSiteLine(r)
+	tool := ""
+	if r.Framework != "" && r.FrameworkEvidence != "" {
+		tool = "Tool: " + r.Framework + " (from the " + r.FrameworkEvidence + ")"
+	}
+	return []Item{
+		{ID: id, Title: crashLabel(e, now), Tooltip: crashTooltip(e)},
+		{ID: id + ".open", Parent: id, Title: "Open Report in Console", Disabled: r.Path == ""},
+		{ID: id + ".debug", Parent: id, Title: "Debug in lldb…", Tooltip: "Opens Terminal with lldb's crashlog on this report", Disabled: r.Path == ""},
+		{ID: id + ".advice", Parent: id, Title: wording.Truncate(fix, 90), Tooltip: fix, Disabled: true, Hidden: fix == ""},
+		{ID: id + ".site", Parent: id, Title: wording.Truncate(site, 90), Tooltip: site, Disabled: true, Hidden: site == ""},
+		{ID: id + ".tool", Parent: id, Title: tool, Disabled: true, Hidden: tool == ""},
+		{ID: id + ".copy", Parent: id, Title: "Copy Fix", Disabled: fix == ""},
+		{ID: id + ".project", Parent: id, Title: "Open Project Folder", Hidden: notify.ProjectOf(r) == ""},
+	}
+}
+
+// coreItems: the core files' count and size, reveal, move to the Trash.
+func coreItems(s MenuState) []Item {
 	var total int64
 	for _, c := range s.Cores {
 		total += c.Size
 	}
-	coreLine := "Core files: none"
+	var coreLine string
 	switch {
 	case s.CoreDir == "":
 		coreLine = "Core files: folder unknown"
@@ -166,15 +194,21 @@ func BuildMenu(s MenuState) []Item {
 	default:
 		coreLine = "No core files in " + s.CoreDir
 	}
-	add(Item{ID: "cores", Title: coreLine, Disabled: true, Separator: true})
 	fm := s.FileManager
 	if fm == "" {
 		fm = "Finder"
 	}
-	add(Item{ID: "cores.reveal", Title: "Reveal in " + fm, Disabled: s.CoreDir == ""})
-	add(Item{ID: "cores.trash", Title: "Move to Trash…", Disabled: len(s.Cores) == 0})
+	return []Item{
+		{ID: "cores", Title: coreLine, Disabled: true, Separator: true},
+		{ID: "cores.reveal", Title: "Reveal in " + fm, Disabled: s.CoreDir == ""},
+		{ID: "cores.trash", Title: "Move to Trash…", Disabled: len(s.Cores) == 0},
+	}
+}
 
-	// The toggles: the check mark is the state read back from the system.
+// toggleItems: the toggles, whose check mark is the state read back from
+// the system, and the first conflict found.
+func toggleItems(s MenuState) []Item {
+	var items []Item
 	var conflicts []string
 	for i, t := range s.Toggles {
 		title := t.Label
@@ -189,36 +223,53 @@ func BuildMenu(s MenuState) []Item {
 			title += " — " + policy.ManagedReason
 			tip = policy.ManagedReason + ". " + tip
 		}
-		add(Item{ID: "toggle." + t.Name, Title: title, Tooltip: tip, Checkbox: true, Checked: t.State.On, Disabled: t.Busy || t.Managed, Separator: i == 0})
+		items = append(items, Item{ID: "toggle." + t.Name, Title: title, Tooltip: tip, Checkbox: true, Checked: t.State.On, Disabled: t.Busy || t.Managed, Separator: i == 0})
 		conflicts = append(conflicts, t.State.Conflicts...)
 	}
 	if len(conflicts) > 0 {
-		add(Item{ID: "conflicts", Title: "⚠ " + wording.Truncate(conflicts[0], 70), Tooltip: strings.Join(conflicts, "\n"), Disabled: true})
-	} else {
-		add(Item{ID: "conflicts", Hidden: true, Disabled: true})
+		return append(items, Item{ID: "conflicts", Title: "⚠ " + wording.Truncate(conflicts[0], 70), Tooltip: strings.Join(conflicts, "\n"), Disabled: true})
 	}
+	return append(items, Item{ID: "conflicts", Hidden: true, Disabled: true})
+}
 
+// pauseItems: pausing notifications, and resuming.
+func pauseItems(s MenuState) []Item {
 	paused := s.Now.Before(s.PausedUntil)
 	pauseTitle := "Pause Notifications"
 	if paused {
 		pauseTitle = "Notifications Paused Until " + s.PausedUntil.Format("Mon 15:04")
 	}
-	add(Item{ID: "pause", Title: pauseTitle, Separator: true})
-	add(Item{ID: "pause.hour", Parent: "pause", Title: "For 1 Hour"})
-	add(Item{ID: "pause.tomorrow", Parent: "pause", Title: "Until Tomorrow"})
-	add(Item{ID: "pause.resume", Parent: "pause", Title: "Resume Now", Hidden: !paused})
-	add(Item{ID: "doctor", Title: workingTitle("Check This Mac…", s.Working["doctor"]), Disabled: s.Working["doctor"], Separator: true})
-	add(Item{ID: "probe", Title: workingTitle("Test Fork Safety…", s.Working["probe"]), Disabled: s.Working["probe"]})
-	add(Item{ID: "history", Title: workingTitle("Crash History…", s.Working["history"]), Disabled: s.Working["history"]})
-	add(Item{ID: "trace", Title: "Fork Tracing"})
-	// Why a Python is missing here, and what to do: system, Apple and
-	// distributor-managed (PEP 668) Pythons are never changed, so they are
-	// not offered (forktrace.ErrRefused); a venv made from them is.
-	add(Item{ID: "trace.none", Parent: "trace", Title: "No venv or interpreter you can trace yet", Disabled: true, Hidden: len(s.Traces) > 0})
+	return []Item{
+		{ID: "pause", Title: pauseTitle, Separator: true},
+		{ID: "pause.hour", Parent: "pause", Title: "For 1 Hour"},
+		{ID: "pause.tomorrow", Parent: "pause", Title: "Until Tomorrow"},
+		{ID: "pause.resume", Parent: "pause", Title: "Resume Now", Hidden: !paused},
+	}
+}
+
+// pageItems: the pages (the check of this Mac, the probe, the history),
+// each marked while its work is under way.
+func pageItems(s MenuState) []Item {
+	return []Item{
+		{ID: "doctor", Title: workingTitle("Check This Mac…", s.Working["doctor"]), Disabled: s.Working["doctor"], Separator: true},
+		{ID: "probe", Title: workingTitle("Test Fork Safety…", s.Working["probe"]), Disabled: s.Working["probe"]},
+		{ID: "history", Title: workingTitle("Crash History…", s.Working["history"]), Disabled: s.Working["history"]},
+	}
+}
+
+// traceItems: the Fork Tracing submenu, maxTraces slots. Why a Python is
+// missing here, and what to do: system, Apple and distributor-managed (PEP
+// 668) Pythons are never changed, so they are not offered
+// (forktrace.ErrRefused); a venv made from them is.
+func traceItems(s MenuState) []Item {
+	items := []Item{
+		{ID: "trace", Title: "Fork Tracing"},
+		{ID: "trace.none", Parent: "trace", Title: "No venv or interpreter you can trace yet", Disabled: true, Hidden: len(s.Traces) > 0},
+	}
 	for i := 0; i < maxTraces; i++ {
 		id := fmt.Sprintf("trace.%d", i)
 		if i >= len(s.Traces) {
-			add(Item{ID: id, Parent: "trace", Checkbox: true, Hidden: true})
+			items = append(items, Item{ID: id, Parent: "trace", Checkbox: true, Hidden: true})
 			continue
 		}
 		tv := s.Traces[i]
@@ -226,15 +277,21 @@ func BuildMenu(s MenuState) []Item {
 		if s.TracingRefused {
 			tip = "Fork tracing is turned off: " + policy.ManagedReason
 		}
-		add(Item{ID: id, Parent: "trace", Title: workingTitle(wording.Truncate(tv.Label, 60), tv.Busy), Tooltip: tip, Checkbox: true, Checked: tv.On, Disabled: tv.Busy || (s.TracingRefused && !tv.On)})
+		items = append(items, Item{ID: id, Parent: "trace", Title: workingTitle(wording.Truncate(tv.Label, 60), tv.Busy), Tooltip: tip, Checkbox: true, Checked: tv.On, Disabled: tv.Busy || (s.TracingRefused && !tv.On)})
 	}
-	add(Item{ID: "trace.why", Parent: "trace", Title: "System and distributor Pythons are not offered (Forkwatch never changes them)", Disabled: true})
-	add(Item{ID: "trace.how", Parent: "trace", Title: "Trace a venv instead: forkwatch trace enable ~/src/PROJECT/.venv", Disabled: true})
-	add(Item{ID: "about", Title: "About the Fork-Safety Crash…", Tooltip: s.NotifyPath})
-	add(Item{ID: "about.notify", Title: s.NotifyPath, Disabled: true, Hidden: s.NotifyPath == ""})
-	add(Item{ID: "about.export", Title: wording.Truncate(s.ExportLine, 80), Tooltip: s.ExportLine, Disabled: true, Hidden: s.ExportLine == ""})
-	add(Item{ID: "quit", Title: "Quit Forkwatch"})
-	return items
+	return append(items,
+		Item{ID: "trace.why", Parent: "trace", Title: "System and distributor Pythons are not offered (Forkwatch never changes them)", Disabled: true},
+		Item{ID: "trace.how", Parent: "trace", Title: "Trace a venv instead: forkwatch trace enable ~/src/PROJECT/.venv", Disabled: true})
+}
+
+// aboutItems: the explanation, how notifications go, the export line, quit.
+func aboutItems(s MenuState) []Item {
+	return []Item{
+		{ID: "about", Title: "About the Fork-Safety Crash…", Tooltip: s.NotifyPath},
+		{ID: "about.notify", Title: s.NotifyPath, Disabled: true, Hidden: s.NotifyPath == ""},
+		{ID: "about.export", Title: wording.Truncate(s.ExportLine, 80), Tooltip: s.ExportLine, Disabled: true, Hidden: s.ExportLine == ""},
+		{ID: "quit", Title: "Quit Forkwatch"},
+	}
 }
 
 // crashEntry is one line of the recent list: a crash, or the crashes of one
@@ -491,4 +548,45 @@ func workingTitle(title string, busy bool) string {
 		return strings.TrimSuffix(title, "…") + " (working…)"
 	}
 	return title
+}
+
+// pauseEnd is when notifications resume for a click on pause.hour (in an
+// hour), pause.tomorrow (8:00 tomorrow) or pause.resume (now: the zero
+// time); ok is false for any other id.
+func pauseEnd(id string, now time.Time) (until time.Time, ok bool) {
+	switch id {
+	case "pause.hour":
+		return now.Add(time.Hour), true
+	case "pause.tomorrow":
+		y, m, d := now.Date()
+		return time.Date(y, m, d+1, 8, 0, 0, 0, now.Location()), true
+	case "pause.resume":
+		return time.Time{}, true
+	}
+	return time.Time{}, false
+}
+
+// addCrash lists a crash (the newest 200 are kept) and counts it as unseen
+// when it is worth a notification and new (not one found at start-up).
+func (s *MenuState) addCrash(r *report.Report, earlier bool) {
+	s.Crashes = append(s.Crashes, *r)
+	if n := len(s.Crashes); n > 200 {
+		s.Crashes = s.Crashes[n-200:]
+	}
+	if !earlier && report.Notable(r) {
+		s.Unseen++
+	}
+	s.Problem = ""
+}
+
+// startWork marks id's item as working; false if it already is.
+func (s *MenuState) startWork(id string) bool {
+	if s.Working[id] {
+		return false
+	}
+	if s.Working == nil {
+		s.Working = map[string]bool{}
+	}
+	s.Working[id] = true
+	return true
 }
