@@ -91,11 +91,7 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 	defer closeStore()
 	db, _ := st.(*history.DB)
 	env := settings.DefaultEnv()
-	if fixed, err := settings.FixLoginItem(env); err != nil {
-		log.Warn("login item", "err", err)
-	} else if fixed {
-		log.Info("login item now points at " + env.Exe)
-	}
+	fixLoginItem(env, log)
 	notifier := notify.NewApp(ctx, log, appinfo.Version(version))
 	var ctrl *tray.Controller
 	pol, exp := service.StartManaged(ctx, env, db, tun.ExportMaxBackoff, appinfo.Version(version), log, func() {
@@ -121,21 +117,11 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 	notifier.OnAction(ctrl.NotificationAction)
 
 	go spool.Run(ctx)
-	watchDone := make(chan struct{})
-	go func() {
-		defer close(watchDone)
-		if err := w.Run(ctx, func(ev monitor.Event) {
-			service.RecordEvent(db, ev, log)
-			spool.Kick()
-			exp.Kick()
-			select {
-			case ctrl.Events <- ev:
-			case <-ctx.Done():
-			}
-		}); err != nil {
-			log.Error("watcher stopped", "err", err)
-		}
-	}()
+	watchDone := watchInto(ctx, w, ctrl.Events, func(ev monitor.Event) {
+		service.RecordEvent(db, ev, log)
+		spool.Kick()
+		exp.Kick()
+	}, log)
 	go monitor.WatchFolders(ctx, service.SettingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
 
 	err = tray.Run(ctrl.Clicks, func(ui tray.UI) {
@@ -155,6 +141,35 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 		return 1
 	}
 	return 0
+}
+
+// fixLoginItem points the login item at this executable when it moved.
+func fixLoginItem(env settings.Env, log *slog.Logger) {
+	if fixed, err := settings.FixLoginItem(env); err != nil {
+		log.Warn("login item", "err", err)
+	} else if fixed {
+		log.Info("login item now points at " + env.Exe)
+	}
+}
+
+// watchInto runs the watcher until ctx is done: each event is recorded
+// (record) and handed to the menu's loop (events). The channel it returns
+// is closed when the watcher has stopped.
+func watchInto(ctx context.Context, w *monitor.Watcher, events chan<- monitor.Event, record func(monitor.Event), log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx, func(ev monitor.Event) {
+			record(ev)
+			select {
+			case events <- ev:
+			case <-ctx.Done():
+			}
+		}); err != nil {
+			log.Error("watcher stopped", "err", err)
+		}
+	}()
+	return done
 }
 
 // appLogger logs to stderr and to a file in the log folder (kept under

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,27 +16,72 @@ import (
 	"time"
 )
 
-// The tests in this package run the real forkwatch binary, built once.
+// The tests in this package run the real forkwatch binary, built once, in
+// the background from TestMain on, so that the tests that do not need it
+// run meanwhile; those that do wait for it (forkwatchBin).
 var (
-	binOnce sync.Once
+	binDone = make(chan struct{})
 	binPath string
 	binErr  error
 )
 
+// buildEnv is the environment the go command gets in tests: the one the
+// test binary started with, and the build and module caches it found then.
+// A test that sets HOME (most do, to a temporary home) would otherwise send
+// `go build` to an empty cache under that home, and it would rebuild every
+// package (minutes on 2 cores) instead of linking.
+var (
+	buildEnv     []string
+	goTool       = "go"
+	userCacheDir = os.TempDir() // the user's cache folder, for builds kept between runs
+)
+
+// initBuildEnv fills buildEnv; TestMain calls it before any test runs.
+func initBuildEnv() error {
+	if p, err := exec.LookPath("go"); err == nil {
+		goTool = p
+	}
+	out, err := exec.Command(goTool, "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		return fmt.Errorf("go env: %w", err)
+	}
+	v := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(v) != 3 {
+		return fmt.Errorf("go env: %q", out)
+	}
+	buildEnv = append(os.Environ(), "GOCACHE="+v[0], "GOMODCACHE="+v[1], "GOPATH="+v[2])
+	if d, err := os.UserCacheDir(); err == nil {
+		userCacheDir = d
+	}
+	return nil
+}
+
+// goCommand is the go command with the caches TestMain found.
+func goCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(goTool, args...)
+	cmd.Env = buildEnv
+	return cmd
+}
+
+// buildForkwatch builds the binary into dir (with the race detector when
+// the tests run with it) and closes binDone. Cancelling ctx stops it.
+func buildForkwatch(ctx context.Context, dir string) {
+	defer close(binDone)
+	binPath = filepath.Join(dir, "forkwatch")
+	// No -ldflags stamp, and -buildvcs=auto said explicitly (the go
+	// command's default, but a GOFLAGS=-buildvcs=false in the environment,
+	// as some CI images set, would hide what TestVersionOfPlainBuild checks).
+	cmd := exec.CommandContext(ctx, goTool, "build", "-race="+raceFlag(), "-buildvcs=auto", "-o", binPath, ".")
+	cmd.Env = buildEnv
+	if out, err := cmd.CombinedOutput(); err != nil {
+		binErr = fmt.Errorf("go build: %v\n%s", err, out)
+	}
+}
+
+// forkwatchBin is the binary's path, once built.
 func forkwatchBin(t testing.TB) string {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "forkwatch-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "forkwatch")
-		out, err := exec.Command("go", "build", "-race="+raceFlag(), "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
+	<-binDone
 	if binErr != nil {
 		t.Fatal(binErr)
 	}
@@ -65,7 +111,9 @@ type proc struct {
 func startForkwatch(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(forkwatchBin(t), args...)
-	cmd.Env = append(testEnv(t), env...)
+	// FORKWATCH_DEBUG: the watcher logs when its watches are in place and
+	// its first sweep is done, which ready waits for.
+	cmd.Env = append(append(testEnv(t), env...), "FORKWATCH_DEBUG=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +151,25 @@ func testEnv(t testing.TB) []string {
 	fake := filepath.Join(home, "fakebin")
 	os.MkdirAll(fake, 0o755)
 	return []string{"HOME=" + home, "PATH=" + fake + ":/usr/bin:/bin", "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "LANG=C"}
+}
+
+// ready waits until `watch` has its watches in place and has swept the
+// folders once (it logs "history sweep done" at debug level), so that a
+// file put in a watched folder from now on is a new crash, not one found
+// at start-up. It fails after a generous bound.
+func (p *proc) ready() {
+	p.t.Helper()
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(p.stderr(), "history sweep done") {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("watch not ready within %v; stderr:\n%s", wait, p.stderr())
+		}
+		select {
+		case <-p.done:
+			p.t.Fatalf("watch exited before it was ready; stderr:\n%s", p.stderr())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (p *proc) stderr() string {

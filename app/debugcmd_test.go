@@ -346,3 +346,46 @@ func TestDebugOpenInTerminal(t *testing.T) {
 		t.Errorf("no Python note: %q", plan.Notes)
 	}
 }
+
+// TestDebugCommandEdges: debug is a command like the others: --help exits
+// 0, usage mistakes exit 2 with one line, completion offers files and its
+// flags, and a file that is neither a crash report nor a core file is
+// refused in one line with the exit code inspect gives a file that is not
+// a report.
+func TestDebugCommandEdges(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	home := envValue(env, "HOME")
+	notes := filepath.Join(home, "notes.txt")
+	os.WriteFile(notes, []byte("shopping list\n"), 0o600)
+
+	out, errOut, code := runSplit(t, env, "debug", "--help")
+	if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "--exec") || errOut != "" {
+		t.Errorf("debug --help: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, args := range [][]string{{"debug"}, {"debug", "-open", notes}, {"debug", "--open", "--exec", notes}, {"debug", notes, notes}, {"debug", "--nope", notes}} {
+		_, errOut, code := runSplit(t, env, args...)
+		if code != exitUsage {
+			t.Errorf("%q: exit %d, want %d (%s)", args, code, exitUsage, errOut)
+		}
+		oneLineError(t, strings.Join(args, " "), errOut)
+	}
+	_, inspectErr, inspectCode := runSplit(t, env, "inspect", notes)
+	_, debugErr, debugCode := runSplit(t, env, "debug", notes)
+	if debugCode != inspectCode || debugCode != exitFailed {
+		t.Errorf("debug NOTAREPORT exits %d, inspect NOTAREPORT %d (%s)", debugCode, inspectCode, inspectErr)
+	}
+	if !strings.Contains(debugErr, "neither a crash report") || !strings.HasPrefix(debugErr, "forkwatch debug: ") {
+		t.Errorf("debug NOTAREPORT: %q", debugErr)
+	}
+	oneLineError(t, "debug NOTAREPORT", debugErr)
+
+	out, _, code = runSplit(t, env, "__complete", "debug", "--e")
+	if code != 0 || !strings.Contains(out, "--exec") || !strings.Contains(out, "--exe") || strings.Contains(out, "--exec-plan") {
+		t.Errorf("flag completion: %q", out)
+	}
+	out, _, _ = runSplit(t, env, "__complete", "debug", "")
+	if !strings.HasSuffix(strings.TrimSpace(out), ":0\nCompletion ended with directive: ShellCompDirectiveDefault") && !strings.Contains(out, ":0\n") {
+		t.Errorf("argument completion should offer files (directive 0): %q", out)
+	}
+}

@@ -171,6 +171,7 @@ var knownValue = map[string]bool{
 // TestReadmeJSONMatchesOutput: the keys a real command prints are the ones
 // the README lists (the reflection above, checked against real output).
 func TestReadmeJSONMatchesOutput(t *testing.T) {
+	t.Parallel()
 	doc := readme(t)
 	env := testEnv(t)
 	out, _, _ := runSplit(t, env, "inspect", "--json", sample("python39-rq-objc-fork-django-rq-574.ips"), sample("monerod-sigbus-fork-child-monero-gui-4380.ips"), "/no/such.ips")
@@ -234,6 +235,7 @@ func readmeCommands(t *testing.T) []string {
 // names no command or flag the tree lacks; the hidden tuning flags are
 // documented below the list.
 func TestReadmeCommands(t *testing.T) {
+	t.Parallel()
 	lines := readmeCommands(t)
 	root := newRootCmd(&cli{ctx: context.Background(), stdout: io.Discard, stderr: io.Discard})
 	root.InitDefaultHelpCmd()

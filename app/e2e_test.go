@@ -19,6 +19,7 @@ import (
 // notification naming the process was sent over D-Bus, that the menu model
 // lists the crash, and that clicking the tray icon opens a menu on screen.
 func TestDesktopEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end desktop test skipped in -short mode")
 	}

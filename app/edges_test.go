@@ -57,6 +57,7 @@ func oneLineError(t *testing.T, what, stderr string) {
 }
 
 func TestHelpAndUsageErrors(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	// help CMD is that command's help, not the general usage.
 	out, _, code := runSplit(t, env, "help", "inspect")
@@ -113,6 +114,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 
 // TestInspectErrors: the path once, on stderr, without Go's "open X:".
 func TestInspectErrors(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	out, errOut, code := runSplit(t, env, "inspect", "/no/such/Python.ips")
 	if code != 1 || out != "" {
@@ -168,6 +170,7 @@ func TestTraceEdges(t *testing.T) {
 // TestNotifyWithoutDesktop: no session bus, one line, and no session bus
 // started (a fake dbus-launch first on PATH records any call).
 func TestNotifyWithoutDesktop(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	home := envValue(env, "HOME")
 	marker := filepath.Join(home, "dbus-launched")
@@ -187,6 +190,7 @@ func TestNotifyWithoutDesktop(t *testing.T) {
 // TestMacOnlyTogglesOnLinux: status says "macOS only" and exits 0; set
 // refuses before touching anything (no ~/Library left); uninstall exits 0.
 func TestMacOnlyTogglesOnLinux(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t) // no FORKWATCH_PLATFORM, no fake launchctl
 	home := envValue(env, "HOME")
 	out, errOut, code := runSplit(t, env, "status")
@@ -217,6 +221,7 @@ func TestMacOnlyTogglesOnLinux(t *testing.T) {
 // TestOneForkwatchAtATime: a second watch says which pid runs and exits 1;
 // with --read-only it runs beside it.
 func TestOneForkwatchAtATime(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	reports := filepath.Join(envValue(env, "HOME"), "reports")
 	os.MkdirAll(reports, 0o755)
@@ -264,6 +269,7 @@ func TestOneForkwatchAtATime(t *testing.T) {
 // 2); a missing folder is said once with what to do, then watched when it
 // appears.
 func TestWatchFolderMistakes(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	home := envValue(env, "HOME")
 	file := filepath.Join(home, "notes.txt")
@@ -295,6 +301,7 @@ func TestWatchFolderMistakes(t *testing.T) {
 // is classified as partial (like inspect), recorded once, and not reported
 // again at the next start.
 func TestPartialReportWatchedOnce(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	data, _ := os.ReadFile(sample("python39-rq-objc-fork-django-rq-574.ips"))
@@ -314,6 +321,7 @@ func TestPartialReportWatchedOnce(t *testing.T) {
 // TestVerdictsNeverOverclaim: the issue's reports, each with what it must
 // and must not say.
 func TestVerdictsNeverOverclaim(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	header := filepath.Join(t.TempDir(), "Python-header.crash")
 	data, _ := os.ReadFile(sample("python38-clt-sigsegv-numpy-17964.crash"))
@@ -355,6 +363,7 @@ func TestVerdictsNeverOverclaim(t *testing.T) {
 // says how many more and how; --all shows every one; columns keep their
 // width.
 func TestHistoryDefaultListing(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	db := filepath.Join(t.TempDir(), "history.db")
 	seedHistoryDB(t, db, time.Now(), 3, 40) // 120 crashes
@@ -385,6 +394,7 @@ func TestHistoryDefaultListing(t *testing.T) {
 // TestSetRecordsToggle: `set` records the change in the history like the
 // menu, also while another Forkwatch holds the database.
 func TestSetRecordsToggle(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	dbPath := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "forkwatch", "history.db")
 	if _, errOut, code := runSplit(t, env, "set", "ulimit-core", "on"); code != 0 {
@@ -413,6 +423,7 @@ func TestSetRecordsToggle(t *testing.T) {
 // TestCompletionLoadsInZsh: `forkwatch completion zsh` is a completion
 // function a real zsh loads with compinit.
 func TestCompletionLoadsInZsh(t *testing.T) {
+	t.Parallel()
 	zsh, err := exec.LookPath("zsh")
 	if err != nil {
 		t.Skip("no zsh (CI installs it)")

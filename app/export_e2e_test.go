@@ -33,8 +33,9 @@ var (
 )
 
 // collectorBin builds build/otelcol once per source version into a cache
-// folder in the temporary directory (a cold build takes minutes: it is
-// reused by later runs). Under CI a failed build fails the test; elsewhere
+// folder in the user's cache folder, as found when the tests started (a
+// cold build takes minutes: it is reused by later runs; the temporary
+// folder would not do, TestMain makes a fresh one for every run). Under CI a failed build fails the test; elsewhere
 // it skips (no network for the module proxy, say).
 func collectorBin(t *testing.T) string {
 	t.Helper()
@@ -59,13 +60,13 @@ func collectorBin(t *testing.T) string {
 			}
 			h.Write(b)
 		}
-		dir := filepath.Join(os.TempDir(), "forkwatch-otelcol-"+hex.EncodeToString(h.Sum(nil))[:16])
+		dir := filepath.Join(userCacheDir, "forkwatch-otelcol-"+hex.EncodeToString(h.Sum(nil))[:16])
 		colPath = filepath.Join(dir, "otelcol-forkwatch")
 		if _, err := os.Stat(colPath); err == nil {
 			return
 		}
 		start := time.Now()
-		cmd := exec.Command("go", "build", "-o", colPath+".tmp", ".")
+		cmd := goCommand("build", "-o", colPath+".tmp", ".")
 		cmd.Dir = src
 		out, err := cmd.CombinedOutput()
 		if err == nil {
@@ -321,6 +322,7 @@ func detected(t *testing.T, p *proc, k int) {
 // arrive, none twice; Forkwatch restarted while the collector is down: the
 // same.
 func TestExportToRealCollector(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs an OpenTelemetry Collector")
 	}
@@ -370,7 +372,7 @@ func TestExportToRealCollector(t *testing.T) {
 	// 1. Collector up: crashes arrive with the documented attributes.
 	col := startCollector(t, bin, port, newOut())
 	p := startForkwatch(t, env, args...)
-	settle()
+	p.ready()
 	first := feeder.feed(3)
 	detected(t, p, 3)
 	waitArrived(t, first, 30*time.Second, files...)
@@ -423,7 +425,7 @@ func TestExportToRealCollector(t *testing.T) {
 		t.Fatalf("watch exit %d: %s", code, p.stderr())
 	}
 	p = startForkwatch(t, env, args...)
-	settle()
+	p.ready()
 	time.Sleep(2 * time.Second) // it tries, and fails, while the collector is down
 	startCollector(t, bin, port, newOut())
 	waitArrived(t, third, 60*time.Second, files...)

@@ -69,6 +69,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 // TestGoldenInspect: `inspect --json` and `inspect` over the whole corpus
 // print what they printed before (refactors must not change output).
 func TestGoldenInspect(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	paths := goldenReports(t)
 	js, _ := runBinStdout(t, env, append([]string{"inspect", "--json"}, paths...)...)

@@ -18,10 +18,11 @@ import (
 // running, memory stays bounded, every good report is reported exactly once
 // and every bad one gives one clear error.
 func TestWatchHostileInput(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 
 	big := filepath.Join(s.dir, "big")
 	f, _ := os.Create(big)
@@ -91,13 +92,14 @@ func TestWatchHostileInput(t *testing.T) {
 // TestWatchStateUnwritable: a state file that cannot be written gives a
 // clear error event; watching goes on.
 func TestWatchStateUnwritable(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	blocker := filepath.Join(s.dir, "not-a-folder")
 	os.WriteFile(blocker, []byte("x"), 0o644)
 	s.state = filepath.Join(blocker, "state.json")
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 	copyFile(t, sample("python313-duckdb-segv-chunkhound.ips"), filepath.Join(s.reports, "a.ips"))
 	if ev := p.event(wait); ev["kind"] != "crash" {
 		t.Fatalf("got %v", ev)
@@ -115,6 +117,7 @@ func TestWatchStateUnwritable(t *testing.T) {
 // TestConcurrentSetCommands: two `forkwatch set` processes at once leave one
 // block, and off restores the file.
 func TestConcurrentSetCommands(t *testing.T) {
+	t.Parallel()
 	env := fakeCommands(t, testEnv(t))
 	home := envValue(env, "HOME")
 	zshrc := filepath.Join(home, ".zshrc")

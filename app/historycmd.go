@@ -141,87 +141,113 @@ func runHistoryWith(ctx context.Context, o historyFlags, stdout, stderr io.Write
 	return exitOK
 }
 
+// printHistory prints the history: counts per day, or per cause, program,
+// project or runtime (by), or the crashes themselves; as a table or as
+// JSON lines.
 func printHistory(ctx context.Context, r *history.Reader, stdout io.Writer, by string, since time.Time, limit int, asJSON bool) error {
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	enc := json.NewEncoder(stdout)
 	switch by {
 	case "day":
-		days, err := r.ByDay(ctx, since)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			for _, d := range days {
-				if err := enc.Encode(d); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		fmt.Fprintln(tw, "DAY\tTOTAL\tFORK-SAFETY\tAFTER FORK\tOTHER\t")
-		for _, d := range days {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", d.Day, d.Total, d.ForkSafety, d.ForkChild, d.Other)
-		}
-		return tw.Flush()
+		return printByDay(ctx, r, stdout, since, asJSON)
 	case "cause", "program", "project", "runtime":
-		groups, err := r.GroupBy(ctx, by, since, limit)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			for _, g := range groups {
-				// The key first, named after --by: {"program":"gunicorn","count":3,"last":"..."}.
-				k, _ := json.Marshal(by)
-				v, _ := json.Marshal(g.Key)
-				if _, err := fmt.Fprintf(stdout, "{%s:%s,\"count\":%d,\"last\":%q}\n", k, v, g.Count, g.Last.Format(time.RFC3339)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "%s\tCOUNT\tLAST\n", strings.ToUpper(by))
-		for _, g := range groups {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", wording.OrDash(report.Clean(g.Key, 200)), g.Count, historyTime(g.Last, time.Now()))
-		}
-		return tw.Flush()
+		return printGroups(ctx, r, stdout, by, since, limit, asJSON)
 	}
-	shown, defaulted := 0, limit == -1
+	defaulted := limit == -1
 	if defaulted {
 		limit = defaultHistoryLimit
 	}
 	if asJSON {
-		bw := bufio.NewWriter(stdout)
-		err := r.EachCrashJSON(ctx, since, limit, func(js []byte, seen time.Time) error {
-			shown++
-			// The stored report is the inspect --json object: "seen" is
-			// spliced in before its closing brace, nothing re-encoded.
-			js = bytes.TrimSpace(js)
-			if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
-				return fmt.Errorf("stored report is not a JSON object: %.40q", js)
-			}
-			bw.Write(js[:len(js)-1])
-			if len(js) > 2 {
-				bw.WriteByte(',')
-			}
-			fmt.Fprintf(bw, "\"seen\":%q}\n", seen.Format(time.RFC3339))
-			if shown == 1 {
-				return bw.Flush()
-			}
-			return nil
-		})
-		if err == nil {
-			err = bw.Flush()
-		}
+		shown, err := printCrashesJSON(ctx, r, stdout, since, limit)
 		if err != nil {
 			return err
 		}
 		// The note goes to stderr: stdout stays one object per line.
 		return moreNote(ctx, r, os.Stderr, since, shown, defaulted)
 	}
-	// Fixed column widths, so that the first line comes at once and the
-	// columns never shift part way down (tabwriter would hold every row to
-	// measure them).
+	return printCrashRows(ctx, r, stdout, since, limit, defaulted)
+}
+
+// printByDay is `history --by day`.
+func printByDay(ctx context.Context, r *history.Reader, stdout io.Writer, since time.Time, asJSON bool) error {
+	days, err := r.ByDay(ctx, since)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, d := range days {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "DAY\tTOTAL\tFORK-SAFETY\tAFTER FORK\tOTHER\t")
+	for _, d := range days {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", d.Day, d.Total, d.ForkSafety, d.ForkChild, d.Other)
+	}
+	return tw.Flush()
+}
+
+// printGroups is `history --by cause|program|project|runtime`.
+func printGroups(ctx context.Context, r *history.Reader, stdout io.Writer, by string, since time.Time, limit int, asJSON bool) error {
+	groups, err := r.GroupBy(ctx, by, since, limit)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		for _, g := range groups {
+			// The key first, named after --by: {"program":"gunicorn","count":3,"last":"..."}.
+			k, _ := json.Marshal(by)
+			v, _ := json.Marshal(g.Key)
+			if _, err := fmt.Fprintf(stdout, "{%s:%s,\"count\":%d,\"last\":%q}\n", k, v, g.Count, g.Last.Format(time.RFC3339)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tCOUNT\tLAST\n", strings.ToUpper(by))
+	for _, g := range groups {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", wording.OrDash(report.Clean(g.Key, 200)), g.Count, historyTime(g.Last, time.Now()))
+	}
+	return tw.Flush()
+}
+
+// printCrashesJSON writes the crashes as JSON lines, newest first, and
+// returns how many it wrote.
+func printCrashesJSON(ctx context.Context, r *history.Reader, stdout io.Writer, since time.Time, limit int) (int, error) {
+	shown := 0
+	bw := bufio.NewWriter(stdout)
+	err := r.EachCrashJSON(ctx, since, limit, func(js []byte, seen time.Time) error {
+		shown++
+		// The stored report is the inspect --json object: "seen" is
+		// spliced in before its closing brace, nothing re-encoded.
+		js = bytes.TrimSpace(js)
+		if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
+			return fmt.Errorf("stored report is not a JSON object: %.40q", js)
+		}
+		bw.Write(js[:len(js)-1])
+		if len(js) > 2 {
+			bw.WriteByte(',')
+		}
+		fmt.Fprintf(bw, "\"seen\":%q}\n", seen.Format(time.RFC3339))
+		if shown == 1 {
+			return bw.Flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = bw.Flush()
+	}
+	return shown, err
+}
+
+// printCrashRows writes the crash listing. Fixed column widths, so that
+// the first line comes at once and the columns never shift part way down
+// (tabwriter would hold every row to measure them).
+func printCrashRows(ctx context.Context, r *history.Reader, stdout io.Writer, since time.Time, limit int, defaulted bool) error {
+	shown := 0
 	bw := bufio.NewWriter(stdout)
 	now := time.Now()
 	fmt.Fprintln(bw, historyRow("TIME", "PROGRAM", "RUNTIME", "CAUSE", "PROJECT", "REPORT"))

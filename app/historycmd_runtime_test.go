@@ -15,6 +15,7 @@ import (
 // Ruby crashes in the listing and in every count, and a runtime that does
 // not exist is refused with the list of those that do.
 func TestHistoryByRuntime(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "history.db")
 	d, err := history.Open(db, history.Options{PruneEvery: -1})
 	if err != nil {

@@ -59,6 +59,7 @@ func runHistoryArgs(t *testing.T, args ...string) (string, string, int) {
 }
 
 func TestHistoryCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "history.db")
 	now := time.Now()

@@ -156,7 +156,7 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 
 	// watch records both crashes (the history database, as the app does).
 	p := startForkwatch(t, env, "watch", "--json", "--reports-dir", reports, "--cores-dir", "", "--quiet-after", "1s")
-	settle()
+	p.ready()
 	for i, image := range []string{evilImage, ownImage} {
 		stage := filepath.Join(dir, "stage")
 		os.WriteFile(stage, hostileReport(t, 62001+i, image), 0o644)

@@ -11,6 +11,7 @@ import (
 // keys; a file that cannot be read gets "error" and exit 1, the others are
 // still printed; usage errors exit 2.
 func TestInspectJSON(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t)
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.ips")

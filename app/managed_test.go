@@ -71,6 +71,7 @@ func writeProfile(t *testing.T, dir string, keys map[string]any) {
 // `status --json` says managed; a profile change is applied while Forkwatch
 // runs; with the profile removed the user is in control again.
 func TestManagedProfile(t *testing.T) {
+	t.Parallel()
 	env := append(fakeCommands(t, testEnv(t)), "FORKWATCH_PLATFORM=darwin") // the macOS toggles, against fakes
 	home := envValue(env, "HOME")
 	mp := filepath.Join(home, "Managed Preferences")

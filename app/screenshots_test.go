@@ -110,6 +110,7 @@ func seedRealisticHistory(t *testing.T, path string, now time.Time) {
 // (seedRealisticHistory) through the real `history --page`, in headless
 // Chromium.
 func TestHistoryScreenshot(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("CI") != "" {

@@ -59,6 +59,7 @@ func runBin(t *testing.T, env []string, args ...string) (string, int) {
 // `status --json` tells the truth after each step, and `uninstall` leaves
 // the home exactly as it was before the toggles were first set.
 func TestSetStatusUninstall(t *testing.T) {
+	t.Parallel()
 	env := append(fakeCommands(t, testEnv(t)), "FORKWATCH_PLATFORM=darwin")
 	home := envValue(env, "HOME")
 	os.WriteFile(filepath.Join(home, ".profile"), []byte("export FOO=bar\n"), 0o644)
@@ -117,6 +118,7 @@ func TestSetStatusUninstall(t *testing.T) {
 // TestSetErrors: usage errors exit 2; a cancelled password prompt exits 1
 // and says nothing changed.
 func TestSetErrors(t *testing.T) {
+	t.Parallel()
 	env := append(fakeCommands(t, testEnv(t)), "FORKWATCH_PLATFORM=darwin")
 	if _, code := runBin(t, env, "set", "nope", "on"); code != 2 {
 		t.Errorf("unknown name: exit %d", code)
@@ -158,8 +160,9 @@ func snapshotDir(t *testing.T, dir string, skip ...string) map[string]string {
 
 // TestVersionStamp: `forkwatch --version` prints what the build stamped.
 func TestVersionStamp(t *testing.T) {
+	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "fw")
-	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-test", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := goCommand("build", "-race="+raceFlag(), "-ldflags", "-X main.version=v9.8.7-test", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	out, err := exec.Command(bin, "--version").Output()

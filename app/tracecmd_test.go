@@ -241,7 +241,7 @@ func TestTraceWatchEndToEnd(t *testing.T) {
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	p := startForkwatch(t, e.env, s.args()...)
-	settle()
+	p.ready()
 
 	data, err := os.ReadFile(sample("python27-objc-fork-cpython-75020.crash"))
 	if err != nil {

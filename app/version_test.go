@@ -2,7 +2,6 @@ package main
 
 import (
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,22 +9,14 @@ import (
 
 // TestVersionOfPlainBuild: a binary built with a bare `go build` in this
 // checkout (no -ldflags stamp) prints the commit it was built from, not
-// "dev".
+// "dev". The binary the tests share is such a build (buildForkwatch).
 func TestVersionOfPlainBuild(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	t.Parallel()
 	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Skipf("not a git checkout: %v", err)
 	}
-	// -buildvcs=auto is the go command's default; said explicitly because a
-	// GOFLAGS=-buildvcs=false in the environment (some CI images set it)
-	// would otherwise hide the very thing tested.
-	bin := filepath.Join(t.TempDir(), "forkwatch")
-	if out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := forkwatchBin(t)
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("--version: %v\n%s", err, out)

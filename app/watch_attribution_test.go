@@ -17,6 +17,7 @@ import (
 // the tool and its sourced fix, and one group for the loop; a crash whose
 // parent has exited gets no attribution and says so.
 func TestWatchAttributesLiveParent(t *testing.T) {
+	t.Parallel()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("needs python3")
@@ -64,7 +65,7 @@ func TestWatchAttributesLiveParent(t *testing.T) {
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 	var groups []string
 	for i, pid := range []int{61001, 61002} {
 		stage := filepath.Join(s.dir, "stage")

@@ -17,6 +17,7 @@ import (
 // (the event about the old folder is always handled after the new one
 // exists). Before the fix the watch stayed on the old, deleted folder.
 func TestWatchFolderRecreated(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"files", "folder-only"} {
 		t.Run(mode, func(t *testing.T) {
 			s := newWatchSetup(t)
@@ -26,7 +27,7 @@ func TestWatchFolderRecreated(t *testing.T) {
 				extra = append(extra, "--folder-only")
 			}
 			p := startForkwatch(t, nil, s.args(extra...)...)
-			settle()
+			p.ready()
 			for round := 0; round < 3; round++ {
 				if round == 1 {
 					// A new folder renamed over the (emptied) old one: at

@@ -28,6 +28,7 @@ import (
 // watch line's advice. (The tool's own name and fix come with issue 19's
 // recognition; they are not asserted here.)
 func TestWatchAttributesOtherRuntimes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		interp, entry, marker, script string
 		args                          []string
@@ -78,7 +79,7 @@ func TestWatchAttributesOtherRuntimes(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the parents have started before the crashes
 
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 	for i, par := range parents {
 		// The name the kernel gives the parent (the interpreter's, or the
 		// script's): the report's "Parent Process" names it the same way.

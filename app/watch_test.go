@@ -32,6 +32,7 @@ func settle() { time.Sleep(300 * time.Millisecond) }
 // TestWatchReportsCopiedIn: a real report copied into a watched folder shows
 // up as one JSON line with the right classification, in both watch modes.
 func TestWatchReportsCopiedIn(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"names", "folder-only"} {
 		t.Run(mode, func(t *testing.T) {
 			s := newWatchSetup(t)
@@ -41,7 +42,7 @@ func TestWatchReportsCopiedIn(t *testing.T) {
 				extra = []string{"--folder-only"}
 			}
 			p := startForkwatch(t, nil, s.args(extra...)...)
-			settle()
+			p.ready()
 			cases := []struct {
 				file, cause, process string
 				python               bool
@@ -83,6 +84,7 @@ func TestWatchReportsCopiedIn(t *testing.T) {
 // TestWatchWrittenInPieces: a report created empty and written in pieces is
 // emitted once, complete, never half-parsed.
 func TestWatchWrittenInPieces(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"names", "folder-only"} {
 		t.Run(mode, func(t *testing.T) {
 			s := newWatchSetup(t)
@@ -92,7 +94,7 @@ func TestWatchWrittenInPieces(t *testing.T) {
 				extra = []string{"--folder-only"}
 			}
 			p := startForkwatch(t, nil, s.args(extra...)...)
-			settle()
+			p.ready()
 			data, _ := os.ReadFile(sample("python313-duckdb-segv-chunkhound.ips"))
 			f, err := os.Create(filepath.Join(s.reports, "Python-2026-05-14-150547.ips"))
 			if err != nil {
@@ -117,6 +119,7 @@ func TestWatchWrittenInPieces(t *testing.T) {
 // TestWatchNoRepeats: a report moved into Retired/, and a restart, do not
 // bring the same crash again; the first run lists history without notifying.
 func TestWatchNoRepeats(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	copyFile(t, sample("python313-duckdb-segv-chunkhound.ips"), filepath.Join(s.reports, "Python-1.ips"))
@@ -150,10 +153,11 @@ func TestWatchNoRepeats(t *testing.T) {
 // TestWatchMissingFolders: folders that do not exist yet are picked up when
 // they appear, and again after being deleted and recreated.
 func TestWatchMissingFolders(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	s.reports = filepath.Join(s.dir, "not", "yet", "DiagnosticReports")
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 	os.MkdirAll(s.reports, 0o755)
 	settle()
 	copyFile(t, sample("python313-duckdb-segv-chunkhound.ips"), filepath.Join(s.reports, "a.ips"))
@@ -178,10 +182,11 @@ func TestWatchMissingFolders(t *testing.T) {
 // error each; other diagnostics are skipped quietly; good reports around
 // them are still reported once.
 func TestWatchBadFiles(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 
 	data, _ := os.ReadFile(sample("python313-duckdb-segv-chunkhound.ips"))
 	os.WriteFile(filepath.Join(s.reports, "cut.ips"), data[:len(data)/2], 0o644)
@@ -225,11 +230,12 @@ func TestWatchBadFiles(t *testing.T) {
 // complete, with its final size once it stops growing, named after the
 // crash of the same pid. Symlinks and folders named like cores are refused.
 func TestWatchCoreFiles(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	os.MkdirAll(s.cores, 0o1777)
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 	copyFile(t, sample("python313-duckdb-segv-chunkhound.ips"), filepath.Join(s.reports, "a.ips"))
 	if ev := p.event(wait); ev["kind"] != "crash" {
 		t.Fatalf("got %v", ev)
@@ -265,11 +271,12 @@ func TestWatchCoreFiles(t *testing.T) {
 
 // TestWatchCorruptState: a corrupt state file is set aside, not fatal.
 func TestWatchCorruptState(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	os.WriteFile(s.state, []byte(`{"version":1,"seen":{`), 0o600)
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 	copyFile(t, sample("python313-duckdb-segv-chunkhound.ips"), filepath.Join(s.reports, "a.ips"))
 	if ev := p.event(wait); ev["kind"] != "crash" {
 		t.Fatalf("got %v", ev)
@@ -285,10 +292,11 @@ func TestWatchCorruptState(t *testing.T) {
 
 // TestWatchBurst: many reports at once are all recorded exactly once.
 func TestWatchBurst(t *testing.T) {
+	t.Parallel()
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
 	p := startForkwatch(t, nil, s.args()...)
-	settle()
+	p.ready()
 	data, _ := os.ReadFile(sample("python313-duckdb-segv-chunkhound.ips"))
 	const n = 300
 	for i := 0; i < n; i++ {
