@@ -159,8 +159,19 @@ func TestExportRetriesUntilAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(fc.records()) < 6 && time.Now().Before(deadline) {
+	// Wait for what the test means: all six records arrived and the
+	// exporter has marked them sent (it does so after the collector's
+	// answer, so the records can arrive before the outbox is empty). The
+	// bound is generous: a busy machine is slow, not wrong.
+	pending := func() int {
+		ev, err := d.PendingOutbox(context.Background(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ev)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for (len(fc.records()) < 6 || pending() > 0) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	cancel()
