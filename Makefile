@@ -54,14 +54,19 @@ actionlint:
 
 # Every package's tests must compile for macOS, where CI runs them with cgo.
 # Here without cgo: app's systray binding then builds from its cgo-less twin
-# (tray_nocgo.go), which is what lets app's tests compile too.
+# (app/tray/binding_nocgo.go), which is what lets app's tests compile too.
 darwin-test-compile:
 	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -o "$$d/" ./... && \
 	echo "darwin-test-compile: the tests of every package compile for darwin/arm64 ($$(ls "$$d" | wc -l) test binaries)"
 
+# The tests, with the race detector; build/testtimes prints what go test
+# would and then the ten slowest packages and tests, so a slow test shows
+# the day it comes. The run's exit code is kept through the pipe.
 unit:
-	$(GO) test -race -count=1 ./...
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	{ $(GO) test -race -count=1 -json ./... 2>&1; echo $$? > "$$d/rc"; } | $(GO) run ./build/testtimes; s=$$?; \
+	test "$$(cat "$$d/rc")" = 0 && test $$s = 0
 
 # Each fuzz target for a while (FUZZTIME each).
 fuzz:

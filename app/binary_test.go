@@ -23,6 +23,7 @@ var (
 	binDone = make(chan struct{})
 	binPath string
 	binErr  error
+	binHead string // the commit checked out when the build started ("" outside git)
 )
 
 // buildEnv is the environment the go command gets in tests: the one the
@@ -68,6 +69,9 @@ func goCommand(args ...string) *exec.Cmd {
 func buildForkwatch(ctx context.Context, dir string) {
 	defer close(binDone)
 	binPath = filepath.Join(dir, "forkwatch")
+	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		binHead = strings.TrimSpace(string(head))
+	}
 	// No -ldflags stamp, and -buildvcs=auto said explicitly (the go
 	// command's default, but a GOFLAGS=-buildvcs=false in the environment,
 	// as some CI images set, would hide what TestVersionOfPlainBuild checks).

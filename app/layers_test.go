@@ -104,13 +104,12 @@ const maxFuncLines = 80
 var longScenarios = map[string]int{
 	"TestDBusActionsUnderXdesk":        167,
 	"TestHostileOtherUsersVenv":        150,
-	"TestExportToRealCollector":        122,
-	"TestWatchAttributesOtherRuntimes": 104,
-	"TestDesktopEndToEnd":              102,
-	"TestManagedProfile":               96,
-	"TestHistoryCommand":               93,
-	"TestWatchAttributesLiveParent":    85,
-	"TestControllerHistoryAndTracing":  85,
+	"TestExportToRealCollector":        123,
+	"TestWatchAttributesOtherRuntimes": 105,
+	"TestDesktopEndToEnd":              103,
+	"TestManagedProfile":               97,
+	"TestHistoryCommand":               94,
+	"TestWatchAttributesLiveParent":    86,
 }
 
 // TestFunctionLength: no function under app/ (tests included) is longer

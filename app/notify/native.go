@@ -2,7 +2,7 @@ package notify
 
 // The decisions around macOS's native notifications (UNUserNotificationCenter),
 // kept free of Objective-C so that they are compiled and tested on every
-// platform. notify_native_darwin.go implements nativeBackend with purego.
+// platform. native_darwin.go implements nativeBackend with purego.
 //
 // Why a guard: the native path calls into the Objective-C runtime without
 // cgo, and a mistake there (a wrong method signature, an exception such as
@@ -425,7 +425,7 @@ func (n *nativeNotifier) respond(id, action string) {
 }
 
 // loadFrameworks loads each framework in order with open (dlopen on
-// macOS, called from init: see notify_native_darwin.go) and stops at the
+// macOS, called from init: see native_darwin.go) and stops at the
 // first that fails, naming it.
 func loadFrameworks(open func(path string) error, paths ...string) error {
 	for _, p := range paths {

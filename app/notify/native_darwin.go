@@ -4,7 +4,7 @@ package notify
 
 // Native notifications through UNUserNotificationCenter, called with
 // github.com/ebitengine/purego/objc (no cgo, so the cgo-less darwin vet
-// checks this file). Only reached after the guard in notify_native.go: in a
+// checks this file). Only reached after the guard in native.go: in a
 // bundle, and proven in a child process for this app version.
 //
 // Apple's API, as used here (developer.apple.com/documentation/usernotifications):

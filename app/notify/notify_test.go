@@ -29,8 +29,12 @@ func pyCrash(pid int) monitor.Event {
 // loop give one summary per window; history, non-Python crashes and paused
 // time give nothing.
 func TestAlerterCrashLoop(t *testing.T) {
+	t.Parallel()
 	n := &fakeNotifier{}
-	a := NewAlerter(n, 300*time.Millisecond, nil)
+	// The window is long beside the 39 calls below, however slow the
+	// machine: with a short one a stalled loop would see its later crashes
+	// fall into the next window and get notifications of their own.
+	a := NewAlerter(n, 2*time.Second, nil)
 	a.Event(monitor.Event{Kind: monitor.KindCrash, Report: &report.Report{Process: "Safari", Cause: "crash"}})
 	h := pyCrash(1)
 	h.History = true

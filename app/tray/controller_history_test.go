@@ -46,17 +46,7 @@ func TestControllerHistoryAndTracing(t *testing.T) {
 	if out, err := exec.Command(py, "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
 		t.Skipf("python3 -m venv: %v %s", err, out)
 	}
-	now := time.Now()
-	crashes := []report.Report{}
-	for i := 0; i < 3; i++ {
-		r := crash(now.Add(-time.Duration(i)*time.Minute).UTC().Format(time.RFC3339), 700+i, "fork-safety", true)
-		r.ID, r.Venv, r.Group = "incident:ctl-"+string(rune('a'+i)), venv, "parent:99:1764000000"
-		db.MarkSeen(&r, now)
-		crashes = append(crashes, r)
-	}
-	if err := db.Save(); err != nil {
-		t.Fatal(err)
-	}
+	crashes := seedCrashLoop(t, db, venv)
 	tracer := forktrace.New(support, home)
 	tracer.Places = nil
 
@@ -89,6 +79,29 @@ func TestControllerHistoryAndTracing(t *testing.T) {
 		t.Errorf("history page lacks the seeded report: %v", err)
 	}
 
+	checkTracingClicks(t, c, ui, venv)
+}
+
+// seedCrashLoop records three crashes of one crash loop in venv.
+func seedCrashLoop(t *testing.T, db *history.DB, venv string) []report.Report {
+	now := time.Now()
+	crashes := []report.Report{}
+	for i := 0; i < 3; i++ {
+		r := crash(now.Add(-time.Duration(i)*time.Minute).UTC().Format(time.RFC3339), 700+i, "fork-safety", true)
+		r.ID, r.Venv, r.Group = "incident:ctl-"+string(rune('a'+i)), venv, "parent:99:1764000000"
+		db.MarkSeen(&r, now)
+		crashes = append(crashes, r)
+	}
+	if err := db.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return crashes
+}
+
+// checkTracingClicks: the venv is listed unticked; a click installs the
+// tracer (the tick read back), a second removes it.
+func checkTracingClicks(t *testing.T, c *Controller, ui *fakeUI, venv string) {
+	t.Helper()
 	eventually(t, "venv listed", func() bool {
 		return strings.Contains(ui.item("trace.0").Title, "shop/.venv") && !ui.item("trace.0").Hidden
 	})
