@@ -33,6 +33,7 @@ var (
 // package (minutes on 2 cores) instead of linking.
 var (
 	buildEnv     []string
+	buildDir     string // this package's folder: a test may t.Chdir while a build runs
 	goTool       = "go"
 	userCacheDir = os.TempDir() // the user's cache folder, for builds kept between runs
 )
@@ -42,6 +43,11 @@ func initBuildEnv() error {
 	if p, err := exec.LookPath("go"); err == nil {
 		goTool = p
 	}
+	d, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	buildDir = d
 	out, err := exec.Command(goTool, "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
 	if err != nil {
 		return fmt.Errorf("go env: %w", err)
@@ -60,7 +66,7 @@ func initBuildEnv() error {
 // goCommand is the go command with the caches TestMain found.
 func goCommand(args ...string) *exec.Cmd {
 	cmd := exec.Command(goTool, args...)
-	cmd.Env = buildEnv
+	cmd.Env, cmd.Dir = buildEnv, buildDir
 	return cmd
 }
 
@@ -69,14 +75,16 @@ func goCommand(args ...string) *exec.Cmd {
 func buildForkwatch(ctx context.Context, dir string) {
 	defer close(binDone)
 	binPath = filepath.Join(dir, "forkwatch")
-	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+	git := exec.Command("git", "rev-parse", "HEAD")
+	git.Dir = buildDir
+	if head, err := git.Output(); err == nil {
 		binHead = strings.TrimSpace(string(head))
 	}
 	// No -ldflags stamp, and -buildvcs=auto said explicitly (the go
 	// command's default, but a GOFLAGS=-buildvcs=false in the environment,
 	// as some CI images set, would hide what TestVersionOfPlainBuild checks).
 	cmd := exec.CommandContext(ctx, goTool, "build", "-race="+raceFlag(), "-buildvcs=auto", "-o", binPath, ".")
-	cmd.Env = buildEnv
+	cmd.Env, cmd.Dir = buildEnv, buildDir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		binErr = fmt.Errorf("go build: %v\n%s", err, out)
 	}
@@ -265,14 +273,4 @@ func runBinStdout(t *testing.T, env []string, args ...string) (string, int) {
 		t.Fatal(err)
 	}
 	return string(out), 0
-}
-
-// recorder writes a fake command that logs each argument on its own line
-// (NUL-separated calls) and exits with $FAKE_EXIT.
-func recorder(t *testing.T, bin, name string) string {
-	log := filepath.Join(bin, name+".log")
-	script := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> " + log + "; done\nprintf '%s\\n' '--end--' >> " + log + "\n" +
-		"[ -n \"$FAKE_STDERR\" ] && echo \"$FAKE_STDERR\" >&2\nexit ${FAKE_EXIT:-0}\n"
-	os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755)
-	return log
 }

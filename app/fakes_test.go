@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,12 +54,6 @@ func (n *fakeNotifier) Notify(title, body string) error {
 	n.sent = append(n.sent, title+" | "+body)
 	n.mu.Unlock()
 	return nil
-}
-
-func (n *fakeNotifier) all() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return strings.Join(n.sent, "\n")
 }
 
 // findItem is the menu item with id, or one whose ID says it is missing.

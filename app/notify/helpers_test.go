@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -44,11 +43,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// sample is a real crash report of the corpus.
-func sample(name string) string {
-	return filepath.Join("..", "..", "monitor", "report", "testdata", "reports", name)
-}
-
 // fakeDesk records what a notification's buttons asked of the desktop.
 type fakeDesk struct {
 	mu    sync.Mutex
@@ -59,6 +53,8 @@ func (d *fakeDesk) rec(s string)                                 { d.mu.Lock(); 
 func (d *fakeDesk) OpenReport(_ context.Context, p string) error { d.rec("open " + p); return nil }
 func (d *fakeDesk) Copy(_ context.Context, s string) error       { d.rec("copy " + s); return nil }
 func (d *fakeDesk) log() string                                  { d.mu.Lock(); defer d.mu.Unlock(); return strings.Join(d.calls, "\n") }
+
+// crash is a crash report of a Python child at time t.
 func crash(t string, pid int, cause string, python bool) report.Report {
 	return report.Report{Process: "Python", PID: pid, Time: t, Cause: cause, Python: python, ForkChild: cause != "crash", Advice: "do X", Path: fmt.Sprintf("/r/%d.ips", pid)}
 }
