@@ -64,7 +64,16 @@ func TestHistoryCommand(t *testing.T) {
 	db := filepath.Join(dir, "history.db")
 	now := time.Now()
 	seedHistoryDB(t, db, now, 10, 6) // 60 crashes over 10 days
+	checkHistoryByDay(t, db, now)
+	checkHistoryGroups(t, db)
+	checkHistoryListing(t, db, now)
+	checkHistoryPage(t, dir, db)
+	checkHistoryErrors(t, dir, db)
+}
 
+// checkHistoryByDay: --by day as a table and as JSON lines, --since.
+func checkHistoryByDay(t *testing.T, db string, now time.Time) {
+	t.Helper()
 	out, errs, code := runHistoryArgs(t, "--db", db, "--by", "day")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -91,8 +100,12 @@ func TestHistoryCommand(t *testing.T) {
 	if code != 0 || n != 4 || total != 24 {
 		t.Errorf("--since 3d --json: %d days, %d crashes, exit %d:\n%s", n, total, code, out)
 	}
+}
 
-	out, _, _ = runHistoryArgs(t, "--db", db, "--by", "cause", "--json")
+// checkHistoryGroups: --by cause, project, program.
+func checkHistoryGroups(t *testing.T, db string) {
+	t.Helper()
+	out, _, _ := runHistoryArgs(t, "--db", db, "--by", "cause", "--json")
 	if strings.Count(out, "\n") != 3 || !strings.Contains(out, `"cause":"fork-safety","count":20`) {
 		t.Errorf("--by cause --json:\n%s", out)
 	}
@@ -104,8 +117,13 @@ func TestHistoryCommand(t *testing.T) {
 	if !strings.Contains(out, `"program":"gunicorn","count":20`) {
 		t.Errorf("--by program:\n%s", out)
 	}
+}
 
-	out, _, _ = runHistoryArgs(t, "--db", db, "--json", "--limit", "2")
+// checkHistoryListing: the crashes as JSON lines with --limit, and since
+// a date.
+func checkHistoryListing(t *testing.T, db string, now time.Time) {
+	t.Helper()
+	out, _, _ := runHistoryArgs(t, "--db", db, "--json", "--limit", "2")
 	ls := strings.Split(strings.TrimSpace(out), "\n")
 	var r struct {
 		report.Report
@@ -118,8 +136,12 @@ func TestHistoryCommand(t *testing.T) {
 	if got := strings.Count(out, "\n"); got != 7 || !strings.Contains(out, "/reports/") {
 		t.Errorf("list since today: %d lines\n%s", got, out)
 	}
+}
 
-	out, errs, code = runHistoryArgs(t, "--db", db, "--page")
+// checkHistoryPage: --page writes beside the database, or to --out.
+func checkHistoryPage(t *testing.T, dir, db string) {
+	t.Helper()
+	out, errs, code := runHistoryArgs(t, "--db", db, "--page")
 	page := strings.TrimSpace(out)
 	if code != 0 || page != filepath.Join(dir, "history.html") {
 		t.Fatalf("--page: %q exit %d %s", out, code, errs)
@@ -132,7 +154,12 @@ func TestHistoryCommand(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != filepath.Join(dir, "p.html") {
 		t.Errorf("--page --out: %q %d", out, code)
 	}
+}
 
+// checkHistoryErrors: usage mistakes exit 2, a missing or bad database 1,
+// and a bad database is left as it was.
+func checkHistoryErrors(t *testing.T, dir, db string) {
+	t.Helper()
 	for _, c := range []struct {
 		args []string
 		code int

@@ -107,9 +107,6 @@ var longScenarios = map[string]int{
 	"TestExportToRealCollector":        123,
 	"TestWatchAttributesOtherRuntimes": 105,
 	"TestDesktopEndToEnd":              103,
-	"TestManagedProfile":               97,
-	"TestHistoryCommand":               94,
-	"TestWatchAttributesLiveParent":    86,
 }
 
 // TestFunctionLength: no function under app/ (tests included) is longer

@@ -82,53 +82,15 @@ func TestManagedProfile(t *testing.T) {
 		managed.KeyEnforceToggles: map[string]any{settings.UlimitCore: true, settings.ForkSafetyOff: true},
 	})
 
-	status := func() map[string]map[string]any {
-		t.Helper()
-		out, code := runBinStdout(t, env, "status", "--json")
-		var m map[string]map[string]any
-		if err := json.Unmarshal([]byte(out), &m); err != nil || code != 0 {
-			t.Fatalf("status --json (exit %d): %v\n%s", code, err, out)
-		}
-		return m
-	}
-	waitFor := func(what string, ok func(map[string]map[string]any) bool) map[string]map[string]any {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			m := status()
-			if ok(m) {
-				return m
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: status never showed it: %v", what, m)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
+	ms := managedStatus{t: t, env: env}
+	status, waitFor := ms.get, ms.waitFor
 
 	d := t.TempDir()
 	p := startForkwatch(t, env, "watch", "--json", "--reports-dir", filepath.Join(d, "reports"), "--cores-dir", "", "--state", filepath.Join(d, "state.json"))
 	m := waitFor("enforced at start", func(m map[string]map[string]any) bool {
 		return m[settings.UlimitCore]["on"] == true && m[settings.ForkSafetyOff]["on"] == true
 	})
-	for _, name := range []string{settings.UlimitCore, settings.ForkSafetyOff} {
-		if m[name]["managed"] != true || m[name]["enforced"] != true {
-			t.Errorf("%s: %v", name, m[name])
-		}
-	}
-	for _, name := range []string{settings.CoredumpOff, settings.LoginItem} {
-		if m[name]["managed"] != false || m[name]["on"] != false {
-			t.Errorf("%s: %v", name, m[name])
-		}
-	}
-	for _, sh := range []string{"zsh", "bash"} {
-		if got := shellCoreLimit(t, sh, home); got != "0" {
-			t.Errorf("%s starts with core limit %q, want 0", sh, got)
-		}
-	}
-	if v, err := os.ReadFile(filepath.Join(envValue(env, "FAKE_STATE"), "env.OBJC_DISABLE_INITIALIZE_FORK_SAFETY")); err != nil || strings.TrimSpace(string(v)) != "YES" {
-		t.Errorf("launchctl setenv not done: %q %v", v, err)
-	}
+	checkEnforcedAtStart(t, m, env, home)
 
 	// set refuses, and changes nothing.
 	out, code := runBin(t, env, "set", settings.UlimitCore, "off")
@@ -169,5 +131,63 @@ func TestManagedProfile(t *testing.T) {
 	}
 	if code := p.stop(); code != 0 {
 		t.Errorf("watch exit %d: %s", code, p.stderr())
+	}
+}
+
+// managedStatus reads `status --json` from the binary, as the toggles'
+// state read back from the (fake) system.
+type managedStatus struct {
+	t   *testing.T
+	env []string
+}
+
+func (s managedStatus) get() map[string]map[string]any {
+	s.t.Helper()
+	out, code := runBinStdout(s.t, s.env, "status", "--json")
+	var m map[string]map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil || code != 0 {
+		s.t.Fatalf("status --json (exit %d): %v\n%s", code, err, out)
+	}
+	return m
+}
+
+// waitFor reads the status until ok says it shows what, for up to 15 s.
+func (s managedStatus) waitFor(what string, ok func(map[string]map[string]any) bool) map[string]map[string]any {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		m := s.get()
+		if ok(m) {
+			return m
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: status never showed it: %v", what, m)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// checkEnforcedAtStart: the enforced toggles are on and say managed, the
+// others neither; both shells start with core limit 0 and launchd has the
+// variable.
+func checkEnforcedAtStart(t *testing.T, m map[string]map[string]any, env []string, home string) {
+	t.Helper()
+	for _, name := range []string{settings.UlimitCore, settings.ForkSafetyOff} {
+		if m[name]["managed"] != true || m[name]["enforced"] != true {
+			t.Errorf("%s: %v", name, m[name])
+		}
+	}
+	for _, name := range []string{settings.CoredumpOff, settings.LoginItem} {
+		if m[name]["managed"] != false || m[name]["on"] != false {
+			t.Errorf("%s: %v", name, m[name])
+		}
+	}
+	for _, sh := range []string{"zsh", "bash"} {
+		if got := shellCoreLimit(t, sh, home); got != "0" {
+			t.Errorf("%s starts with core limit %q, want 0", sh, got)
+		}
+	}
+	if v, err := os.ReadFile(filepath.Join(envValue(env, "FAKE_STATE"), "env.OBJC_DISABLE_INITIALIZE_FORK_SAFETY")); err != nil || strings.TrimSpace(string(v)) != "YES" {
+		t.Errorf("launchctl setenv not done: %q %v", v, err)
 	}
 }

@@ -28,39 +28,14 @@ func TestWatchAttributesLiveParent(t *testing.T) {
 		t.Fatal(err)
 	}
 	py = strings.TrimSpace(string(out))
-	root := t.TempDir()
-	proj := filepath.Join(root, "src", "shop")
-	os.MkdirAll(filepath.Join(proj, ".venv", "bin"), 0o755)
-	os.WriteFile(filepath.Join(proj, "pyproject.toml"), []byte("[project]\nname = \"shop\"\n"), 0o644)
-	entry := filepath.Join(proj, ".venv", "bin", "gunicorn")
-	os.WriteFile(entry, []byte("import time\ntime.sleep(600)\n"), 0o755)
-	parent := exec.Command(py, entry, "shop.wsgi:app", "--workers", "4")
-	parent.Dir = proj
-	if err := parent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { parent.Process.Kill(); parent.Wait() })
+	parent, proj, entry := startGunicornLike(t, py)
 	gone := exec.Command(py, "-c", "pass")
 	if err := gone.Run(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond) // the parent has started before the crashes
 
-	data, err := os.ReadFile(sample("python37-objc-fork-fontbakery-2982.crash"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	report := func(pid, ppid int) []byte {
-		s := strings.NewReplacer(
-			"Process:               Python [35706]", fmt.Sprintf("Process:               Python [%d]", pid),
-			"Parent Process:        Python [35705]", fmt.Sprintf("Parent Process:        %s [%d]", filepath.Base(py), ppid),
-			"Date/Time:             2020-07-17 14:40:47.658 +0200", "Date/Time:             "+time.Now().Format("2006-01-02 15:04:05.000 -0700"),
-			// The crash is the user's own, as ReportCrash writes it: a
-			// parent is used only when it belongs to the report's user.
-			"User ID:               501", fmt.Sprintf("User ID:               %d", os.Getuid()),
-		).Replace(string(data))
-		return []byte(s + "\nBinary Images:\n       0x10c7a5000 -        0x10c7c6ff7 +Python (3.7.7) <9F3A2D16> /usr/local/bin/python3\n")
-	}
+	report := childReport(t, py)
 
 	s := newWatchSetup(t)
 	os.MkdirAll(s.reports, 0o755)
@@ -109,5 +84,44 @@ func TestWatchAttributesLiveParent(t *testing.T) {
 	}
 	if ev, _ := ev["evidence"].([]any); !strings.Contains(fmt.Sprint(ev), "parent exited") {
 		t.Errorf("evidence does not say the parent exited: %v", ev)
+	}
+}
+
+// startGunicornLike starts a live parent like gunicorn's: python running a
+// script named like its entry point in a project with a .venv, until the
+// test ends.
+func startGunicornLike(t *testing.T, py string) (parent *exec.Cmd, proj, entry string) {
+	root := t.TempDir()
+	proj = filepath.Join(root, "src", "shop")
+	os.MkdirAll(filepath.Join(proj, ".venv", "bin"), 0o755)
+	os.WriteFile(filepath.Join(proj, "pyproject.toml"), []byte("[project]\nname = \"shop\"\n"), 0o644)
+	entry = filepath.Join(proj, ".venv", "bin", "gunicorn")
+	os.WriteFile(entry, []byte("import time\ntime.sleep(600)\n"), 0o755)
+	parent = exec.Command(py, entry, "shop.wsgi:app", "--workers", "4")
+	parent.Dir = proj
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { parent.Process.Kill(); parent.Wait() })
+	return parent, proj, entry
+}
+
+// childReport makes a real report (fontbakery's) into one of a child pid
+// of ppid, crashed now, of this user, with py as the parent's name.
+func childReport(t *testing.T, py string) func(pid, ppid int) []byte {
+	data, err := os.ReadFile(sample("python37-objc-fork-fontbakery-2982.crash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(pid, ppid int) []byte {
+		s := strings.NewReplacer(
+			"Process:               Python [35706]", fmt.Sprintf("Process:               Python [%d]", pid),
+			"Parent Process:        Python [35705]", fmt.Sprintf("Parent Process:        %s [%d]", filepath.Base(py), ppid),
+			"Date/Time:             2020-07-17 14:40:47.658 +0200", "Date/Time:             "+time.Now().Format("2006-01-02 15:04:05.000 -0700"),
+			// The crash is the user's own, as ReportCrash writes it: a
+			// parent is used only when it belongs to the report's user.
+			"User ID:               501", fmt.Sprintf("User ID:               %d", os.Getuid()),
+		).Replace(string(data))
+		return []byte(s + "\nBinary Images:\n       0x10c7a5000 -        0x10c7c6ff7 +Python (3.7.7) <9F3A2D16> /usr/local/bin/python3\n")
 	}
 }
