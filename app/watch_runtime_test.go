@@ -113,32 +113,41 @@ func TestWatchAttributesOtherRuntimes(t *testing.T) {
 				t.Errorf("%s: %s = %q (evidence %v)", par.runtime, k, ev[k], ev["evidence"])
 			}
 		}
-		// The notification the app and `watch --notify` post for it.
-		raw, _ := json.Marshal(ev)
-		var r report.Report
-		if err := json.Unmarshal(raw, &r); err != nil {
-			t.Fatal(err)
-		}
-		if !report.Notable(&r) {
-			t.Errorf("%s: a death after fork() is not announced", par.runtime)
-		}
-		title, body := notify.CrashMessage(&r, nil)
-		t.Logf("%s notification: %s | %s", par.runtime, title, body)
-		label := report.RuntimeLabel(par.runtime)
-		if (report.ProgramName(&r) == "" && title != label+" crashed after fork()") ||
-			(report.ProgramName(&r) != "" && !strings.HasSuffix(title, "killed after fork()")) {
-			t.Errorf("%s: title %q", par.runtime, title)
-		}
-		if strings.Contains(title+body, "Python") || strings.Contains(body, "multiprocessing") {
-			t.Errorf("%s: the notification speaks Python: %q / %q", par.runtime, title, body)
-		}
-		if strings.Contains(body, "os.environ") || strings.Contains(body, "gunicorn") || strings.Contains(body, "pid 0") {
-			t.Errorf("%s: the body speaks Python or names no child: %q", par.runtime, body)
-		}
-		// The tool is recognised from the live parent's command line, and
-		// its own fix is what the body says (docs/fixes.md).
-		if fw, ok := report.FrameworkByName(str("framework")); !ok || fw.Runtime != par.runtime || !strings.Contains(body, fw.Fix[:40]) {
-			t.Errorf("%s: framework %q, body %q", par.runtime, str("framework"), body)
-		}
+		checkRuntimeNotification(t, ev, par.runtime, str("framework"))
+	}
+}
+
+// checkRuntimeNotification: the notification the app and `watch --notify`
+// post for a death after fork() of runtime rt: announced, titled by the
+// runtime or the program, never speaking Python, with the fix of the tool
+// recognised from the live parent (framework).
+func checkRuntimeNotification(t *testing.T, ev map[string]any, rt, framework string) {
+	t.Helper()
+	// The notification the app and `watch --notify` post for it.
+	raw, _ := json.Marshal(ev)
+	var r report.Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !report.Notable(&r) {
+		t.Errorf("%s: a death after fork() is not announced", rt)
+	}
+	title, body := notify.CrashMessage(&r, nil)
+	t.Logf("%s notification: %s | %s", rt, title, body)
+	label := report.RuntimeLabel(rt)
+	if (report.ProgramName(&r) == "" && title != label+" crashed after fork()") ||
+		(report.ProgramName(&r) != "" && !strings.HasSuffix(title, "killed after fork()")) {
+		t.Errorf("%s: title %q", rt, title)
+	}
+	if strings.Contains(title+body, "Python") || strings.Contains(body, "multiprocessing") {
+		t.Errorf("%s: the notification speaks Python: %q / %q", rt, title, body)
+	}
+	if strings.Contains(body, "os.environ") || strings.Contains(body, "gunicorn") || strings.Contains(body, "pid 0") {
+		t.Errorf("%s: the body speaks Python or names no child: %q", rt, body)
+	}
+	// The tool is recognised from the live parent's command line, and
+	// its own fix is what the body says (docs/fixes.md).
+	if fw, ok := report.FrameworkByName(framework); !ok || fw.Runtime != rt || !strings.Contains(body, fw.Fix[:40]) {
+		t.Errorf("%s: framework %q, body %q", rt, framework, body)
 	}
 }
