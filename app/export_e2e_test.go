@@ -334,22 +334,7 @@ func TestExportToRealCollector(t *testing.T) {
 
 	port := freePort(t)
 	out := t.TempDir()
-	env := testEnv(t)
-	home := envValue(env, "HOME")
-	// The user's own preference, as `defaults write com.forkwatch.app
-	// ExportEndpoint …` writes it; no profile (an empty stand-in folder,
-	// so that a Mac running the test never reads its real one).
-	prefs := filepath.Join(home, "Library", "Preferences", managed.Domain+".plist")
-	os.MkdirAll(filepath.Dir(prefs), 0o755)
-	b, err := plist.Marshal(map[string]any{
-		managed.KeyExportEndpoint: fmt.Sprintf("http://127.0.0.1:%d", port),
-		managed.KeyExportHeaders:  map[string]any{"X-Forkwatch-Test": "1"},
-	}, plist.BinaryFormat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(prefs, b, 0o644)
-	env = append(env, managed.EnvDir+"="+filepath.Join(home, "no-profiles"))
+	env, home := exportEnv(t, port)
 
 	reports := filepath.Join(home, "DiagnosticReports")
 	os.MkdirAll(reports, 0o755)
@@ -376,43 +361,13 @@ func TestExportToRealCollector(t *testing.T) {
 	first := feeder.feed(3)
 	detected(t, p, 3)
 	waitArrived(t, first, 30*time.Second, files...)
-	var rec *otlpRecord
-	for _, r := range readRecords(t, files...) {
-		if r.Attrs["forkwatch.incident_id"] == first[0] {
-			rec = &r
-		}
-	}
-	want := map[string]string{
-		"app.crash.id": first[0], "process.pid": "28566", "process.executable.name": "Python",
-		"forkwatch.cause": "crash", "forkwatch.python": "true",
-	}
-	for k, v := range want {
-		if rec.Attrs[k] != v {
-			t.Errorf("%s = %q, want %q", k, rec.Attrs[k], v)
-		}
-	}
-	for _, k := range []string{"exception.type", "process.parent_pid", "process.executable.path", "forkwatch.module", "forkwatch.report.path"} {
-		if rec.Attrs[k] == "" {
-			t.Errorf("no %s in %v", k, rec.Attrs)
-		}
-	}
-	if strings.Contains(rec.Attrs["forkwatch.report.path"], home) {
-		t.Errorf("home path not redacted by default: %s", rec.Attrs["forkwatch.report.path"])
-	}
-	for _, k := range []string{"service.name", "service.version", "host.name", "os.type", "os.version"} {
-		if rec.Resource[k] == "" {
-			t.Errorf("resource has no %s: %v", k, rec.Resource)
-		}
-	}
-	if rec.Resource["service.name"] != "forkwatch" {
-		t.Errorf("service.name %q", rec.Resource["service.name"])
-	}
+	checkExportedCrash(t, files, first[0], home)
 
 	// 2. Collector stopped mid-stream, 20 crashes, collector back.
 	col.stop()
 	second := feeder.feed(20)
 	detected(t, p, 20)
-	time.Sleep(3 * time.Second) // a few failed attempts
+	waitOutbox(t, env, 20) // recorded while the collector is down (and tried: max backoff 1 s)
 	col = startCollector(t, bin, port, newOut())
 	waitArrived(t, second, 60*time.Second, files...)
 
@@ -420,7 +375,7 @@ func TestExportToRealCollector(t *testing.T) {
 	col.stop()
 	third := feeder.feed(5)
 	detected(t, p, 5)
-	time.Sleep(2 * time.Second) // committed to the outbox
+	waitOutbox(t, env, 5) // committed to the outbox before Forkwatch stops
 	if code := p.stop(); code != 0 {
 		t.Fatalf("watch exit %d: %s", code, p.stderr())
 	}
@@ -448,5 +403,80 @@ func TestExportToRealCollector(t *testing.T) {
 	}
 	if code := p.stop(); code != 0 {
 		t.Errorf("restarted watch exit %d: %s", code, p.stderr())
+	}
+}
+
+// exportEnv is the environment of a `watch` that exports to the collector
+// on port: the user's own preference, as `defaults write com.forkwatch.app
+// ExportEndpoint …` writes it, and no profile (an empty stand-in folder,
+// so that a Mac running the test never reads its real one).
+func exportEnv(t *testing.T, port int) (env []string, home string) {
+	env = testEnv(t)
+	home = envValue(env, "HOME")
+	prefs := filepath.Join(home, "Library", "Preferences", managed.Domain+".plist")
+	os.MkdirAll(filepath.Dir(prefs), 0o755)
+	b, err := plist.Marshal(map[string]any{
+		managed.KeyExportEndpoint: fmt.Sprintf("http://127.0.0.1:%d", port),
+		managed.KeyExportHeaders:  map[string]any{"X-Forkwatch-Test": "1"},
+	}, plist.BinaryFormat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(prefs, b, 0o644)
+	env = append(env, managed.EnvDir+"="+filepath.Join(home, "no-profiles"))
+	return env, home
+}
+
+// checkExportedCrash: the record of crash id has the documented
+// attributes and resource, with the home folder redacted.
+func checkExportedCrash(t *testing.T, files []string, id, home string) {
+	t.Helper()
+	var rec *otlpRecord
+	for _, r := range readRecords(t, files...) {
+		if r.Attrs["forkwatch.incident_id"] == id {
+			rec = &r
+		}
+	}
+	want := map[string]string{
+		"app.crash.id": id, "process.pid": "28566", "process.executable.name": "Python",
+		"forkwatch.cause": "crash", "forkwatch.python": "true",
+	}
+	for k, v := range want {
+		if rec.Attrs[k] != v {
+			t.Errorf("%s = %q, want %q", k, rec.Attrs[k], v)
+		}
+	}
+	for _, k := range []string{"exception.type", "process.parent_pid", "process.executable.path", "forkwatch.module", "forkwatch.report.path"} {
+		if rec.Attrs[k] == "" {
+			t.Errorf("no %s in %v", k, rec.Attrs)
+		}
+	}
+	if strings.Contains(rec.Attrs["forkwatch.report.path"], home) {
+		t.Errorf("home path not redacted by default: %s", rec.Attrs["forkwatch.report.path"])
+	}
+	for _, k := range []string{"service.name", "service.version", "host.name", "os.type", "os.version"} {
+		if rec.Resource[k] == "" {
+			t.Errorf("resource has no %s: %v", k, rec.Resource)
+		}
+	}
+	if rec.Resource["service.name"] != "forkwatch" {
+		t.Errorf("service.name %q", rec.Resource["service.name"])
+	}
+
+}
+
+// waitOutbox waits until `status` says n events wait in the outbox (the
+// collector being down), at most a minute.
+func waitOutbox(t *testing.T, env []string, n int) {
+	t.Helper()
+	want := fmt.Sprintf(", %d waiting", n)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		st, _ := runBinStdout(t, env, "status")
+		if strings.Contains(st, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox never held %d events:\n%s", n, st)
+		}
 	}
 }
