@@ -494,65 +494,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 			skip("needs %s (.ci/run installs xvfb dunst dbus-x11)", tool)
 		}
 	}
-	dir := t.TempDir()
-	t.Setenv("HOME", dir)
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-	bin := filepath.Join(dir, "bin")
-	cfg := filepath.Join(dir, "config")
-	os.MkdirAll(bin, 0o755)
-	os.MkdirAll(filepath.Join(cfg, "dunst"), 0o755)
-	pick := filepath.Join(dir, "pick")
-	write := func(p, s string, mode os.FileMode) {
-		t.Helper()
-		if err := os.WriteFile(p, []byte(s), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// dunst's context menu pipes lines like "#Copy Fix (Python crashed) [7,copy-fix]"
-	// to dmenu and invokes the one dmenu prints.
-	write(filepath.Join(bin, "fake-dmenu"), "#!/bin/sh\ngrep -F -m1 \",$(cat "+pick+")]\"\n", 0o755)
-	write(filepath.Join(cfg, "dunst", "dunstrc"), "[global]\n    dmenu = "+filepath.Join(bin, "fake-dmenu")+" -p dunst\n", 0o644)
-	opened, copied := filepath.Join(dir, "opened"), filepath.Join(dir, "copied")
-	write(filepath.Join(bin, "xdg-open"), "#!/bin/sh\nprintf '%s\\n' \"$@\" >> "+opened+"\n", 0o755)
-	write(filepath.Join(bin, "xclip"), "#!/bin/sh\ncat > "+copied+"\n", 0o755)
-
-	var deskEnv []string
-	xdesk, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "tools", "xdesk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(xdesk); err == nil {
-		xdir := filepath.Join(dir, "xdesk")
-		xenv := append(os.Environ(), "XDESK="+xdir, fmt.Sprintf("XDESK_DISPLAY=:%d", 100+os.Getpid()%400), "XDG_CONFIG_HOME="+cfg)
-		x := func(args ...string) ([]byte, error) {
-			cmd := exec.Command(xdesk, args...)
-			cmd.Env = xenv
-			return cmd.CombinedOutput()
-		}
-		if out, err := x("start"); err != nil {
-			skip("xdesk start: %v\n%s", err, out)
-		}
-		t.Cleanup(func() { x("stop") })
-		envData, err := os.ReadFile(filepath.Join(xdir, "env"))
-		if err != nil {
-			skip("xdesk wrote no environment: %v", err)
-		}
-		deskEnv = strings.Split(strings.TrimSpace(string(envData)), "\n")
-	} else {
-		// A plain checkout (GitHub's runner) has no ../shared: start the
-		// part of xdesk this test needs.
-		deskEnv, err = ownDesktop(t, dir, cfg)
-		if err != nil {
-			skip("desktop: %v", err)
-		}
-	}
-	for _, line := range deskEnv {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			t.Setenv(k, v)
-		}
-	}
-	t.Setenv("PATH", bin+":/usr/bin:/bin")
-
+	ds := newDunstSession(t, skip)
 	d, err := NewDesktopActionNotifier(&fakeActionNotifier{path: "beeep"})
 	if err != nil {
 		skip("no notification server on the xdesk bus: %v", err)
@@ -563,7 +505,7 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 	if d.Path() != "dbus" {
 		t.Fatalf("path %q: dunst should offer actions", d.Path())
 	}
-	if _, err := os.Stat(filepath.Join(dir, "cache", "forkwatch", "icon.png")); err != nil {
+	if _, err := os.Stat(filepath.Join(ds.dir, "cache", "forkwatch", "icon.png")); err != nil {
 		t.Errorf("icon for the notifications: %v", err)
 	}
 	alerter := NewAlerter(&fakeNotifier{}, time.Minute, nil)
@@ -577,71 +519,144 @@ func TestDBusActionsUnderXdesk(t *testing.T) {
 			t.Errorf("%s: %v", action, err)
 		}
 	})
-	report := filepath.Join(dir, "Python-2026-11-26-081100.ips")
-	write(report, "{}", 0o644)
-	crash := func(title string) Notification {
-		return Notification{Title: title, Body: "Python (pid 4242, parent Python 4241) was killed by the Objective-C fork-safety check.",
-			ReportPath: report, Fix: "export OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES"}
-	}
-	dunstctl := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("dunstctl", args...).CombinedOutput(); err != nil {
-			t.Fatalf("dunstctl %v: %v\n%s", args, err, out)
-		}
-	}
-	shown := func() {
-		t.Helper()
-		eventually(t, "dunst to show the notification", func() bool {
-			out, _ := exec.Command("dunstctl", "count", "displayed").Output()
-			return strings.TrimSpace(string(out)) == "1"
-		})
-	}
-	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
-
-	// A click on the notification opens the report.
-	if err := d.Post(crash("Python crashed after fork() #1")); err != nil {
-		t.Fatal(err)
-	}
-	shown()
-	dunstctl("action", "0")
-	eventually(t, "xdg-open with the report", func() bool { return read(opened) == desktop.FileURL(report)+"\n" })
-
-	// Copy Fix from the context menu.
-	dunstctl("close-all")
-	eventually(t, "dunst to close all", func() bool {
-		out, _ := exec.Command("dunstctl", "count", "displayed").Output()
-		return strings.TrimSpace(string(out)) == "0"
-	})
-	write(pick, ActionCopyFix, 0o644)
-	d.Post(crash("Python crashed after fork() #2"))
-	shown()
-	dunstctl("context")
-	eventually(t, "xclip with the fix", func() bool { return read(copied) == "export OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES" })
-
-	// Pause for 1 Hour, and Open Report as a button.
-	for i, step := range []struct {
-		action, what string
-		done         func() bool
-	}{
-		{ActionPause, "notifications paused", func() bool { return !alerter.PausedUntil().IsZero() }},
-		{ActionOpen, "the report opened again", func() bool { return read(opened) == desktop.FileURL(report)+"\n"+desktop.FileURL(report)+"\n" }},
-	} {
-		dunstctl("close-all")
-		eventually(t, "dunst to close all", func() bool {
-			out, _ := exec.Command("dunstctl", "count", "displayed").Output()
-			return strings.TrimSpace(string(out)) == "0"
-		})
-		write(pick, step.action, 0o644)
-		d.Post(crash(fmt.Sprintf("Python crashed after fork() #%d", 3+i)))
-		shown()
-		dunstctl("context")
-		eventually(t, step.what, step.done)
-	}
+	ds.clickAndPick(d, alerter)
 	mu.Lock()
 	defer mu.Unlock()
 	want := "default on Python crashed after fork() #1|copy-fix on Python crashed after fork() #2|pause-1h on Python crashed after fork() #3|open on Python crashed after fork() #4"
 	if got := strings.Join(acted, "|"); got != want {
 		t.Errorf("actions:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// dunstSession is dunst on a throwaway desktop, with fakes first on PATH:
+// xdg-open and xclip record what they were given, and dunst's dmenu picks
+// the action named in the pick file.
+type dunstSession struct {
+	t                         *testing.T
+	dir, pick, opened, copied string
+	report                    string
+}
+
+// newDunstSession starts the desktop (../shared/tools/xdesk, or the part
+// of it this test needs when the checkout has no ../shared) and points the
+// test's environment at it.
+func newDunstSession(t *testing.T, skip func(string, ...any)) *dunstSession {
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	bin, cfg := filepath.Join(dir, "bin"), filepath.Join(dir, "config")
+	os.MkdirAll(bin, 0o755)
+	os.MkdirAll(filepath.Join(cfg, "dunst"), 0o755)
+	ds := &dunstSession{t: t, dir: dir, pick: filepath.Join(dir, "pick"), opened: filepath.Join(dir, "opened"), copied: filepath.Join(dir, "copied"),
+		report: filepath.Join(dir, "Python-2026-11-26-081100.ips")}
+	// dunst's context menu pipes lines like "#Copy Fix (Python crashed) [7,copy-fix]"
+	// to dmenu and invokes the one dmenu prints.
+	ds.write(filepath.Join(bin, "fake-dmenu"), "#!/bin/sh\ngrep -F -m1 \",$(cat "+ds.pick+")]\"\n", 0o755)
+	ds.write(filepath.Join(cfg, "dunst", "dunstrc"), "[global]\n    dmenu = "+filepath.Join(bin, "fake-dmenu")+" -p dunst\n", 0o644)
+	ds.write(filepath.Join(bin, "xdg-open"), "#!/bin/sh\nprintf '%s\\n' \"$@\" >> "+ds.opened+"\n", 0o755)
+	ds.write(filepath.Join(bin, "xclip"), "#!/bin/sh\ncat > "+ds.copied+"\n", 0o755)
+	ds.write(ds.report, "{}", 0o644)
+	for _, line := range startDesktop(t, dir, cfg, skip) {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			t.Setenv(k, v)
+		}
+	}
+	t.Setenv("PATH", bin+":/usr/bin:/bin")
+	return ds
+}
+
+// startDesktop starts Xvfb, a session bus and dunst and returns the
+// environment that reaches them.
+func startDesktop(t *testing.T, dir, cfg string, skip func(string, ...any)) []string {
+	xdesk, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "tools", "xdesk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(xdesk); err != nil {
+		// A plain checkout (GitHub's runner) has no ../shared: start the
+		// part of xdesk this test needs.
+		env, err := ownDesktop(t, dir, cfg)
+		if err != nil {
+			skip("desktop: %v", err)
+		}
+		return env
+	}
+	xdir := filepath.Join(dir, "xdesk")
+	xenv := append(os.Environ(), "XDESK="+xdir, fmt.Sprintf("XDESK_DISPLAY=:%d", 100+os.Getpid()%400), "XDG_CONFIG_HOME="+cfg)
+	x := func(args ...string) ([]byte, error) {
+		cmd := exec.Command(xdesk, args...)
+		cmd.Env = xenv
+		return cmd.CombinedOutput()
+	}
+	if out, err := x("start"); err != nil {
+		skip("xdesk start: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { x("stop") })
+	envData, err := os.ReadFile(filepath.Join(xdir, "env"))
+	if err != nil {
+		skip("xdesk wrote no environment: %v", err)
+	}
+	return strings.Split(strings.TrimSpace(string(envData)), "\n")
+}
+
+func (ds *dunstSession) write(p, s string, mode os.FileMode) {
+	ds.t.Helper()
+	if err := os.WriteFile(p, []byte(s), mode); err != nil {
+		ds.t.Fatal(err)
+	}
+}
+
+func (ds *dunstSession) read(p string) string { b, _ := os.ReadFile(p); return string(b) }
+
+func (ds *dunstSession) dunstctl(args ...string) {
+	ds.t.Helper()
+	if out, err := exec.Command("dunstctl", args...).CombinedOutput(); err != nil {
+		ds.t.Fatalf("dunstctl %v: %v\n%s", args, err, out)
+	}
+}
+
+// displayed waits until dunst shows n notifications.
+func (ds *dunstSession) displayed(n string) {
+	ds.t.Helper()
+	eventually(ds.t, "dunst to show "+n+" notifications", func() bool {
+		out, _ := exec.Command("dunstctl", "count", "displayed").Output()
+		return strings.TrimSpace(string(out)) == n
+	})
+}
+
+func (ds *dunstSession) crash(title string) Notification {
+	return Notification{Title: title, Body: "Python (pid 4242, parent Python 4241) was killed by the Objective-C fork-safety check.",
+		ReportPath: ds.report, Fix: "export OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES"}
+}
+
+// clickAndPick acts on notifications as a user would: a click on the
+// first (it opens the report), then Copy Fix, Pause for 1 Hour and Open
+// Report picked from dunst's context menu, one notification each.
+func (ds *dunstSession) clickAndPick(d ActionNotifier, alerter *Alerter) {
+	t := ds.t
+	if err := d.Post(ds.crash("Python crashed after fork() #1")); err != nil {
+		t.Fatal(err)
+	}
+	ds.displayed("1")
+	ds.dunstctl("action", "0")
+	eventually(t, "xdg-open with the report", func() bool { return ds.read(ds.opened) == desktop.FileURL(ds.report)+"\n" })
+	for i, step := range []struct {
+		action, what string
+		done         func() bool
+	}{
+		{ActionCopyFix, "xclip with the fix", func() bool { return ds.read(ds.copied) == "export OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES" }},
+		{ActionPause, "notifications paused", func() bool { return !alerter.PausedUntil().IsZero() }},
+		{ActionOpen, "the report opened again", func() bool {
+			return ds.read(ds.opened) == desktop.FileURL(ds.report)+"\n"+desktop.FileURL(ds.report)+"\n"
+		}},
+	} {
+		ds.dunstctl("close-all")
+		ds.displayed("0")
+		ds.write(ds.pick, step.action, 0o644)
+		d.Post(ds.crash(fmt.Sprintf("Python crashed after fork() #%d", 2+i)))
+		ds.displayed("1")
+		ds.dunstctl("context")
+		eventually(t, step.what, step.done)
 	}
 }
 
