@@ -89,13 +89,36 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to give files to another user")
 	}
-	exe := forkwatchBin(t) // built before PATH loses the go command
-	dir := t.TempDir()
-	home := filepath.Join(dir, "home")
-	bin := filepath.Join(dir, "bin")
-	state := filepath.Join(dir, "state")
-	reports := filepath.Join(dir, "DiagnosticReports")
-	for _, d := range []string{home, bin, state, reports, filepath.Join(dir, "tmp")} {
+	h := newHostileHome(t)
+	h.watchRecords()
+	h.doctorAndTraceRefuse()
+	h.appStartUpRefuses()
+	if _, _, code := h.cli("trace", "enable", h.evilVenv); code == 0 {
+		t.Error("trace enable of another user's venv succeeded")
+	}
+	h.ran("trace enable")
+}
+
+// hostileHome is a user's home beside another user's venv and a
+// world-writable folder on PATH holding a python3: each program there
+// writes a marker when run, and no marker may ever appear.
+type hostileHome struct {
+	t                                   *testing.T
+	exe, dir, home, reports             string
+	env                                 []string
+	evilVenv, ownVenv                   string
+	evilImage, ownImage                 string
+	marker, ownMarker, pathMarker, wbin string
+}
+
+func newHostileHome(t *testing.T) *hostileHome {
+	h := &hostileHome{t: t, exe: forkwatchBin(t)} // built before PATH loses the go command
+	h.dir = t.TempDir()
+	h.home = filepath.Join(h.dir, "home")
+	bin := filepath.Join(h.dir, "bin")
+	state := filepath.Join(h.dir, "state")
+	h.reports = filepath.Join(h.dir, "DiagnosticReports")
+	for _, d := range []string{h.home, bin, state, h.reports, filepath.Join(h.dir, "tmp")} {
 		os.MkdirAll(d, 0o755)
 	}
 	for _, n := range []string{"sysctl", "launchctl", "ps"} {
@@ -109,94 +132,112 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 	os.WriteFile(filepath.Join(state, "sysctl.kern.corefile"), []byte("/cores/core.%P\n"), 0o644)
 
 	// Another user's venv, as under /tmp/evil or /Users/Shared.
-	marker := filepath.Join(dir, "marker-evil")
-	evilVenv := filepath.Join(dir, "evil", ".venv")
-	evilImage := markerVenv(t, evilVenv, marker)
-	chownTree(t, filepath.Join(dir, "evil"), nobodyUID)
+	h.marker = filepath.Join(h.dir, "marker-evil")
+	h.evilVenv = filepath.Join(h.dir, "evil", ".venv")
+	h.evilImage = markerVenv(t, h.evilVenv, h.marker)
+	chownTree(t, filepath.Join(h.dir, "evil"), nobodyUID)
 	// The user's own venv, for the control.
-	ownMarker := filepath.Join(dir, "marker-own")
-	ownVenv := filepath.Join(home, "src", "shop", ".venv")
-	ownImage := markerVenv(t, ownVenv, ownMarker)
+	h.ownMarker = filepath.Join(h.dir, "marker-own")
+	h.ownVenv = filepath.Join(h.home, "src", "shop", ".venv")
+	h.ownImage = markerVenv(t, h.ownVenv, h.ownMarker)
 	// A world-writable folder on PATH holding a python3.
-	wbin := filepath.Join(dir, "shared-bin")
-	os.Mkdir(wbin, 0o755)
-	os.Chmod(wbin, 0o1777)
-	pathMarker := filepath.Join(dir, "marker-path")
-	os.WriteFile(filepath.Join(wbin, "python3"), []byte("#!/bin/sh\necho ran >> "+pathMarker+"\n"), 0o755)
+	h.wbin = filepath.Join(h.dir, "shared-bin")
+	os.Mkdir(h.wbin, 0o755)
+	os.Chmod(h.wbin, 0o1777)
+	h.pathMarker = filepath.Join(h.dir, "marker-path")
+	os.WriteFile(filepath.Join(h.wbin, "python3"), []byte("#!/bin/sh\necho ran >> "+h.pathMarker+"\n"), 0o755)
 
-	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=" + bin + ":" + wbin + ":/usr/bin:/bin",
-		"FAKE_STATE=" + state, "TMPDIR=" + filepath.Join(dir, "tmp"), "LANG=C"}
-	for _, kv := range env {
+	h.env = []string{"HOME=" + h.home, "XDG_CONFIG_HOME=" + filepath.Join(h.home, ".config"), "PATH=" + bin + ":" + h.wbin + ":/usr/bin:/bin",
+		"FAKE_STATE=" + state, "TMPDIR=" + filepath.Join(h.dir, "tmp"), "LANG=C"}
+	for _, kv := range h.env {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	ran := func(when string) {
-		t.Helper()
-		for _, m := range []string{marker, pathMarker} {
-			if b, err := os.ReadFile(m); err == nil {
-				t.Fatalf("%s: a program another user controls ran: %s", when, b)
-			}
-		}
-	}
-	cli := func(args ...string) (string, string, int) {
-		t.Helper()
-		cmd := exec.Command(exe, args...)
-		cmd.Env = env
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return o.String(), e.String(), code
-	}
+	return h
+}
 
-	// watch records both crashes (the history database, as the app does).
-	p := startForkwatch(t, env, "watch", "--json", "--reports-dir", reports, "--cores-dir", "", "--quiet-after", "1s")
+// ran fails when a program another user controls has run.
+func (h *hostileHome) ran(when string) {
+	h.t.Helper()
+	for _, m := range []string{h.marker, h.pathMarker} {
+		if b, err := os.ReadFile(m); err == nil {
+			h.t.Fatalf("%s: a program another user controls ran: %s", when, b)
+		}
+	}
+}
+
+// cli runs the binary in the hostile home.
+func (h *hostileHome) cli(args ...string) (string, string, int) {
+	h.t.Helper()
+	cmd := exec.Command(h.exe, args...)
+	cmd.Env = h.env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		h.t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// watchRecords: watch records a crash in each venv (the history database,
+// as the app does), taking the venv from the report, and runs nothing.
+func (h *hostileHome) watchRecords() {
+	t := h.t
+	p := startForkwatch(t, h.env, "watch", "--json", "--reports-dir", h.reports, "--cores-dir", "", "--quiet-after", "1s")
 	p.ready()
-	for i, image := range []string{evilImage, ownImage} {
-		stage := filepath.Join(dir, "stage")
+	for i, image := range []string{h.evilImage, h.ownImage} {
+		stage := filepath.Join(h.dir, "stage")
 		os.WriteFile(stage, hostileReport(t, 62001+i, image), 0o644)
-		os.Rename(stage, filepath.Join(reports, fmt.Sprintf("Python_%d.crash", i)))
+		os.Rename(stage, filepath.Join(h.reports, fmt.Sprintf("Python_%d.crash", i)))
 		ev := p.event(wait)
-		want := []string{evilVenv, ownVenv}[i]
+		want := []string{h.evilVenv, h.ownVenv}[i]
 		if ev["kind"] != "crash" || ev["venv"] != want {
 			t.Fatalf("the watcher did not take the venv from the report (the premise): %v", ev)
 		}
 	}
 	time.Sleep(1500 * time.Millisecond) // the history commits within a second
 	p.stop()
-	ran("watch")
+	h.ran("watch")
+}
 
-	out, errOut, code := cli("doctor", "--json")
+// doctorAndTraceRefuse: doctor and trace status say why they did not run
+// the other user's venv or the PATH python, and run the user's own.
+func (h *hostileHome) doctorAndTraceRefuse() {
+	t := h.t
+	out, errOut, code := h.cli("doctor", "--json")
 	if code != 0 {
 		t.Fatalf("doctor exit %d: %s", code, errOut)
 	}
-	ran("doctor")
-	if !strings.Contains(out, "owned by uid 65534 ("+filepath.Join(dir, "evil")+")") {
+	h.ran("doctor")
+	if !strings.Contains(out, "owned by uid 65534 ("+filepath.Join(h.dir, "evil")+")") {
 		t.Errorf("doctor does not say why the venv was not run:\n%s", out)
 	}
-	if !strings.Contains(out, "writable by others ("+wbin+")") {
+	if !strings.Contains(out, "writable by others ("+h.wbin+")") {
 		t.Errorf("doctor does not say why the PATH python was not run:\n%s", out)
 	}
-	if b, err := os.ReadFile(ownMarker); err != nil || !strings.Contains(string(b), "ran ") {
+	if b, err := os.ReadFile(h.ownMarker); err != nil || !strings.Contains(string(b), "ran ") {
 		t.Errorf("control: doctor did not run the user's own venv (so the test could not see a run): %v", err)
 	}
-	os.Remove(ownMarker)
+	os.Remove(h.ownMarker)
 
-	cli("trace", "status")
-	ran("trace status")
-	out2, _, _ := cli("trace", "status", evilVenv)
-	ran("trace status VENV")
+	h.cli("trace", "status")
+	h.ran("trace status")
+	out2, _, _ := h.cli("trace", "status", h.evilVenv)
+	h.ran("trace status VENV")
 	if !strings.Contains(out2, "not run") || !strings.Contains(out2, "owned by uid 65534") {
-		t.Errorf("trace status %s:\n%s", evilVenv, out2)
+		t.Errorf("trace status %s:\n%s", h.evilVenv, out2)
 	}
+}
 
-	// The app's start-up: the controller gets the recent crashes from the
-	// history and reads the fork tracer's state of their venvs.
+// appStartUpRefuses: the app's controller gets the recent crashes from the
+// history and reads the fork tracer's state of their venvs: the user's own
+// is run, the other user's is neither run nor offered.
+func (h *hostileHome) appStartUpRefuses() {
+	t := h.t
 	r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +251,7 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 	for _, c := range crashes {
 		recent = append(recent, c.Report)
 	}
-	senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, SupportDir: appinfo.SupportDir(), PromptTimeout: 5 * time.Second}
+	senv := settings.Env{Home: h.home, GOOS: "darwin", UID: 501, SupportDir: appinfo.SupportDir(), PromptTimeout: 5 * time.Second}
 	tracer := service.TraceManager()
 	c := tray.NewController(tray.ControllerConfig{Env: senv, Desktop: &fakeDesk{}, Notifier: &fakeNotifier{}, SupportDir: appinfo.SupportDir(),
 		Recent: recent, Tracer: tracer})
@@ -218,23 +259,18 @@ func TestHostileOtherUsersVenv(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx, ui); close(done) }()
-	// refreshTraces asks the tracer about both venvs; the user's own one
-	// is run (its marker appears) once the start-up work has happened.
-	eventually(t, "start-up trace refresh", func() bool { _, err := os.Stat(ownMarker); return err == nil })
+	// The start-up trace refresh asks the tracer about both venvs; the
+	// user's own one is run (its marker appears) once it has happened.
+	eventually(t, "start-up trace refresh", func() bool { _, err := os.Stat(h.ownMarker); return err == nil })
 	cancel()
 	<-done
-	ran("the app's start-up")
-	views := tray.TraceViews(context.Background(), tracer, evilVenv)
-	for _, v := range views {
-		if v.Target == evilVenv {
+	h.ran("the app's start-up")
+	for _, v := range tray.TraceViews(context.Background(), tracer, h.evilVenv) {
+		if v.Target == h.evilVenv {
 			t.Errorf("Fork Tracing offers another user's venv: %+v", v)
 		}
 	}
-	ran("Fork Tracing submenu")
-	if _, _, code := cli("trace", "enable", evilVenv); code == 0 {
-		t.Error("trace enable of another user's venv succeeded")
-	}
-	ran("trace enable")
+	h.ran("Fork Tracing submenu")
 }
 
 // TestHostileTraceEnable: a symbolic link planted under the tracer's

@@ -97,17 +97,6 @@ func TestLayers(t *testing.T) {
 // (slices and maps written out as data) not counted.
 const maxFuncLines = 80
 
-// longScenarios are end-to-end tests not yet split into named phases
-// (issue 26 split every other function); each is one story told against
-// the real binary or desktop. The list may only shrink: a test not on it,
-// or one that grew past its length here, fails.
-var longScenarios = map[string]int{
-	"TestDBusActionsUnderXdesk": 167,
-	"TestHostileOtherUsersVenv": 150,
-	"TestExportToRealCollector": 123,
-	"TestDesktopEndToEnd":       103,
-}
-
 // TestFunctionLength: no function under app/ (tests included) is longer
 // than maxFuncLines lines of code; a long one reads in sections named after
 // what they do, each its own function.
@@ -126,7 +115,7 @@ func TestFunctionLength(t *testing.T) {
 			if !ok || fn.Body == nil {
 				continue
 			}
-			if n := codeLines(fset, fn); n > maxFuncLines && n > longScenarios[fn.Name.Name] {
+			if n := codeLines(fset, fn); n > maxFuncLines {
 				t.Errorf("%s: %s is %d lines (at most %d, tables not counted)", fset.Position(fn.Pos()), fn.Name.Name, n, maxFuncLines)
 			}
 		}
