@@ -336,16 +336,7 @@ func TestExportToRealCollector(t *testing.T) {
 	out := t.TempDir()
 	env, home := exportEnv(t, port)
 
-	reports := filepath.Join(home, "DiagnosticReports")
-	os.MkdirAll(reports, 0o755)
-	data, err := os.ReadFile(sample("python313-duckdb-segv-chunkhound.ips"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	feeder := &crashFeeder{t: t, dir: reports, data: string(data)}
-	// No --state: the history database (and its outbox) in the support
-	// folder under this HOME.
-	args := []string{"watch", "--json", "--reports-dir", reports, "--cores-dir", "", "--quiet-after", "1s", "--export-max-backoff", "1s"}
+	feeder, args := exportFeeder(t, home)
 
 	var files []string
 	newOut := func() string {
@@ -479,4 +470,19 @@ func waitOutbox(t *testing.T, env []string, n int) {
 			t.Fatalf("the outbox never held %d events:\n%s", n, st)
 		}
 	}
+}
+
+// exportFeeder puts copies of a real report into home's DiagnosticReports;
+// args run `watch` on that folder with no --state (the history database,
+// and its outbox, in the support folder under this HOME) and retries at
+// least every second.
+func exportFeeder(t *testing.T, home string) (*crashFeeder, []string) {
+	reports := filepath.Join(home, "DiagnosticReports")
+	os.MkdirAll(reports, 0o755)
+	data, err := os.ReadFile(sample("python313-duckdb-segv-chunkhound.ips"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"watch", "--json", "--reports-dir", reports, "--cores-dir", "", "--quiet-after", "1s", "--export-max-backoff", "1s"}
+	return &crashFeeder{t: t, dir: reports, data: string(data)}, args
 }
