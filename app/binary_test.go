@@ -184,6 +184,19 @@ func (p *proc) ready() {
 	}
 }
 
+// waitLog waits until the watcher's debug log (FORKWATCH_DEBUG, set by
+// startForkwatch) holds s at least n times, within wait.
+func (p *proc) waitLog(s string, n int) {
+	p.t.Helper()
+	deadline := time.Now().Add(wait)
+	for strings.Count(p.stderr(), s) < n {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %q (x%d) in the log within %v; stderr:\n%s", s, n, wait, p.stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (p *proc) stderr() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -290,7 +290,7 @@ func TestWatchFolderMistakes(t *testing.T) {
 		t.Errorf("missing folder said %d times: %q", n, p.stderr())
 	}
 	os.MkdirAll(typo, 0o755)
-	settle()
+	p.waitLog("watching folder\" path="+typo, 1)
 	copyFile(t, sample("monerod-sigbus-fork-child-monero-gui-4380.ips"), filepath.Join(typo, "m.ips"))
 	if ev := p.event(wait); ev["process"] != "monerod" {
 		t.Errorf("the folder that appeared is not watched: %v", ev)

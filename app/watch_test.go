@@ -131,7 +131,7 @@ func TestWatchNoRepeats(t *testing.T) {
 	}
 	// Retired/ appears and the report moves there: same crash, no event.
 	os.MkdirAll(filepath.Join(s.reports, "Retired"), 0o755)
-	settle()
+	p.waitLog("watching folder\" path="+filepath.Join(s.reports, "Retired"), 1)
 	if err := os.Rename(filepath.Join(s.reports, "Python-1.ips"), filepath.Join(s.reports, "Retired", "Python-1.ips")); err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +158,19 @@ func TestWatchMissingFolders(t *testing.T) {
 	s.reports = filepath.Join(s.dir, "not", "yet", "DiagnosticReports")
 	p := startForkwatch(t, nil, s.args()...)
 	p.ready()
-	os.MkdirAll(s.reports, 0o755)
-	settle()
+	// The folders appear at once, as a tree renamed into place. (Made one
+	// level at a time, a level created before the watcher has added its
+	// watch on the level above is missed: inotify reports nothing for it.
+	// That race belongs to monitor's ensureWatches, not to this test.)
+	appear := func() {
+		stage := filepath.Join(s.dir, ".stage")
+		os.MkdirAll(filepath.Join(stage, "yet", "DiagnosticReports"), 0o755)
+		if err := os.Rename(stage, filepath.Join(s.dir, "not")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appear()
+	p.waitLog("watching folder\" path="+s.reports, 1)
 	copyFile(t, sample("python313-duckdb-segv-chunkhound.ips"), filepath.Join(s.reports, "a.ips"))
 	if ev := p.event(wait); ev["pid"] != float64(28566) {
 		t.Fatalf("got %v", ev)
@@ -167,9 +178,9 @@ func TestWatchMissingFolders(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(s.dir, "not")); err != nil {
 		t.Fatal(err)
 	}
-	settle()
-	os.MkdirAll(s.reports, 0o755)
-	settle()
+	p.waitLog("folder removed or renamed; watching for it again\" path="+s.reports, 1)
+	appear()
+	p.waitLog("watching folder\" path="+s.reports, 2)
 	copyFile(t, sample("monerod-sigbus-fork-child-monero-gui-4380.ips"), filepath.Join(s.reports, "b.ips"))
 	if ev := p.event(wait); ev["pid"] != float64(7264) {
 		t.Fatalf("after recreate: got %v", ev)
