@@ -150,8 +150,8 @@ func applyFix(r *Report, dists Dists) {
 	fw, ok := FrameworkByName(r.Framework)
 	rubyOld := false
 	if r.Runtime == RuntimeRuby && r.runtimeVersion != "" {
-		before, known := versionBefore(r.runtimeVersion, rubyFixedIn)
-		rubyOld = before && known
+		lacks, known := RubyLacksForkFix(r.runtimeVersion)
+		rubyOld = lacks && known
 	}
 	if !ok {
 		if !rubyOld || r.Cause == CauseCFFork {
@@ -183,6 +183,9 @@ func applyFix(r *Report, dists Dists) {
 	if rubyOld && fw.Name != "ruby" && r.Cause != CauseCFFork {
 		fix += " " + rubyUpgradeNote
 	}
+	if r.Runtime == RuntimeRuby && IsMacOS150(r.OSVersion) && r.Cause != CauseCFFork {
+		fix += " " + rubyMacOS150Note
+	}
 	r.Fix, r.FixSource = fix, fw.FixSource
 	if !strings.HasPrefix(r.Advice, fix) {
 		r.Advice = fix + " " + r.Advice
@@ -197,16 +200,16 @@ func versionNotes(tool string, d Dists) string {
 	switch tool {
 	case "rq", "rq-pool":
 		if v := d.version("rq"); v != "" {
-			if before, ok := versionBefore(v, "2.2.0"); ok && before {
+			if has, ok := RQHasSpawnWorker(v); ok && !has {
 				return " This venv has rq " + Clean(v, 32) + ", older than 2.2, which has no SpawnWorker: upgrade rq first (or use rq.worker.SimpleWorker meanwhile, without per-job isolation)."
 			}
 		}
 	case "celery":
 		b, c := d.version("billiard"), d.version("celery")
 		if b != "" && c != "" {
-			bNew, ok1 := versionBefore(b, "4.3.0")
+			spawns, ok1 := BilliardSpawns(b)
 			cOld, ok2 := versionBefore(c, "5.6.4")
-			if ok1 && !bNew && ok2 && cOld {
+			if ok1 && spawns && ok2 && cOld {
 				return " This venv has billiard " + Clean(b, 32) + " with celery " + Clean(c, 32) + ": that prefork pool fails every task on macOS (celery#10683); use -P solo or -P threads."
 			}
 		}

@@ -147,3 +147,71 @@ func TestFullReportPaste(t *testing.T) {
 		t.Errorf("a marker without JSON: %+v", r)
 	}
 }
+
+func TestVersionRules(t *testing.T) {
+	ruby := []struct {
+		v            string
+		lacks, known bool
+	}{
+		{"2.6.5", true, true}, {"2.7.6", true, true}, {"2.7.7", false, true}, {"2.7.8", false, true},
+		{"3.0.4", true, true}, {"3.0.5", false, true}, {"3.0.7", false, true},
+		{"3.1.2", true, true}, {"3.1.3", false, true}, {"3.1", false, false},
+		{"3.2.0", false, true}, {"3.3", false, true}, {"", false, false},
+	}
+	for _, tc := range ruby {
+		if l, k := RubyLacksForkFix(tc.v); l != tc.lacks || k != tc.known {
+			t.Errorf("RubyLacksForkFix(%q) = %v, %v; want %v, %v", tc.v, l, k, tc.lacks, tc.known)
+		}
+	}
+	billiard := []struct {
+		v             string
+		spawns, known bool
+	}{
+		{"4.2.4", false, true}, {"4.3.0rc1", true, true}, {"4.3.0rc2", true, true}, {"4.3.0", true, true},
+		{"4.3.1", true, true}, {"5.0.0", true, true}, {"x", false, false},
+	}
+	for _, tc := range billiard {
+		if s, k := BilliardSpawns(tc.v); s != tc.spawns || k != tc.known {
+			t.Errorf("BilliardSpawns(%q) = %v, %v; want %v, %v", tc.v, s, k, tc.spawns, tc.known)
+		}
+	}
+	if h, _ := RQHasSpawnWorker("2.1.0"); h {
+		t.Error("rq 2.1.0 has no SpawnWorker")
+	}
+	if h, _ := RQHasSpawnWorker("2.2.0"); !h {
+		t.Error("rq 2.2.0 has SpawnWorker")
+	}
+	if s, _ := GunicornSetsTitle("25.0.0"); s {
+		t.Error("gunicorn 25 sets no title on macOS")
+	}
+	if s, _ := GunicornSetsTitle("23.0.0"); !s {
+		t.Error("gunicorn 23 sets its title")
+	}
+	if h, _ := SolidQueueHasAsync("1.2.1"); h {
+		t.Error("solid_queue 1.2.1 has no async mode")
+	}
+	if !IsMacOS150("macOS 15.0 (24A335)") || IsMacOS150("macOS 15.1 (24B83)") || IsMacOS150("macOS 26.0") {
+		t.Error("IsMacOS150")
+	}
+}
+
+// TestRubyMacOS150Note: a Ruby fork death reported on macOS 15.0 adds that
+// macOS 15.1 is needed (ruby/ruby#11849); the real solid_queue#357 report
+// is from macOS 15.0 (24A335). Not on other versions, not for Python.
+func TestRubyMacOS150Note(t *testing.T) {
+	r, _ := ReadFile(filepath.Join("testdata", "reports", "ruby33-solid-queue-objc-fork-solid-queue-357.crash"))
+	if r == nil || r.Runtime != RuntimeRuby || !IsMacOS150(r.OSVersion) {
+		t.Fatalf("the solid_queue#357 report changed: %+v", r)
+	}
+	r.Framework = "solid_queue"
+	ApplyFix(r)
+	if !strings.Contains(r.Fix, "ruby/ruby#11849") || !strings.Contains(r.Fix, "--mode async") {
+		t.Errorf("fix %q: want Solid Queue's fix and the macOS 15.0 note", r.Fix)
+	}
+	r.OSVersion = "macOS 15.1 (24B83)"
+	r.Fix, r.Advice = "", ""
+	ApplyFix(r)
+	if strings.Contains(r.Fix, "11849") {
+		t.Errorf("macOS 15.1 got the 15.0 note: %q", r.Fix)
+	}
+}
