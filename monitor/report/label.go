@@ -3,6 +3,7 @@ package report
 import (
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -39,6 +40,68 @@ type ToolSources struct {
 	ParentName, GrandparentName string
 	ParentArgv, GrandparentArgv []string
 	Dists                       Dists
+	// Project is what the project's own configuration says (monitor/project
+	// reads it from files the user owns; nil when not read).
+	Project []ProjectHint
+}
+
+// ProjectHint is one tool a project's own configuration sets up: the tool
+// (a Framework name), how (Mode: "plugin :solid_queue", "--forked in
+// addopts"), whether that way forks without exec, and where it was read.
+// monitor/project produces them; they live here so that the crash path and
+// `forkwatch check` share one table without this package importing that
+// one.
+type ProjectHint struct {
+	Tool    string
+	Mode    string
+	Forks   bool
+	File    string
+	Line    int
+	Caveats []string
+}
+
+// Where is "config/puma.rb:42" style: the file's base folder and name, and
+// the line.
+func (h ProjectHint) Where() string {
+	f := path.Base(path.Dir(h.File)) + "/" + path.Base(h.File)
+	if path.Dir(h.File) == "." || path.Dir(h.File) == "/" {
+		f = path.Base(h.File)
+	}
+	if h.Line > 0 {
+		return f + ":" + strconv.Itoa(h.Line)
+	}
+	return f
+}
+
+// projectHintFor finds the project's word on the parent's tool: a pytest
+// whose addopts hold --forked, a huey consumer whose Django settings ask
+// for process workers, a locust whose locust.conf sets processes, a Puma
+// whose config/puma.rb loads Solid Queue's plugin (which forks the
+// supervisor) without cluster workers of its own. nil when the project
+// says nothing more than the command line did.
+func projectHintFor(parentTool, parentProg string, hints []ProjectHint) *ProjectHint {
+	find := func(tool string, forks bool) *ProjectHint {
+		for i := range hints {
+			if hints[i].Tool == tool && hints[i].Forks == forks {
+				return &hints[i]
+			}
+		}
+		return nil
+	}
+	switch {
+	case parentTool == "" && parentProg == "pytest":
+		return find("pytest-forked", true)
+	case parentTool == "" && (parentProg == "huey_consumer" || parentProg == "manage.py run_huey"):
+		return find("huey", true)
+	case parentTool == "" && parentProg == "locust":
+		return find("locust", true)
+	case parentTool == "puma":
+		if find("puma", true) != nil {
+			return nil // cluster workers fork too: the command line's puma stands
+		}
+		return find("solid_queue", true)
+	}
+	return nil
 }
 
 // RecogniseTool names the tool that forked and how it was recognised, then
@@ -61,12 +124,16 @@ func RecogniseTool(r *Report, s ToolSources) {
 	if len(s.ParentArgv) > 0 || s.ParentName != "" {
 		parentTool, parentProg = ToolFromCommand(s.ParentName, s.ParentArgv)
 	}
+	hint := projectHintFor(parentTool, parentProg, s.Project)
 	switch via := FrameworkFromVia(r.ForkVia); {
 	case via != "" && !specific:
 		set(via, EvidenceTracer)
 		r.Evidence = append(r.Evidence, "tool from the fork tracer: "+via+" (fork_via "+r.ForkVia+")")
 	case specific:
 		r.Evidence = append(r.Evidence, "kept "+r.Framework+": the crashed thread runs its code")
+	case hint != nil:
+		set(hint.Tool, EvidenceProject)
+		r.Evidence = append(r.Evidence, "tool from the project's configuration: "+hint.Tool+" ("+Clean(hint.Where(), 256)+": "+Clean(hint.Mode, 256)+"), with the parent's command line "+orUnknown(parentProg))
 	case parentTool != "":
 		set(parentTool, EvidenceParent)
 		r.Evidence = append(r.Evidence, "tool from the parent's command line: "+parentTool)
@@ -98,6 +165,15 @@ func RecogniseTool(r *Report, s ToolSources) {
 		}
 	}
 	applyFix(r, s.Dists)
+	if hint != nil && r.Framework == hint.Tool && r.Fix != "" && len(hint.Caveats) > 0 {
+		old := r.Fix
+		for _, c := range hint.Caveats {
+			r.Fix += " " + Clean(c, 512)
+		}
+		if rest, ok := strings.CutPrefix(r.Advice, old); ok {
+			r.Advice = r.Fix + rest
+		}
+	}
 }
 
 // toolFromDists returns the only forking tool whose distribution is
