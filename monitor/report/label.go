@@ -146,6 +146,11 @@ func RecogniseTool(r *Report, s ToolSources) {
 			// fork-context pool.
 			set("", "")
 		}
+	case r.Framework == "multiprocessing" && r.FrameworkEvidence == EvidenceReport && s.Dists.version("multiprocess") != "":
+		// Both load multiprocessing's extension; multiprocess forks by
+		// default on macOS where multiprocessing spawns (its context.py).
+		set("multiprocess", EvidenceVenv)
+		r.Evidence = append(r.Evidence, "the venv has multiprocess installed, which forks by default on macOS where multiprocessing spawns: its pool is the likelier one")
 	case r.Framework != "":
 		if r.FrameworkEvidence == "" {
 			r.FrameworkEvidence = EvidenceReport
