@@ -235,6 +235,15 @@ func applyFix(r *Report, dists Dists) {
 		rubyOld = lacks && known
 	}
 	if !ok {
+		if !rubyOld && r.Runtime == RuntimeRuby && IsMacOS150(r.OSVersion) && r.Cause != CauseCFFork {
+			// No tool named and a Ruby with its own fix: on macOS 15.0
+			// the OS itself still needs updating.
+			r.Fix, r.FixSource = rubyMacOS150Note, rubyMacOS150Source
+			if !strings.HasPrefix(r.Advice, r.Fix) {
+				r.Advice = r.Fix + " " + r.Advice
+			}
+			return
+		}
 		if !rubyOld || r.Cause == CauseCFFork {
 			clear()
 			return

@@ -214,4 +214,10 @@ func TestRubyMacOS150Note(t *testing.T) {
 	if strings.Contains(r.Fix, "11849") {
 		t.Errorf("macOS 15.1 got the 15.0 note: %q", r.Fix)
 	}
+	// No tool named: the note alone, with its source.
+	r.OSVersion, r.Framework, r.Fix, r.Advice = "macOS 15.0 (24A335)", "", "", ""
+	ApplyFix(r)
+	if !strings.Contains(r.Fix, "macOS 15.1") || r.FixSource != rubyMacOS150Source {
+		t.Errorf("no tool on macOS 15.0: fix %q from %q", r.Fix, r.FixSource)
+	}
 }

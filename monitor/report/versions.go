@@ -42,6 +42,9 @@ func RubyLacksForkFix(v string) (lacks, known bool) {
 // was written on macOS 15.0.
 const rubyMacOS150Note = "This report is from macOS 15.0, which needs a further Ruby fix (ruby/ruby#11849, Bug #20631) beyond the fork-safety one; macOS 15.1 fixed the underlying bug: update macOS."
 
+// rubyMacOS150Source is where the macOS 15.0 note comes from.
+const rubyMacOS150Source = "https://github.com/ruby/ruby/pull/11849"
+
 // IsMacOS150 says whether an OS version string ("macOS 15.0 (24A335)")
 // names macOS 15.0 (not a point release, whose state was not checked).
 func IsMacOS150(os string) bool {
