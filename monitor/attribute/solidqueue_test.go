@@ -55,8 +55,9 @@ sleep 120
 			"solid_queue", report.EvidenceParent, "bin/jobs --mode async", "solid_queue supervisor (proj)"},
 		{"bin/jobs", "", nil, map[string]string{"config/queue.yml": "default: &default\n  workers:\n    - queues: \"*\"\n      processes: 2\ndevelopment:\n  <<: *default\n"},
 			"solid_queue", report.EvidenceParent, "SOLID_QUEUE_SUPERVISOR_MODE=async", "bin/jobs (proj)"},
+		// No tool; the report is from macOS 15.0, so only the OS note.
 		{"bin/jobs --mode async", "", []string{"--mode", "async"}, nil,
-			"", "", "", "bin/jobs --mode async (proj)"},
+			"", "", "ruby/ruby#11849", "bin/jobs --mode async (proj)"},
 		{"puma with the Solid Queue plugin", "puma 6.4.0 (tcp://0.0.0.0:3000) [proj]", nil,
 			map[string]string{"config/puma.rb": "threads 3, 3\nport ENV.fetch(\"PORT\", 3000)\nplugin :tmp_restart\nplugin :solid_queue\n", "Gemfile.lock": "GEM\n  remote: https://rubygems.org/\n  specs:\n    puma (6.4.0)\n    solid_queue (1.2.1)\n"},
 			"solid_queue", report.EvidenceProject, "has no async mode", "puma (proj)"},
