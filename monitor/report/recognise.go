@@ -183,7 +183,9 @@ var (
 	rePumaTitle    = regexp.MustCompile(`^puma(?: \d[\w.]*)? \(|^puma: cluster worker `)
 	reResqueTitle  = regexp.MustCompile(`^resque-\d[\w.]*: `)
 	reUnicornTitle = regexp.MustCompile(`^unicorn(?:_rails)? (?:master|worker\[\d+\])`)
-	// Sidekiq's title: "sidekiq 7.2.0 app [0 of 5 busy]" (lib/sidekiq/launcher.rb).
+	// Sidekiq's title: "sidekiq 7.2.0 app [0 of 5 busy]", its PROCTITLES
+	// ("sidekiq", the version, the tag, "[N of M busy]") joined by spaces
+	// in each heartbeat (lib/sidekiq/launcher.rb, cli.rb in older releases).
 	reSidekiqTitle = regexp.MustCompile(`^sidekiq \d[\w.]* .*\[\d+ of \d+ busy\]`)
 )
 
