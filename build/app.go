@@ -32,8 +32,13 @@ type appInfo struct {
 
 // versionsFrom turns a tag or `git describe` output into the two version
 // strings a bundle needs: CFBundleShortVersionString (X.Y.Z from a vX.Y.Z
-// tag, X.Y.0 from vX.Y, else 0.0.0) and CFBundleVersion (period-separated
-// integers: X.Y.Z.N with N the commit count).
+// tag, X.Y.0 from vX.Y, else 0.0.0) and CFBundleVersion, X.Y.N with N the
+// commit count. CFBundleVersion is "one to three period-separated
+// integers ... You can include more integers but the system ignores them"
+// (Apple, Information Property List, CFBundleVersion): X.Y.Z.N would make
+// every build of X.Y.Z the same build to macOS. X.Y.N still increases from
+// build to build: a later build has at least as many commits and a release
+// never lowers X.Y.
 func versionsFrom(describe string, commits int) (short, build string) {
 	m := reVersionPrefix.FindStringSubmatch(describe)
 	short = "0.0.0"
@@ -44,7 +49,11 @@ func versionsFrom(describe string, commits int) (short, build string) {
 		}
 		short = m[1] + "." + m[2] + "." + patch
 	}
-	return short, fmt.Sprintf("%s.%d", short, commits)
+	major, minor := "0", "0"
+	if m != nil {
+		major, minor = m[1], m[2]
+	}
+	return short, fmt.Sprintf("%s.%s.%d", major, minor, commits)
 }
 
 // reVersionPrefix is the version at the start of a tag or of `git
