@@ -209,10 +209,19 @@ func buildEnv(arch string, cgo bool) []string {
 	}
 	env := []string{"GOOS=darwin", "GOARCH=" + arch, "CGO_ENABLED=" + cgoFlag, "MACOSX_DEPLOYMENT_TARGET=" + minimumMacOS}
 	if cgo && arch == "amd64" {
-		env = append(env, "CGO_CFLAGS=-arch x86_64", "CGO_LDFLAGS=-arch x86_64")
+		// Setting CGO_CFLAGS replaces the go command's default, "-O2 -g"
+		// (cmd/go/internal/work/exec.go: DefaultCFlags = "-O2 -g"), so that
+		// default is kept in front of the cross-compile flag: without it the
+		// systray binding's C would be built unoptimised and without debug
+		// information.
+		env = append(env, "CGO_CFLAGS="+defaultCgoFlags+" -arch x86_64", "CGO_LDFLAGS="+defaultCgoFlags+" -arch x86_64")
 	}
 	return env
 }
+
+// defaultCgoFlags is what the go command uses for CGO_CFLAGS and
+// CGO_LDFLAGS when they are not set.
+const defaultCgoFlags = "-O2 -g"
 
 func gitOutput(args ...string) string {
 	out, err := exec.Command("git", args...).Output()

@@ -296,6 +296,13 @@ func TestMinimumMacOS(t *testing.T) {
 	if !slices.Contains(buildEnv("arm64", true), "MACOSX_DEPLOYMENT_TARGET=12.0") || !slices.Contains(buildEnv("amd64", false), "MACOSX_DEPLOYMENT_TARGET=12.0") {
 		t.Errorf("buildEnv: %v", buildEnv("arm64", true))
 	}
+	// The amd64 half of the universal binary keeps the go command's
+	// default C flags: a CGO_CFLAGS of just "-arch x86_64" dropped -O2 -g.
+	for _, kv := range buildEnv("amd64", true) {
+		if k, v, _ := strings.Cut(kv, "="); (k == "CGO_CFLAGS" || k == "CGO_LDFLAGS") && (!strings.Contains(v, "-O2") || !strings.Contains(v, "-g") || !strings.Contains(v, "-arch x86_64")) {
+			t.Errorf("buildEnv amd64: %s", kv)
+		}
+	}
 	if m, err := caskMacOS(minimumMacOS); err != nil || m != ":monterey" {
 		t.Errorf("caskMacOS = %q, %v", m, err)
 	}
