@@ -20,7 +20,4 @@ type (
 	dirEvent    = dirwatch.Event
 )
 
-// errOverflow means events were lost: rescan everything.
-var errOverflow = dirwatch.ErrOverflow
-
 func newPlatformNotifier(folderOnly bool) (dirNotifier, error) { return dirwatch.New(folderOnly) }

@@ -99,7 +99,7 @@ func isSMCode(err error, code int) bool {
 // (Apple, "Gatekeeper and runtime protection in macOS"; the path changes
 // from launch to launch), so a login item or LaunchAgent registered there
 // would start nothing next time.
-var ErrTranslocated = errors.New("Forkwatch is running from a temporary copy that macOS made because it was opened where it was downloaded; move Forkwatch to the Applications folder, open it from there, and turn this on again")
+var ErrTranslocated = errors.New("this copy of Forkwatch runs from a temporary location that macOS made because it was opened where it was downloaded; move Forkwatch to the Applications folder, open it from there, and turn this on again")
 
 // translocated reports whether exe is inside an App Translocation mount.
 func translocated(exe string) bool {
