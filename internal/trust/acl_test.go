@@ -21,7 +21,7 @@ func TestACLGrantsWrite(t *testing.T) {
 	const other = "user:FFFFEEEE-DDDD-CCCC-BBBB-AAAA000001F6:bob:502"
 	for _, tc := range []struct {
 		name, text, want string // want: "" trusted, else a part of the reason
-		bad                      bool
+		bad              bool
 	}{
 		{"home folder", "!#acl 1\n" + everyone + ":deny:delete\n", "", false},
 		{"deny list", "!#acl 1\n" + everyone + ":deny:write,writeattr,writeextattr,writesecurity,chown\n", "", false},
