@@ -58,8 +58,11 @@ func extendedACL(path string) (string, error) {
 	}
 	acl, _, errno := purego.SyscallN(libACL.getLink, uintptr(unsafe.Pointer(cpath)), aclTypeExtended)
 	if acl == 0 {
-		if syscall.Errno(errno) == syscall.ENOENT {
+		switch syscall.Errno(errno) {
+		case syscall.ENOENT:
 			return "", nil // no ACL
+		case syscall.ENOTSUP, syscall.EOPNOTSUPP:
+			return "", nil // a volume without ACLs (FAT, some network shares)
 		}
 		return "", fmt.Errorf("read ACL: %w", syscall.Errno(errno))
 	}
