@@ -66,6 +66,10 @@ type Env struct {
 	// SupportDir is Forkwatch's own folder; it records the folders
 	// Forkwatch created, so that uninstall removes them and only them.
 	SupportDir string
+	// LoginService is the login item of macOS 13+ (SMAppService's main
+	// app); nil takes the system's (none on macOS 12 and off macOS, where
+	// the LaunchAgent or XDG autostart entry is used). Tests set a fake.
+	LoginService AppService
 	// writerUID, when set, replaces os.Getuid as the user edits are made
 	// for (tests run as root, which may replace anyone's file).
 	writerUID func() int
