@@ -53,11 +53,18 @@ type Lang int
 const (
 	Python Lang = iota
 	Ruby
+	// Program is any other program Forkwatch runs from a path it did not
+	// ship (a version manager: `pyenv root`): the ownership check and the
+	// private folder, no flags, the environment as given.
+	Program
 )
 
 func (l Lang) String() string {
-	if l == Ruby {
+	switch l {
+	case Ruby:
 		return "ruby"
+	case Program:
+		return "program"
 	}
 	return "python"
 }
@@ -79,6 +86,9 @@ type Spec struct {
 	UID int
 	// TempParent is where the private folder is made; "" is os.TempDir().
 	TempParent string
+	// Name goes into the private folder's name (forkwatch-NAME-*); "" is
+	// "run".
+	Name string
 }
 
 // Cmd is a prepared run: an *exec.Cmd whose Dir is the private folder.
@@ -180,7 +190,11 @@ func Command(ctx context.Context, s Spec) (*Cmd, error) {
 	if err := trust.CheckExecutable(s.Path, s.UID); err != nil {
 		return nil, err
 	}
-	dir, err := PrivateDir(s.TempParent)
+	name := s.Name
+	if name == "" {
+		name = "run"
+	}
+	dir, err := privateDir(s.TempParent, "forkwatch-"+name+"-")
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +215,10 @@ func Command(ctx context.Context, s Spec) (*Cmd, error) {
 // others can write without the sticky bit: there someone could move our
 // folder aside and put theirs in its place.
 func PrivateDir(parent string) (string, error) {
+	return privateDir(parent, "forkwatch-run-")
+}
+
+func privateDir(parent, pattern string) (string, error) {
 	if parent == "" {
 		parent = os.TempDir()
 	}
@@ -211,7 +229,7 @@ func PrivateDir(parent string) (string, error) {
 	if m := pfi.Mode(); m&0o022 != 0 && m&fs.ModeSticky == 0 {
 		return "", fmt.Errorf("%w: %s is writable by others and not sticky", ErrPrivateFolder, parent)
 	}
-	dir, err := os.MkdirTemp(parent, "forkwatch-run-")
+	dir, err := os.MkdirTemp(parent, pattern+"*")
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrPrivateFolder, err)
 	}
@@ -239,15 +257,19 @@ func PrivateDir(parent string) (string, error) {
 // ErrTimeout means the interpreter did not finish within the time limit.
 var ErrTimeout = errors.New("timed out")
 
-// Run runs the interpreter to the end with a time limit, in a process
-// group of its own that the limit kills whole, and returns both outputs
-// (the first MiB of standard output, 64 KiB of standard error).
+// DefaultTimeout is Run's time limit when the caller gives none.
+const DefaultTimeout = 10 * time.Second
+
+// Run runs the interpreter to the end with a time limit (DefaultTimeout
+// when timeout <= 0), in a process group of its own that the limit kills
+// whole, and returns both outputs (the first MiB of standard output, 64 KiB
+// of standard error).
 func Run(ctx context.Context, timeout time.Duration, s Spec) (stdout, stderr string, err error) {
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	cmd, err := Command(ctx, s)
 	if err != nil {
 		return "", "", err
