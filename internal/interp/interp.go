@@ -264,12 +264,36 @@ const DefaultTimeout = 10 * time.Second
 // when timeout <= 0), in a process group of its own that the limit kills
 // whole, and returns both outputs (the first MiB of standard output, 64 KiB
 // of standard error).
+//
+// A Python of unknown version is run with -I first; one older than 3.4
+// refuses it at once (exit status 2, "Unknown option: -I" — Python 2.7 and
+// 3.0–3.3 print that before running anything) and is run again with -E
+// -s. So every Python that has isolated mode gets it without asking its
+// version first.
 func Run(ctx context.Context, timeout time.Duration, s Spec) (stdout, stderr string, err error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if s.Lang == Python && s.Version == "" {
+		isolated := s
+		isolated.Version = "3.4"
+		stdout, stderr, err = run(ctx, isolated)
+		if !refusedI(err, stderr) {
+			return stdout, stderr, err
+		}
+	}
+	return run(ctx, s)
+}
+
+// refusedI reports whether a Python refused -I as an unknown option.
+func refusedI(err error, stderr string) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == 2 && strings.HasPrefix(stderr, "Unknown option: -I")
+}
+
+func run(ctx context.Context, s Spec) (stdout, stderr string, err error) {
 	cmd, err := Command(ctx, s)
 	if err != nil {
 		return "", "", err

@@ -216,3 +216,39 @@ func TestPrivateDir(t *testing.T) {
 		t.Errorf("non-sticky shared parent: err = %v", err)
 	}
 }
+
+// TestRunTriesIsolatedFirst: a Python of unknown version gets -I; one that
+// refuses it as Python 2.7 does (exit 2, "Unknown option: -I", nothing
+// run) is run again with -E -s. Both stand-ins note their arguments.
+func TestRunTriesIsolatedFirst(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	old := filepath.Join(dir, "python2.7")
+	os.WriteFile(old, []byte("#!/bin/sh\necho \"$*\" >> "+log+"\nif [ \"$1\" = -I ]; then echo 'Unknown option: -I' >&2; exit 2; fi\necho ok\n"), 0o755)
+	modern := filepath.Join(dir, "python3")
+	os.WriteFile(modern, []byte("#!/bin/sh\necho \"$*\" >> "+log+"\necho ok\n"), 0o755)
+	for _, c := range []struct{ path, want string }{
+		{old, "-I -c pass\n-E -s -c pass\n"},
+		{modern, "-I -c pass\n"},
+	} {
+		os.Remove(log)
+		out, _, err := Run(context.Background(), 10*time.Second, Spec{Path: c.path, Args: []string{"-c", "pass"}, UID: os.Getuid()})
+		b, _ := os.ReadFile(log)
+		if err != nil || strings.TrimSpace(out) != "ok" || string(b) != c.want {
+			t.Errorf("%s: out %q err %v runs %q, want %q", filepath.Base(c.path), out, err, b, c.want)
+		}
+	}
+	// A real Python 2.7, where there is one, answers through the fallback.
+	if py2 := "/root/.pyenv/versions/2.7.18/bin/python2.7"; exists(py2) {
+		out, errOut, err := Run(context.Background(), 10*time.Second, Spec{Path: py2, Args: []string{"-c", "import sys; sys.stdout.write(str(sys.flags.no_user_site))"}, UID: os.Getuid()})
+		if err != nil || out != "1" {
+			t.Errorf("python2.7: %q %q %v", out, errOut, err)
+		}
+	}
+	if py3 := "/usr/bin/python3"; exists(py3) {
+		out, errOut, err := Run(context.Background(), 10*time.Second, Spec{Path: py3, Args: []string{"-c", "import sys; sys.stdout.write(str(sys.flags.isolated))"}, UID: os.Getuid()})
+		if err != nil || out != "1" {
+			t.Errorf("python3: isolated %q %q %v", out, errOut, err)
+		}
+	}
+}
