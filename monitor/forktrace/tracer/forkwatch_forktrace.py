@@ -4,12 +4,38 @@
 #
 # In the parent, just before fork(), it captures the forking thread's Python
 # stack (file, line, function; no locals, no arguments), the thread count,
-# the interpreter and sys.argv[0]. In the child, it writes that record into
-# slot (pid % SLOTS) of the file SPOOL/records, which Forkwatch created at
-# its full size: one os.open (no O_CREAT), one os.pwrite, one os.close; no
-# imports, no locks, no logging after fork. Creating a file per child would
-# cost a directory update per fork (0.9 ms on a journaled disk); writing into
-# an existing file costs a few microseconds, and the spool can never grow.
+# whether the process is threaded as the platform's fork check sees it, the
+# interpreter and sys.argv[0]. In the child, it writes that record into slot
+# (pid % SLOTS) of the file SPOOL/records, which Forkwatch created at its
+# full size.
+#
+# Cost per fork: no system call in the parent, and in the child one getpid
+# and a copy into memory. The record file is mapped (MAP_SHARED) once per
+# process, at its first fork, and the mapping is inherited by every child,
+# which writes its record into it like into a bytearray. No descriptor is
+# kept: the mapping does not need one (a descriptor number kept across forks
+# may be closed and reused for another file by the program). The pid, the
+# working folder and the threaded state are cached: the pid changes only at
+# fork (set in the child hook), the working folder only through os.chdir and
+# os.fchdir (wrapped to forget it; a chdir made from C is not seen).
+#
+# Writes through a mapping raise no file event, so the one fork Forkwatch
+# must hear about at once - the first fork from a threaded process at each
+# fork site, the one a warning is for - is written with a real write()
+# (open, pwrite, close), and so is that child's end mark. Forkwatch watches
+# the record file itself for it; every other record is read when a crash
+# names its pid, or by a sweep.
+#
+# The child marks its record when it calls an exec* or posix_spawn function
+# or exits (the "end" field), so that Forkwatch can tell a fork followed by
+# exec from one that ran on without it.
+#
+# A record file that is sparse (made by an older Forkwatch) is not mapped: a
+# write into a hole needs a new block, and on a full disk a write through a
+# mapping kills the writer with SIGBUS where write() only fails. It is then
+# written with open, pwrite, close in each child, as before. Forkwatch never
+# shrinks the record file (a write beyond its end would also be a SIGBUS).
+#
 # It never raises, does nothing when SPOOL/records is not a regular file,
 # and does nothing before Python 3.7 (no os.register_at_fork). Kept
 # compatible with Python 2.7 syntax so that an old interpreter sharing this
@@ -20,8 +46,13 @@ SLOT_SIZE = 4096  # bytes per record; outer frames are dropped to fit
 MAX_FRAMES = 48  # innermost frames kept
 MAX_TEXT = 300  # characters kept of a file name, function, argv[0], cwd
 MAX_CACHED = 2048  # frames whose text is kept between forks
-FORMAT = 1
+MAX_SITES = 256  # fork sites already announced with a real write
+MAX_NAMES = 32  # thread names kept for a warning
+RETRY = 10.0  # seconds between looks at a record file that was not usable
+FORMAT = 2
 PID_ROOM = " " * 10  # the child writes its pid over these: {"pid":1234      ,
+END_AT = 25  # offset of the end mark: {"pid":1234      ,"end":"exec "
+END_ROOM = " " * 5
 
 
 def _setup():
@@ -33,22 +64,25 @@ def _setup():
     if register is None or not SPOOL:
         return
     try:
-        from _thread import get_ident
+        from _thread import get_ident, _count
     except ImportError:
         return
 
     getframe = sys._getframe
-    getpid = os.getpid
-    o_open, o_pwrite, o_close, o_stat = os.open, getattr(os, "pwrite", None), os.close, os.stat
+    o_open, o_pwrite, o_close, o_fstat, o_stat = os.open, getattr(os, "pwrite", None), os.close, os.fstat, os.stat
     if o_pwrite is None:
         return
+    real_getpid = os.getpid
     getcwd = os.getcwd
     now = time.time
     modules = sys.modules
     flags = os.O_WRONLY
     for name in ("O_NOFOLLOW", "O_CLOEXEC", "O_NONBLOCK"):
         flags |= getattr(os, name, 0)
+    map_flags = (flags & ~os.O_WRONLY) | os.O_RDWR
     ring = SPOOL.rstrip("/") + "/records"
+    ring_size = SLOTS * SLOT_SIZE
+    darwin = sys.platform == "darwin"
 
     escapes = dict((i, "\\u%04x" % i) for i in range(32))
     escapes[ord('"')] = '\\"'
@@ -80,18 +114,110 @@ def _setup():
         )
     )
 
-    pending = {}  # thread ident -> record, from before() to the child
+    WRITE = "write"  # target: no mapping, write() each record
+    # Mutable state in one-element lists (no nonlocal in Python 2 syntax).
+    target = [None]  # the mapping (a memoryview), WRITE, or None: nothing
+    target_id = [None]  # (st_dev, st_ino) of what target is
+    next_look = [0.0]  # when to look at the record file again
+    mapping = [None]  # keeps the mmap object alive
+    my_pid = [real_getpid()]  # this process's pid: changes only at fork
+    cwd_cache = [None]  # this process's working folder, until a chdir
+    mine = [None]  # (slot offset, pid bytes, written with write()) of this process's own record
+    ended = [False]  # this process's record has its end mark
+    BLANK = END_ROOM.encode("ascii")
+    np_threaded = [None]  # darwin: pthread_is_threaded_np, None until looked up, then the function or False
+    ever_threaded = [False]  # darwin: once threaded, always threaded
+    announced = set()  # fork sites announced with a real write
+    pending = {}  # thread ident -> (head, tail, wake), from before() to the child
     # Each frame's JSON text, by code object and line: a program forks from
     # the same few places (a Pool's eight workers from one line), and
     # formatting and escaping a frame costs more than looking it up. The
     # cache is bounded; it keeps the code objects it names alive.
     frame_text = {}
 
+    def map_file(fd):
+        # Python 3.13 maps without keeping a duplicate of the descriptor
+        # (trackfd=False); older ones keep one for the mapping's life, so
+        # they map through ctypes instead, which keeps nothing.
+        if sys.version_info >= (3, 13):
+            import mmap
+
+            m = mmap.mmap(fd, ring_size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE, trackfd=False)
+            mapping[0] = m
+            return memoryview(m)
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mm = libc.mmap
+        mm.restype = ctypes.c_void_p
+        mm.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ssize_t]
+        addr = mm(None, ring_size, 3, 1, fd, 0)  # PROT_READ|PROT_WRITE, MAP_SHARED: the same on Linux and macOS
+        if not addr or addr == ctypes.c_void_p(-1).value:
+            return None
+        arr = (ctypes.c_char * ring_size).from_address(addr)
+        mapping[0] = arr
+        return memoryview(arr).cast("B")
+
+    def look(t):
+        # At the first fork, then at most every RETRY seconds: one stat
+        # (is the record file still the one mapped?), or an open, fstat and
+        # mmap when it is new. Never a descriptor kept.
+        next_look[0] = t + RETRY
+        try:
+            st = o_stat(ring)
+        except OSError:
+            target[0] = target_id[0] = None
+            return
+        ident = (st.st_dev, st.st_ino)
+        if ident == target_id[0] and target[0] is not None:
+            return
+        target[0] = target_id[0] = None
+        fd = o_open(ring, map_flags)
+        try:
+            st = o_fstat(fd)
+            if st.st_mode & 0o170000 != 0o100000 or st.st_size != ring_size:
+                return
+            ident = (st.st_dev, st.st_ino)
+            if getattr(st, "st_blocks", 0) * 512 < ring_size:
+                target[0] = WRITE  # sparse: see the top of this file
+            else:
+                target[0] = map_file(fd) or WRITE
+            target_id[0] = ident
+        finally:
+            o_close(fd)
+
+    def threaded_darwin(count):
+        # What objc's fork check reads: pthread_is_threaded_np(), true once
+        # the process has ever started a thread (native ones too). Looked up
+        # at the first fork, never asked again once true.
+        if ever_threaded[0]:
+            return True
+        f = np_threaded[0]
+        if f is None:
+            try:
+                import ctypes
+
+                f = ctypes.CDLL(None).pthread_is_threaded_np
+                f.restype = ctypes.c_int
+                f.argtypes = []
+            except Exception:
+                f = False
+            np_threaded[0] = f
+        if f is False:
+            return count > 1
+        if f():
+            ever_threaded[0] = True
+            return True
+        return False
+
     def before():
         try:
             ident = get_ident()
             pending.pop(ident, None)
-            if o_stat(ring).st_mode & 0o170000 != 0o100000:
+            t = now()
+            if t >= next_look[0]:
+                look(t)
+            if target[0] is None:
                 return
             frames = []
             f = getframe(1)
@@ -105,28 +231,60 @@ def _setup():
                         frame_text[key] = text
                 frames.append(text)
                 f = f.f_back
-            threads, thread = 0, ""
+            thread = ""
             th = modules.get("threading")
             if th is not None:
-                threads = th.active_count()
+                threads, how = th.active_count(), "threading.active_count"
                 thread = th.current_thread().name
+            else:
+                threads, how = _count() + 1, "_thread._count"
+            if darwin:
+                threaded = threaded_darwin(threads)
+                if np_threaded[0] is not False:
+                    how = "pthread_is_threaded_np"
+            else:
+                threaded = threads > 1
+            # The first fork from a threaded process at each fork site is
+            # the one a warning is about: its record goes with a real
+            # write, and only it gathers the threads' names.
+            wake, names = False, ""
+            if threaded:
+                site = tuple(frames)
+                if site not in announced and len(announced) < MAX_SITES:
+                    announced.add(site)
+                    wake = True
+                    if th is not None:
+                        names = ',"thread_names":[%s]' % ",".join(q(x.name) for x in th.enumerate()[:MAX_NAMES])
             argv = getattr(sys, "argv", None)
-            try:
-                cwd = getcwd()
-            except Exception:
-                cwd = ""
-            head = ',"ppid":%d,"time":%.6f,"threads":%d,"thread":%s,"argv0":%s,"cwd":%s%s' % (
-                getpid(),
-                now(),
+            cwd = cwd_cache[0]
+            if cwd is None:
+                try:
+                    cwd = getcwd()
+                except Exception:
+                    cwd = ""
+                cwd_cache[0] = cwd
+            head = ',"ppid":%d,"time":%.6f,"threads":%d,"threaded":%s,"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s%s%s' % (
+                my_pid[0],
+                t,
                 threads,
+                "true" if threaded else "false",
+                q(how),
                 q(thread),
                 q(argv[0] if argv else ""),
                 q(cwd),
                 static,
+                names,
+                ',"wake":true' if wake else "",
             )
             truncated = f is not None
             while True:
-                rec = '{"pid":%s%s,"truncated":%s,"stack":[%s]}\n' % (PID_ROOM, head, "true" if truncated else "false", ",".join(frames))
+                rec = '{"pid":%s,"end":"%s"%s,"truncated":%s,"stack":[%s]}\n' % (
+                    PID_ROOM,
+                    END_ROOM,
+                    head,
+                    "true" if truncated else "false",
+                    ",".join(frames),
+                )
                 rec = rec.encode("utf-8", "replace")
                 if len(rec) <= SLOT_SIZE or not frames:
                     break
@@ -134,27 +292,109 @@ def _setup():
                 truncated = True
             if len(rec) > SLOT_SIZE:
                 return
-            # The child writes its pid over PID_ROOM in place: no new
-            # object of the record's size after fork.
-            pending[ident] = bytearray(rec)
+            # The child writes the tail first and its pid last, so that a
+            # reader never sees a whole record under the wrong pid.
+            pending[ident] = (rec[17:], wake or target[0] is WRITE)
         except BaseException:
             pass
 
+    def write_at(data, off):
+        fd = o_open(ring, flags)
+        try:
+            o_pwrite(fd, data, off)
+        finally:
+            o_close(fd)
+
     def after_in_child():
         try:
-            rec = pending.pop(get_ident(), None)
-            if rec is None:
+            pid = real_getpid()
+            my_pid[0] = pid
+            mine[0] = None
+            ended[0] = False
+            item = pending.pop(get_ident(), None)
+            pending.clear()  # other threads' forks are not this process's
+            if item is None:
                 return
-            pid = getpid()
+            tail, real = item
             digits = b"%d" % pid
-            rec[7 : 7 + len(digits)] = digits  # over the spaces after {"pid":
-            fd = o_open(ring, flags)
-            try:
-                o_pwrite(fd, rec, (pid % SLOTS) * SLOT_SIZE)
-            finally:
-                o_close(fd)
+            head = b'{"pid":' + digits + b" " * (10 - len(digits))
+            off = (pid % SLOTS) * SLOT_SIZE
+            m = target[0]
+            if real or m is WRITE:
+                write_at(head + tail, off)
+            else:
+                m[off + 17 : off + 17 + len(tail)] = tail
+                m[off : off + 17] = head
+            mine[0] = (off, head, real or m is WRITE)
         except BaseException:
             pass
+
+    def mark(word, force=False):
+        # This process's own record: exec, spawn or exit, the first that
+        # happens (force: the blank that undoes a failed exec).
+        try:
+            me = mine[0]
+            if me is None or (ended[0] and not force):
+                return
+            off, head, real = me
+            m = target[0]
+            if real or m is WRITE or m is None:
+                write_at(word, off + END_AT)
+            elif m[off : off + 17] == head:  # the slot is still this process's
+                m[off + END_AT : off + END_AT + 5] = word
+            ended[0] = word != BLANK
+        except BaseException:
+            pass
+
+    def wrap(name, word):
+        real = getattr(os, name, None)
+        if real is None:
+            return
+        if word is None:
+
+            def wrapper(*args, **kwargs):
+                cwd_cache[0] = None
+                try:
+                    return real(*args, **kwargs)
+                finally:
+                    cwd_cache[0] = None
+
+        else:
+
+            def wrapper(*args, **kwargs):
+                first = not ended[0]
+                mark(word)
+                try:
+                    return real(*args, **kwargs)
+                except BaseException:
+                    if first and word != b"exit ":
+                        mark(BLANK, True)  # the exec or spawn failed
+                    raise
+
+        wrapper.__name__ = getattr(real, "__name__", name)
+        wrapper.__doc__ = getattr(real, "__doc__", None)
+        wrapper.__wrapped__ = real
+        setattr(os, name, wrapper)
+        for s in ("supports_fd", "supports_dir_fd", "supports_follow_symlinks", "supports_effective_ids"):
+            group = getattr(os, s, None)
+            if isinstance(group, set) and real in group:
+                group.add(wrapper)
+
+    # os.execl, execle, execlp, execlpe, execvp and execvpe all end in
+    # os.execv or os.execve, looked up when they run.
+    for name in ("execv", "execve"):
+        wrap(name, b"exec ")
+    for name in ("posix_spawn", "posix_spawnp"):
+        wrap(name, b"spawn")
+    wrap("_exit", b"exit ")
+    for name in ("chdir", "fchdir"):
+        wrap(name, None)
+    try:
+        import atexit
+
+        atexit.register(mark, b"exit ")
+    except Exception:
+        pass
 
     # No after_in_parent hook: the parent's record stays in pending until
     # this thread forks again (one per forking thread), so that nothing in
