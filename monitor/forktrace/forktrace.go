@@ -40,8 +40,14 @@ type Record struct {
 	PID int `json:"pid"` // the child
 	// End is the child's end mark: "exec" (it called an exec* function),
 	// "spawn" (posix_spawn), "exit", or "" while it runs (or when it died
-	// of a signal, or ended some way the tracer does not see).
-	End        string  `json:"end,omitempty"`
+	// of a signal, or ended some way the tracer does not see, such as the
+	// exec in C after a subprocess preexec_fn). The tracer writes it in
+	// the slot's trailer (TrailerSize), Lookup and RiskyForks put it here.
+	End string `json:"end,omitempty"`
+	// Wake says the record was written with a real write(): the first fork
+	// from a threaded process at its fork site, which raises a file event
+	// on the record file (so does that child's end mark).
+	Wake       bool    `json:"wake,omitempty"`
 	PPID       int     `json:"ppid"` // the process that forked
 	Time       float64 `json:"time"` // Unix seconds, taken in the parent just before fork()
 	Format     int     `json:"format"`
@@ -62,13 +68,10 @@ type Record struct {
 	// ThreadNames are the parent's Python threads, gathered only for the
 	// fork a warning is about (Wake).
 	ThreadNames []string `json:"thread_names,omitempty"`
-	// Wake says the record was written with a real write(): the first fork
-	// from a threaded process at its fork site, which raises a file event.
-	Wake      bool   `json:"wake,omitempty"`
-	Thread    string `json:"thread"` // the forking thread's name
-	Argv0     string `json:"argv0"`
-	Cwd       string `json:"cwd"`
-	Truncated bool   `json:"truncated"` // the stack had more than the tracer keeps
+	Thread      string   `json:"thread"` // the forking thread's name
+	Argv0       string   `json:"argv0"`
+	Cwd         string   `json:"cwd"`
+	Truncated   bool     `json:"truncated"` // the stack had more than the tracer keeps
 	// Stack is the forking thread's Python stack, innermost first (the
 	// caller of os.fork at index 0), like a crash report's backtrace.
 	Stack []report.ForkFrame `json:"stack"`
@@ -97,10 +100,11 @@ func Lookup(spoolDir string, pid int) (*Record, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := readSlot(f, pid)
+	slot, err := readSlot(f, pid)
 	if err != nil {
 		return nil, err
 	}
+	data := slotRecord(slot)
 	if len(data) == 0 || data[0] == 0 {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoRecord)
 	}
@@ -110,6 +114,9 @@ func Lookup(spoolDir string, pid int) (*Record, error) {
 	}
 	if rec.PID != pid {
 		return nil, fmt.Errorf("pid %d: the slot holds pid %d's record: %w", pid, rec.PID, ErrNoRecord)
+	}
+	if rec.End == "" {
+		rec.End = endMark(slot, pid)
 	}
 	return rec, nil
 }

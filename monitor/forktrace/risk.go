@@ -113,6 +113,9 @@ func RiskyForks(spoolDir string, now time.Time, alive func(int) bool) (risky []*
 			if err != nil || int64(rec.PID%Slots)*SlotSize != off+int64(i) {
 				continue
 			}
+			if rec.End == "" {
+				rec.End = endMark(slot, rec.PID)
+			}
 			switch v, _ := rec.Judge(now, alive); v {
 			case Risky:
 				risky = append(risky, rec)

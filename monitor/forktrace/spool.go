@@ -171,14 +171,43 @@ func slotRecord(slot []byte) []byte {
 	return slot
 }
 
-// readSlot reads the record slot of pid.
+// readSlot reads the whole slot of pid (the record, then what follows it
+// up to the end mark in the slot's last TrailerSize bytes).
 func readSlot(f *os.File, pid int) ([]byte, error) {
 	buf := make([]byte, SlotSize)
 	n, err := f.ReadAt(buf, int64(pid%Slots)*SlotSize)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
-	return slotRecord(buf[:n]), nil
+	return buf[:n], nil
+}
+
+// TrailerSize is the end mark at the end of each slot: the pid in ten
+// characters, then "exec ", "spawn", "exit " or blanks, then a newline. The
+// child writes it, and may do so before its parent has written the record
+// (the parent writes it after fork() returns), so it lives where no record
+// reaches.
+const TrailerSize = 16
+
+// endMark reads the end mark of pid from a whole slot ("" when the
+// trailer is another process's, or blank).
+func endMark(slot []byte, pid int) string {
+	if len(slot) != SlotSize {
+		return ""
+	}
+	t := slot[SlotSize-TrailerSize:]
+	if t[TrailerSize-1] != '\n' {
+		return ""
+	}
+	p, err := strconv.Atoi(string(bytes.TrimRight(t[:10], " ")))
+	if err != nil || p != pid {
+		return ""
+	}
+	switch w := string(bytes.TrimSpace(t[10:15])); w {
+	case "exec", "spawn", "exit":
+		return w
+	}
+	return ""
 }
 
 // Spool is the spool folder with the state Sweep keeps: it remembers when
@@ -213,7 +242,7 @@ type SweepResult struct {
 
 // slotHead matches the start of a record: the child's pid (written in the
 // child) and the parent's pid and fork time.
-var slotHead = regexp.MustCompile(`^\{"pid":([0-9]{1,10}) *,(?:"end":"[a-z ]{0,5}",)?"ppid":[0-9]+,"time":([0-9.]+)`)
+var slotHead = regexp.MustCompile(`^\{"pid":([0-9]{1,10}) *,(?:"end":"[a-z ]{0,5}",)?(?:"wake":(?:true|false) *,)?"ppid":[0-9]+,"time":([0-9.]+)`)
 
 // Sweep clears the records of children that are gone: a record goes once
 // its process has been seen gone for Grace and the fork is older than

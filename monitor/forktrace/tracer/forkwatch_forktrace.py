@@ -5,19 +5,22 @@
 # In the parent, just before fork(), it captures the forking thread's Python
 # stack (file, line, function; no locals, no arguments), the thread count,
 # whether the process is threaded as the platform's fork check sees it, the
-# interpreter and sys.argv[0]. In the child, it writes that record into slot
-# (pid % SLOTS) of the file SPOOL/records, which Forkwatch created at its
-# full size.
+# interpreter and sys.argv[0]. The record goes into slot (pid % SLOTS) of the
+# file SPOOL/records, which Forkwatch created at its full size.
 #
-# Cost per fork: no system call in the parent, and in the child one getpid
-# and a copy into memory. The record file is mapped (MAP_SHARED) once per
-# process, at its first fork, and the mapping is inherited by every child,
-# which writes its record into it like into a bytearray. No descriptor is
-# kept: the mapping does not need one (a descriptor number kept across forks
-# may be closed and reused for another file by the program). The pid, the
-# working folder and the threaded state are cached: the pid changes only at
-# fork (set in the child hook), the working folder only through os.chdir and
-# os.fchdir (wrapped to forget it; a chdir made from C is not seen).
+# Cost per fork: one getpid in the parent, no other system call, and no
+# Python code in the child. The record file is mapped (MAP_SHARED) once per
+# process, at its first fork, and the mapping is inherited by every child.
+# os.fork and os.forkpty are wrapped so that the parent, which learns the
+# child's pid from fork(), copies the record into the mapping itself: code
+# run in the child after fork() costs a copy-on-write page fault for every
+# page it touches (a record written from the child took 14 more faults
+# than none). Forks made in C (a subprocess preexec_fn, an extension) run
+# the child hook, which writes the record from the child. No descriptor is
+# kept: the mapping does not need one (a descriptor number kept across
+# forks may be closed and reused for another file by the program). The
+# working folder is cached until os.chdir or os.fchdir (wrapped to forget
+# it; a chdir made from C is not seen).
 #
 # Writes through a mapping raise no file event, so the one fork Forkwatch
 # must hear about at once - the first fork from a threaded process at each
@@ -28,13 +31,15 @@
 #
 # The child marks its record when it calls an exec* or posix_spawn function
 # or exits (the "end" field), so that Forkwatch can tell a fork followed by
-# exec from one that ran on without it.
+# exec from one that ran on without it. The exit mark is set up only once
+# the process forks while threaded (os._exit wrapped, an atexit hook): a
+# program that never is pays nothing at exit.
 #
 # A record file that is sparse (made by an older Forkwatch) is not mapped: a
 # write into a hole needs a new block, and on a full disk a write through a
 # mapping kills the writer with SIGBUS where write() only fails. It is then
-# written with open, pwrite, close in each child, as before. Forkwatch never
-# shrinks the record file (a write beyond its end would also be a SIGBUS).
+# written with open, pwrite, close, as before. Forkwatch never shrinks the
+# record file (a write beyond its end would also be a SIGBUS).
 #
 # It never raises, does nothing when SPOOL/records is not a regular file,
 # and does nothing before Python 3.7 (no os.register_at_fork). Kept
@@ -50,9 +55,12 @@ MAX_SITES = 256  # fork sites already announced with a real write
 MAX_NAMES = 32  # thread names kept for a warning
 RETRY = 10.0  # seconds between looks at a record file that was not usable
 FORMAT = 2
-PID_ROOM = " " * 10  # the child writes its pid over these: {"pid":1234      ,
-END_AT = 25  # offset of the end mark: {"pid":1234      ,"end":"exec "
-END_ROOM = " " * 5
+HEAD = 18  # a record starts {"pid":1234      , (ten characters for the pid)
+# The end mark is the slot's last TRAILER bytes, "1234      exit \n" (the
+# pid in ten characters, then "exec ", "spawn", "exit " or a blank): the
+# child may exit before its parent has written the record, and the record
+# never reaches them.
+TRAILER = 16
 
 
 def _setup():
@@ -72,7 +80,7 @@ def _setup():
     o_open, o_pwrite, o_close, o_fstat, o_stat = os.open, getattr(os, "pwrite", None), os.close, os.fstat, os.stat
     if o_pwrite is None:
         return
-    real_getpid = os.getpid
+    getpid = os.getpid
     getcwd = os.getcwd
     now = time.time
     modules = sys.modules
@@ -115,20 +123,22 @@ def _setup():
     )
 
     WRITE = "write"  # target: no mapping, write() each record
+    BLANK = b"     "
     # Mutable state in one-element lists (no nonlocal in Python 2 syntax).
     target = [None]  # the mapping (a memoryview), WRITE, or None: nothing
     target_id = [None]  # (st_dev, st_ino) of what target is
     next_look = [0.0]  # when to look at the record file again
     mapping = [None]  # keeps the mmap object alive
-    my_pid = [real_getpid()]  # this process's pid: changes only at fork
     cwd_cache = [None]  # this process's working folder, until a chdir
-    mine = [None]  # (slot offset, pid bytes, written with write()) of this process's own record
-    ended = [False]  # this process's record has its end mark
-    BLANK = END_ROOM.encode("ascii")
+    ended = [None]  # the pid whose record has its end mark
     np_threaded = [None]  # darwin: pthread_is_threaded_np, None until looked up, then the function or False
     ever_threaded = [False]  # darwin: once threaded, always threaded
+    exit_marks = [False]  # os._exit wrapped and the atexit hook registered
     announced = set()  # fork sites announced with a real write
-    pending = {}  # thread ident -> (head, tail, wake), from before() to the child
+    # thread ident -> (record less its first HEAD bytes, written with
+    # write(), written by the parent), from before() to the parent's fork
+    # wrapper or the child's hook.
+    pending = {}
     # Each frame's JSON text, by code object and line: a program forks from
     # the same few places (a Pool's eight workers from one line), and
     # formatting and escaping a frame costs more than looking it up. The
@@ -221,6 +231,9 @@ def _setup():
                 return
             frames = []
             f = getframe(1)
+            by_parent = f is not None and f.f_code in fork_codes
+            if by_parent:
+                f = f.f_back  # not our wrapper's frame
             while f is not None and len(frames) < MAX_FRAMES:
                 key = (f.f_code, f.f_lineno)
                 text = frame_text.get(key)
@@ -238,6 +251,7 @@ def _setup():
                 thread = th.current_thread().name
             else:
                 threads, how = _count() + 1, "_thread._count"
+            # -- threaded check (BenchmarkTracer measures the tracer without it) --
             if darwin:
                 threaded = threaded_darwin(threads)
                 if np_threaded[0] is not False:
@@ -249,12 +263,16 @@ def _setup():
             # write, and only it gathers the threads' names.
             wake, names = False, ""
             if threaded:
+                if not exit_marks[0]:
+                    exit_marks[0] = True
+                    setup_exit_marks()
                 site = tuple(frames)
                 if site not in announced and len(announced) < MAX_SITES:
                     announced.add(site)
                     wake = True
                     if th is not None:
                         names = ',"thread_names":[%s]' % ",".join(q(x.name) for x in th.enumerate()[:MAX_NAMES])
+            # -- end of threaded check --
             argv = getattr(sys, "argv", None)
             cwd = cwd_cache[0]
             if cwd is None:
@@ -263,8 +281,8 @@ def _setup():
                 except Exception:
                     cwd = ""
                 cwd_cache[0] = cwd
-            head = ',"ppid":%d,"time":%.6f,"threads":%d,"threaded":%s,"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s%s%s' % (
-                my_pid[0],
+            head = '"ppid":%d,"time":%.6f,"threads":%d,"threaded":%s,"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s%s' % (
+                getpid(),
                 t,
                 threads,
                 "true" if threaded else "false",
@@ -274,29 +292,29 @@ def _setup():
                 q(cwd),
                 static,
                 names,
-                ',"wake":true' if wake else "",
             )
             truncated = f is not None
             while True:
-                rec = '{"pid":%s,"end":"%s"%s,"truncated":%s,"stack":[%s]}\n' % (
-                    PID_ROOM,
-                    END_ROOM,
+                rec = '%s%s,"truncated":%s,"stack":[%s]}\n' % (
                     head,
+                    ',"wake":true' if wake else "",
                     "true" if truncated else "false",
                     ",".join(frames),
                 )
                 rec = rec.encode("utf-8", "replace")
-                if len(rec) <= SLOT_SIZE or not frames:
+                if len(rec) + HEAD + TRAILER <= SLOT_SIZE or not frames:
                     break
                 frames.pop()
                 truncated = True
-            if len(rec) > SLOT_SIZE:
+            if len(rec) + HEAD + TRAILER > SLOT_SIZE:
                 return
-            # The child writes the tail first and its pid last, so that a
-            # reader never sees a whole record under the wrong pid.
-            pending[ident] = (rec[17:], wake or target[0] is WRITE)
+            pending[ident] = (rec, wake or target[0] is WRITE, by_parent)
         except BaseException:
             pass
+
+    def pid_head(pid):
+        digits = b"%d" % pid
+        return b'{"pid":' + digits + b" " * (10 - len(digits)) + b","
 
     def write_at(data, off):
         fd = o_open(ring, flags)
@@ -305,46 +323,82 @@ def _setup():
         finally:
             o_close(fd)
 
+    def put(pid, item):
+        # The record less its head, then the head: a reader never sees a
+        # whole record under the wrong pid.
+        rec, real = item[0], item[1]
+        off = (pid % SLOTS) * SLOT_SIZE
+        m = target[0]
+        if real or m is WRITE:
+            write_at(pid_head(pid) + rec, off)
+        elif m is not None:
+            m[off + HEAD : off + HEAD + len(rec)] = rec
+            m[off : off + HEAD] = pid_head(pid)
+
     def after_in_child():
+        # Only for a fork made in C: after os.fork and os.forkpty the
+        # parent writes the record, and the child does nothing.
         try:
-            pid = real_getpid()
-            my_pid[0] = pid
-            mine[0] = None
-            ended[0] = False
-            item = pending.pop(get_ident(), None)
-            pending.clear()  # other threads' forks are not this process's
-            if item is None:
-                return
-            tail, real = item
-            digits = b"%d" % pid
-            head = b'{"pid":' + digits + b" " * (10 - len(digits))
-            off = (pid % SLOTS) * SLOT_SIZE
-            m = target[0]
-            if real or m is WRITE:
-                write_at(head + tail, off)
-            else:
-                m[off + 17 : off + 17 + len(tail)] = tail
-                m[off : off + 17] = head
-            mine[0] = (off, head, real or m is WRITE)
+            item = pending.get(get_ident())
+            if item is not None and not item[2]:
+                put(getpid(), item)
         except BaseException:
             pass
 
+    def wrap_fork(name):
+        real = getattr(os, name, None)
+        if real is None:
+            return
+
+        def fork(*args):
+            r = real(*args)
+            pid = r[0] if isinstance(r, tuple) else r
+            if pid:
+                try:
+                    item = pending.pop(get_ident(), None)
+                    if item is not None and item[2]:
+                        put(pid, item)
+                except BaseException:
+                    pass
+            return r
+
+        fork_codes.add(fork.__code__)
+        install(name, real, fork)
+
     def mark(word, force=False):
-        # This process's own record: exec, spawn or exit, the first that
-        # happens (force: the blank that undoes a failed exec).
+        # This process's end mark, in its slot's trailer: exec, spawn or
+        # exit, the first that happens (force: the blank that undoes a
+        # failed exec). With a real write for the fork a warning is about,
+        # which this process's pending entry, inherited from its parent's
+        # before(), says.
         try:
-            me = mine[0]
-            if me is None or (ended[0] and not force):
-                return
-            off, head, real = me
             m = target[0]
-            if real or m is WRITE or m is None:
-                write_at(word, off + END_AT)
-            elif m[off : off + 17] == head:  # the slot is still this process's
-                m[off + END_AT : off + END_AT + 5] = word
-            ended[0] = word != BLANK
+            if m is None:
+                return
+            pid = getpid()
+            if ended[0] == pid and not force:
+                return
+            item = pending.get(get_ident())
+            digits = b"%d" % pid
+            trailer = digits + b" " * (10 - len(digits)) + word + b"\n"
+            off = (pid % SLOTS + 1) * SLOT_SIZE - TRAILER
+            if m is WRITE or (item is not None and item[1]):
+                write_at(trailer, off)  # a real write: the watcher hears of it
+            else:
+                m[off : off + TRAILER] = trailer
+            ended[0] = None if word == BLANK else pid
         except BaseException:
             pass
+
+    def install(name, real, wrapper):
+        wrapper.__name__ = getattr(real, "__name__", name)
+        wrapper.__doc__ = getattr(real, "__doc__", None)
+        wrapper.__wrapped__ = real
+        setattr(os, name, wrapper)
+        for s in ("supports_fd", "supports_dir_fd", "supports_follow_symlinks", "supports_effective_ids"):
+            group = getattr(os, s, None)
+            if isinstance(group, set) and real in group:
+                group.add(wrapper)
 
     def wrap(name, word):
         real = getattr(os, name, None)
@@ -362,43 +416,43 @@ def _setup():
         else:
 
             def wrapper(*args, **kwargs):
-                first = not ended[0]
+                was = ended[0]
                 mark(word)
                 try:
                     return real(*args, **kwargs)
                 except BaseException:
-                    if first and word != b"exit ":
+                    if ended[0] != was and word != b"exit ":
                         mark(BLANK, True)  # the exec or spawn failed
                     raise
 
-        wrapper.__name__ = getattr(real, "__name__", name)
-        wrapper.__doc__ = getattr(real, "__doc__", None)
-        wrapper.__wrapped__ = real
-        setattr(os, name, wrapper)
-        for s in ("supports_fd", "supports_dir_fd", "supports_follow_symlinks", "supports_effective_ids"):
-            group = getattr(os, s, None)
-            if isinstance(group, set) and real in group:
-                group.add(wrapper)
+        install(name, real, wrapper)
 
+    def setup_exit_marks():
+        # Once the process forks while threaded: its children (and it) mark
+        # their records when they exit.
+        wrap("_exit", b"exit ")
+        try:
+            import atexit
+
+            atexit.register(mark, b"exit ")
+        except Exception:
+            pass
+
+    fork_codes = set()
+    wrap_fork("fork")
+    wrap_fork("forkpty")
     # os.execl, execle, execlp, execlpe, execvp and execvpe all end in
     # os.execv or os.execve, looked up when they run.
     for name in ("execv", "execve"):
         wrap(name, b"exec ")
     for name in ("posix_spawn", "posix_spawnp"):
         wrap(name, b"spawn")
-    wrap("_exit", b"exit ")
     for name in ("chdir", "fchdir"):
         wrap(name, None)
-    try:
-        import atexit
 
-        atexit.register(mark, b"exit ")
-    except Exception:
-        pass
-
-    # No after_in_parent hook: the parent's record stays in pending until
-    # this thread forks again (one per forking thread), so that nothing in
-    # the parent runs, or writes to memory the child shares, after fork().
+    # No after_in_parent hook: after a fork made in C the parent's record
+    # stays in pending until this thread forks again (one per forking
+    # thread); the child has written it.
     register(before=before, after_in_child=after_in_child)
 
 
