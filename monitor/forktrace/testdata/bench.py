@@ -6,6 +6,8 @@
 #   child_start: from just before os.fork() in the parent to the child's
 #         first line of user code, µs
 #   minflt: the child's minor page faults (wait4's rusage)
+#   fork_threaded: the fork round trip again with a second thread running
+#         (the threaded check says so; exit marks on), µs
 #   first: the first fork of the process (the tracer maps the record file
 #         then), µs
 #   pool: multiprocessing fork-context Pool(8) start-up, through its first
@@ -91,4 +93,12 @@ out = {
     "pool": [pool_once() for _ in range(pools)],
 }
 out["hook_before"], out["hook_child"] = hook_costs()
+import threading
+
+stop = threading.Event()
+t = threading.Thread(target=stop.wait)
+t.start()
+out["fork_threaded"] = [fork_once()[0] for _ in range(forks)]
+stop.set()
+t.join()
 sys.stdout.write(json.dumps(out) + "\n")

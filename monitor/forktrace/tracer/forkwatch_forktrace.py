@@ -144,6 +144,8 @@ def _setup():
     # formatting and escaping a frame costs more than looking it up. The
     # cache is bounded; it keeps the code objects it names alive.
     frame_text = {}
+    middles = {}  # (how, thread, argv0, cwd) -> their encoded part of a record
+    stacks = {}  # a stack's frame texts -> its encoded part of a record
 
     def map_file(fd):
         # Python 3.13 maps without keeping a duplicate of the descriptor
@@ -235,13 +237,18 @@ def _setup():
             if by_parent:
                 f = f.f_back  # not our wrapper's frame
             while f is not None and len(frames) < MAX_FRAMES:
-                key = (f.f_code, f.f_lineno)
-                text = frame_text.get(key)
-                if text is None:
-                    c = f.f_code
-                    text = '{"file":%s,"line":%d,"function":%s}' % (q(c.co_filename), f.f_lineno or 0, q(c.co_name))
+                c = f.f_code
+                lines = frame_text.get(c)
+                if lines is None:
+                    lines = {}
                     if len(frame_text) < MAX_CACHED:
-                        frame_text[key] = text
+                        frame_text[c] = lines
+                n = f.f_lineno
+                text = lines.get(n)
+                if text is None:
+                    text = '{"file":%s,"line":%d,"function":%s}' % (q(c.co_filename), n or 0, q(c.co_name))
+                    if len(lines) < 64:
+                        lines[n] = text
                 frames.append(text)
                 f = f.f_back
             thread = ""
@@ -261,7 +268,7 @@ def _setup():
             # The first fork from a threaded process at each fork site is
             # the one a warning is about: its record goes with a real
             # write, and only it gathers the threads' names.
-            wake, names = False, ""
+            wake, names = False, b""
             if threaded:
                 if not exit_marks[0]:
                     exit_marks[0] = True
@@ -271,7 +278,7 @@ def _setup():
                     announced.add(site)
                     wake = True
                     if th is not None:
-                        names = ',"thread_names":[%s]' % ",".join(q(x.name) for x in th.enumerate()[:MAX_NAMES])
+                        names = (',"thread_names":[%s]' % ",".join(q(x.name) for x in th.enumerate()[:MAX_NAMES])).encode("utf-8", "replace")
             # -- end of threaded check --
             argv = getattr(sys, "argv", None)
             cwd = cwd_cache[0]
@@ -281,40 +288,50 @@ def _setup():
                 except Exception:
                     cwd = ""
                 cwd_cache[0] = cwd
-            head = '"ppid":%d,"time":%.6f,"threads":%d,"threaded":%s,"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s%s' % (
-                getpid(),
-                t,
-                threads,
-                "true" if threaded else "false",
-                q(how),
-                q(thread),
-                q(argv[0] if argv else ""),
-                q(cwd),
-                static,
-                names,
-            )
-            truncated = f is not None
-            while True:
-                rec = '%s%s,"truncated":%s,"stack":[%s]}\n' % (
-                    head,
-                    ',"wake":true' if wake else "",
-                    "true" if truncated else "false",
-                    ",".join(frames),
+            # The parts that seldom change are kept encoded: every page the
+            # parent writes between two forks costs a page fault (fork left
+            # it write-protected), and building a record afresh touches many.
+            key = (how, thread, argv[0] if argv else "", cwd)
+            middle = middles.get(key)
+            if middle is None:
+                middle = ('"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s' % (q(how), q(thread), q(key[2]), q(cwd), static)).encode("utf-8", "replace")
+                if len(middles) >= MAX_CACHED:
+                    middles.clear()
+                middles[key] = middle
+            site = tuple(frames)
+            stack = stacks.get(site)
+            if stack is None or f is not None:
+                stack = (',"truncated":%s,"stack":[%s]}\n' % ("true" if f is not None else "false", ",".join(frames))).encode("utf-8", "replace")
+                if f is None:
+                    if len(stacks) >= MAX_CACHED:
+                        stacks.clear()
+                    stacks[site] = stack
+            rec = b"".join(
+                (
+                    b'"ppid":%d,"time":%.6f,"threads":%d,"threaded":%s,' % (getpid(), t, threads, b"true" if threaded else b"false"),
+                    middle,
+                    names,
+                    b',"wake":true' if wake else b"",
+                    stack,
                 )
-                rec = rec.encode("utf-8", "replace")
-                if len(rec) + HEAD + TRAILER <= SLOT_SIZE or not frames:
-                    break
-                frames.pop()
-                truncated = True
+            )
             if len(rec) + HEAD + TRAILER > SLOT_SIZE:
-                return
+                # Too long: drop outer frames until it fits.
+                rec = rec[: len(rec) - len(stack)]
+                while frames:
+                    frames.pop()
+                    stack = (',"truncated":true,"stack":[%s]}\n' % ",".join(frames)).encode("utf-8", "replace")
+                    if len(rec) + len(stack) + HEAD + TRAILER <= SLOT_SIZE:
+                        break
+                rec += stack
+                if len(rec) + HEAD + TRAILER > SLOT_SIZE:
+                    return
             pending[ident] = (rec, wake or target[0] is WRITE, by_parent)
         except BaseException:
             pass
 
     def pid_head(pid):
-        digits = b"%d" % pid
-        return b'{"pid":' + digits + b" " * (10 - len(digits)) + b","
+        return b'{"pid":%-10d,' % pid
 
     def write_at(data, off):
         fd = o_open(ring, flags)
@@ -325,15 +342,18 @@ def _setup():
 
     def put(pid, item):
         # The record less its head, then the head: a reader never sees a
-        # whole record under the wrong pid.
-        rec, real = item[0], item[1]
-        off = (pid % SLOTS) * SLOT_SIZE
-        m = target[0]
-        if real or m is WRITE:
-            write_at(pid_head(pid) + rec, off)
-        elif m is not None:
-            m[off + HEAD : off + HEAD + len(rec)] = rec
-            m[off : off + HEAD] = pid_head(pid)
+        # whole record under the wrong pid. Never raises.
+        try:
+            rec = item[0]
+            off = (pid % SLOTS) * SLOT_SIZE
+            m = target[0]
+            if item[1] or m is WRITE:
+                write_at(pid_head(pid) + rec, off)
+            elif m is not None:
+                m[off + HEAD : off + HEAD + len(rec)] = rec
+                m[off : off + HEAD] = pid_head(pid)
+        except BaseException:
+            pass
 
     def after_in_child():
         # Only for a fork made in C: after os.fork and os.forkpty the
@@ -349,18 +369,27 @@ def _setup():
         real = getattr(os, name, None)
         if real is None:
             return
+        # As little as can be between fork() and the return: every page
+        # the parent writes now costs a copy-on-write fault.
+        if name == "fork":
 
-        def fork(*args):
-            r = real(*args)
-            pid = r[0] if isinstance(r, tuple) else r
-            if pid:
-                try:
+            def fork():
+                pid = real()
+                if pid:
                     item = pending.pop(get_ident(), None)
                     if item is not None and item[2]:
                         put(pid, item)
-                except BaseException:
-                    pass
-            return r
+                return pid
+
+        else:
+
+            def fork():
+                r = real()
+                if r[0]:
+                    item = pending.pop(get_ident(), None)
+                    if item is not None and item[2]:
+                        put(r[0], item)
+                return r
 
         fork_codes.add(fork.__code__)
         install(name, real, fork)
