@@ -3,8 +3,11 @@ package forktrace
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,4 +231,54 @@ func drain(w *fsnotify.Watcher, quiet time.Duration) int {
 			return n
 		}
 	}
+}
+
+// TestForkWarningNamesTheCaller: Python 3.12+ warns (DeprecationWarning)
+// when a threaded process forks, naming the line that called os.fork; the
+// tracer must not become that line (a wrapper around os.fork would, and
+// the warning, shown by default for __main__, would name the tracer).
+func TestForkWarningNamesTheCaller(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs interpreters")
+	}
+	ran := false
+	for _, py := range testPythons(t) {
+		if maj, min := pythonVersion(t, py); maj < 3 || maj == 3 && min < 12 {
+			continue
+		}
+		ran = true
+		dir := t.TempDir()
+		spool, site := filepath.Join(dir, "spool"), filepath.Join(dir, "site")
+		if err := CreateRing(spool); err != nil {
+			t.Fatal(err)
+		}
+		installInto(t, site, spool)
+		script, _ := filepath.Abs(filepath.Join("testdata", "warn.py"))
+		out, err := exec.Command(py, script, site).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", py, err, out)
+		}
+		want := fmt.Sprintf("%s:%d: DeprecationWarning", script, siteLinesMark(t, script, "# WARN-LINE"))
+		if !strings.Contains(string(out), want) || strings.Contains(string(out), ModuleName) {
+			t.Errorf("%s: the warning does not name the caller (want %q):\n%s", py, want, out)
+		}
+	}
+	if !ran {
+		t.Skip("no Python 3.12 or later here")
+	}
+}
+
+// siteLinesMark is the line of script that holds mark.
+func siteLinesMark(t *testing.T, script, mark string) int {
+	b, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, mark) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no %q in %s", mark, script)
+	return 0
 }

@@ -8,15 +8,15 @@
 # interpreter and sys.argv[0]. The record goes into slot (pid % SLOTS) of the
 # file SPOOL/records, which Forkwatch created at its full size.
 #
-# Cost per fork: one getpid in the parent, no other system call, and no
-# Python code in the child. The record file is mapped (MAP_SHARED) once per
-# process, at its first fork, and the mapping is inherited by every child.
-# os.fork and os.forkpty are wrapped so that the parent, which learns the
-# child's pid from fork(), copies the record into the mapping itself: code
-# run in the child after fork() costs a copy-on-write page fault for every
-# page it touches (a record written from the child took 14 more faults
-# than none). Forks made in C (a subprocess preexec_fn, an extension) run
-# the child hook, which writes the record from the child. No descriptor is
+# Cost per fork: one getpid, no other system call. The record file is
+# mapped (MAP_SHARED) once per process, at its first fork, and the mapping
+# is inherited by every child. Up to Python 3.11, os.fork and os.forkpty are
+# wrapped so that the parent, which learns the child's pid from fork(),
+# copies the record into the mapping itself: code run in the child after
+# fork() costs a copy-on-write page fault for every page it touches (a
+# record written from the child took 14 more faults than none). From 3.12
+# (see wrap_fork's caller), and for forks made in C (a subprocess
+# preexec_fn, an extension), the child hook writes the record. No descriptor is
 # kept: the mapping does not need one (a descriptor number kept across
 # forks may be closed and reused for another file by the program). The
 # working folder is cached until os.chdir or os.fchdir (wrapped to forget
@@ -468,8 +468,13 @@ def _setup():
             pass
 
     fork_codes = set()
-    wrap_fork("fork")
-    wrap_fork("forkpty")
+    # From 3.12 os.fork warns (DeprecationWarning) when the process has
+    # threads, naming the line that called it: a wrapper would be that
+    # line, and the warning, shown by default for __main__, would name
+    # this module instead. There the child writes its record.
+    if sys.version_info < (3, 12):
+        wrap_fork("fork")
+        wrap_fork("forkpty")
     # os.execl, execle, execlp, execlpe, execvp and execvpe all end in
     # os.execv or os.execve, looked up when they run.
     for name in ("execv", "execve"):
