@@ -144,8 +144,9 @@ def _setup():
     # formatting and escaping a frame costs more than looking it up. The
     # cache is bounded; it keeps the code objects it names alive.
     frame_text = {}
-    middles = {}  # (how, thread, argv0, cwd) -> their encoded part of a record
-    stacks = {}  # a stack's frame texts -> its encoded part of a record
+    last_middle = [(None, None, None, None, b"")]  # (how, thread, argv0, cwd, their encoded part of a record) at the last fork
+    thread_names = {}  # thread ident -> its name when it first forked (forgotten every RETRY seconds)
+    records = {}  # a stack's frame texts -> what its last record was made of, and the record
 
     def map_file(fd):
         # Python 3.13 maps without keeping a duplicate of the descriptor
@@ -175,6 +176,7 @@ def _setup():
         # (is the record file still the one mapped?), or an open, fstat and
         # mmap when it is new. Never a descriptor kept.
         next_look[0] = t + RETRY
+        thread_names.clear()
         try:
             st = o_stat(ring)
         except OSError:
@@ -251,13 +253,19 @@ def _setup():
                         lines[n] = text
                 frames.append(text)
                 f = f.f_back
-            thread = ""
+            # The live Python threads: _thread._count() counts those started
+            # through _thread (every threading.Thread), and costs no lock;
+            # threading.active_count() would also count foreign threads
+            # that called into threading, but takes a lock and touches
+            # pages enough to cost ~7 more page faults per fork.
+            threads, how = _count() + 1, "_thread._count"
             th = modules.get("threading")
-            if th is not None:
-                threads, how = th.active_count(), "threading.active_count"
-                thread = th.current_thread().name
-            else:
-                threads, how = _count() + 1, "_thread._count"
+            thread = thread_names.get(ident)
+            if thread is None:
+                thread = ""
+                if th is not None:
+                    thread = th.current_thread().name
+                thread_names[ident] = thread
             # -- threaded check (BenchmarkTracer measures the tracer without it) --
             if darwin:
                 threaded = threaded_darwin(threads)
@@ -291,33 +299,53 @@ def _setup():
             # The parts that seldom change are kept encoded: every page the
             # parent writes between two forks costs a page fault (fork left
             # it write-protected), and building a record afresh touches many.
-            key = (how, thread, argv[0] if argv else "", cwd)
-            middle = middles.get(key)
-            if middle is None:
-                middle = ('"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s' % (q(how), q(thread), q(key[2]), q(cwd), static)).encode("utf-8", "replace")
-                if len(middles) >= MAX_CACHED:
-                    middles.clear()
-                middles[key] = middle
+            argv0 = argv[0] if argv else ""
+            last = last_middle[0]
+            if last[0] is how and last[1] is thread and last[2] is argv0 and last[3] is cwd:
+                middle = last[4]  # the same objects as at the last fork
+            else:
+                middle = ('"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s' % (q(how), q(thread), q(argv0), q(cwd), static)).encode("utf-8", "replace")
+                last_middle[0] = (how, thread, argv0, cwd, middle)
             site = tuple(frames)
-            stack = stacks.get(site)
-            if stack is None or f is not None:
-                stack = (',"truncated":%s,"stack":[%s]}\n' % ("true" if f is not None else "false", ",".join(frames))).encode("utf-8", "replace")
-                if f is None:
-                    if len(stacks) >= MAX_CACHED:
-                        stacks.clear()
-                    stacks[site] = stack
-            rec = b"".join(
-                (
-                    b'"ppid":%d,"time":%.6f,"threads":%d,"threaded":%s,' % (getpid(), t, threads, b"true" if threaded else b"false"),
-                    middle,
-                    names,
-                    b',"wake":true' if wake else b"",
-                    stack,
+            pid = getpid()
+            # The same fork again (a loop, a pool's workers): the record of
+            # the last fork from this site and thread, its time rewritten in
+            # place, is the new one. A record only leaves this process as a
+            # copy (into the mapping, or the child's own memory).
+            c = records.get(site)
+            if (
+                c is not None
+                and c[0] is middle
+                and c[1] == threads
+                and c[2] is threaded
+                and c[3] == pid
+                and c[4] == ident
+                and not wake
+                and f is None
+            ):
+                rec = c[5]
+                tm = b"%.6f" % t
+                if len(tm) == 17:
+                    rec[c[6] : c[6] + 17] = tm
+                    pending[ident] = (rec, target[0] is WRITE, by_parent)
+                    return
+            stack = (',"truncated":%s,"stack":[%s]}\n' % ("true" if f is not None else "false", ",".join(frames))).encode("utf-8", "replace")
+            head = b'"ppid":%d,"time":' % pid
+            rec = bytearray(
+                b"".join(
+                    (
+                        head,
+                        b'%.6f,"threads":%d,"threaded":%s,' % (t, threads, b"true" if threaded else b"false"),
+                        middle,
+                        names,
+                        b',"wake":true' if wake else b"",
+                        stack,
+                    )
                 )
             )
             if len(rec) + HEAD + TRAILER > SLOT_SIZE:
                 # Too long: drop outer frames until it fits.
-                rec = rec[: len(rec) - len(stack)]
+                del rec[len(rec) - len(stack) :]
                 while frames:
                     frames.pop()
                     stack = (',"truncated":true,"stack":[%s]}\n' % ",".join(frames)).encode("utf-8", "replace")
@@ -326,6 +354,10 @@ def _setup():
                 rec += stack
                 if len(rec) + HEAD + TRAILER > SLOT_SIZE:
                     return
+            elif not wake and f is None:
+                if len(records) >= MAX_CACHED:
+                    records.clear()
+                records[site] = (middle, threads, threaded, pid, ident, rec, len(head))
             pending[ident] = (rec, wake or target[0] is WRITE, by_parent)
         except BaseException:
             pass
