@@ -282,3 +282,54 @@ func siteLinesMark(t *testing.T, script, mark string) int {
 	t.Fatalf("no %q in %s", mark, script)
 	return 0
 }
+
+// TestThreadedOnMacOS runs the tracer's macOS branch with a stand-in for
+// pthread_is_threaded_np (no Mac here): it is looked up at the first fork,
+// asked at each fork while it says no, and never again once it says yes
+// (objc4 reads the same function, which stays true once the process has
+// started a thread: macos-facts.md, "The fork check's precondition").
+func TestThreadedOnMacOS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs interpreters")
+	}
+	ran := false
+	for _, py := range testPythons(t) {
+		if maj, min := pythonVersion(t, py); maj < 3 || maj == 3 && min < 13 {
+			continue // the mapping itself needs the real ctypes before 3.13
+		}
+		ran = true
+		dir := t.TempDir()
+		spool, site := filepath.Join(dir, "spool"), filepath.Join(dir, "site")
+		if err := CreateRing(spool); err != nil {
+			t.Fatal(err)
+		}
+		installInto(t, site, spool)
+		script, _ := filepath.Abs(filepath.Join("testdata", "darwin.py"))
+		out, err := exec.Command(py, script, site).Output()
+		if err != nil {
+			t.Fatalf("%s: %v", py, err)
+		}
+		var res struct {
+			Pids  []int `json:"pids"`
+			Calls int   `json:"calls"`
+		}
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatalf("darwin.py printed %q", out)
+		}
+		if res.Calls != 3 {
+			t.Errorf("%s: pthread_is_threaded_np asked %d times for 5 forks, want 3 (no, no, yes, then never again)", py, res.Calls)
+		}
+		for i, pid := range res.Pids {
+			r, err := Lookup(spool, pid)
+			if err != nil {
+				t.Fatalf("fork %d: %v", i, err)
+			}
+			if r.Threaded != (i >= 2) || r.ThreadedHow != "pthread_is_threaded_np" || r.Threads != 1 {
+				t.Errorf("%s fork %d: threaded %v how %q threads %d", py, i, r.Threaded, r.ThreadedHow, r.Threads)
+			}
+		}
+	}
+	if !ran {
+		t.Skip("no Python 3.13 or later here")
+	}
+}
