@@ -55,17 +55,22 @@ func BenchmarkTracer(b *testing.B) {
 	}
 	os.Mkdir(sites[plain], 0o755)
 	installInto(b, sites[traced], spool)
-	installInto(b, sites[nocheck], spool)
+	// Its own spool, to check that the variant without the check records.
+	spool2 := filepath.Join(dir, "spool2")
+	if err := CreateRing(spool2); err != nil {
+		b.Fatal(err)
+	}
+	installInto(b, sites[nocheck], spool2)
 	mod := filepath.Join(sites[nocheck], ModuleName)
 	src, _ := os.ReadFile(mod)
 	cut := regexp.MustCompile(`(?s)\n( *)# -- threaded check [^\n]*\n.*# -- end of threaded check --\n`)
 	if !cut.Match(src) {
 		b.Fatal("the tracer has no threaded-check markers")
 	}
-	os.WriteFile(mod, cut.ReplaceAll(src, []byte("\n${1}threaded, wake, names = False, False, \"\"\n")), 0o644)
+	os.WriteFile(mod, cut.ReplaceAll(src, []byte("\n${1}threaded, wake, names = False, False, b\"\"\n")), 0o644)
 	script, _ := filepath.Abs(filepath.Join("testdata", "bench.py"))
 
-	const rounds, forks, pools = 10, 100, 5
+	const rounds, forks, pools = 10, 100, 10
 	type result struct {
 		Loaded     bool      `json:"loaded"`
 		First      []float64 `json:"first"`
@@ -109,6 +114,9 @@ func BenchmarkTracer(b *testing.B) {
 	// Children share a slot when their pids are equal modulo Slots.
 	if n := countRecords(b, spool); n < rounds*(forks+pools*8)*3/4 {
 		b.Errorf("only %d records for %d traced children", n, 2*rounds*(forks+pools*8))
+	}
+	if n := countRecords(b, spool2); n < rounds*(forks+pools*8)*3/4 {
+		b.Errorf("the tracer less its threaded check wrote only %d records", n)
 	}
 	t, n, p := samples[traced], samples[nocheck], samples[plain]
 	forkRatio, poolRatio := median(t.Fork)/median(p.Fork), median(t.Pool)/median(p.Pool)
