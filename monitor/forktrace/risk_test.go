@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -146,7 +147,7 @@ func TestRiskyForks(t *testing.T) {
 			if n := drain(w, 2*time.Second); n == 0 {
 				t.Error("the first threaded fork raised no file event on the record file")
 			}
-			if len(pids["record_fds"]) != 0 || len(pids["mapped"]) != 1 || pids["mapped"][0] != 1 {
+			if runtime.GOOS == "linux" && (len(pids["record_fds"]) != 0 || len(pids["mapped"]) != 1 || pids["mapped"][0] != 1) {
 				t.Errorf("descriptors kept on the record file: %v; mapped: %v", pids["record_fds"], pids["mapped"])
 			}
 			rec := func(pid int) *Record {

@@ -47,14 +47,15 @@ stop.set()
 t.join()
 # Linux only: descriptors open on the record file (the tracer keeps none),
 # and whether it is mapped (it is, once the process has forked).
-fds = []
-for fd in os.listdir("/proc/self/fd"):
-    try:
-        if os.readlink("/proc/self/fd/" + fd).endswith("/records"):
-            fds.append(int(fd))
-    except OSError:
-        pass
-out["record_fds"] = fds
-with open("/proc/self/maps") as f:
-    out["mapped"] = [int("/records" in f.read())]
+if os.path.isdir("/proc/self/fd"):
+    fds = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + fd).endswith("/records"):
+                fds.append(int(fd))
+        except OSError:
+            pass
+    out["record_fds"] = fds
+    with open("/proc/self/maps") as f:
+        out["mapped"] = [int("/records" in f.read())]
 sys.stdout.write(json.dumps(out) + "\n")
