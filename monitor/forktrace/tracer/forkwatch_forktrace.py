@@ -139,6 +139,7 @@ def _setup():
     # write(), written by the parent), from before() to the parent's fork
     # wrapper or the child's hook.
     pending = {}
+    by_wrapper = [False]  # the fork under way is os.fork's or os.forkpty's, wrapped: the parent writes
     # Each frame's JSON text, by code object and line: a program forks from
     # the same few places (a Pool's eight workers from one line), and
     # formatting and escaping a frame costs more than looking it up. The
@@ -228,6 +229,7 @@ def _setup():
         try:
             ident = get_ident()
             pending.pop(ident, None)
+            by_wrapper[0] = False
             t = now()
             if t >= next_look[0]:
                 look(t)
@@ -236,6 +238,7 @@ def _setup():
             frames = []
             f = getframe(1)
             by_parent = f is not None and f.f_code in fork_codes
+            by_wrapper[0] = by_parent
             if by_parent:
                 f = f.f_back  # not our wrapper's frame
             while f is not None and len(frames) < MAX_FRAMES:
@@ -259,10 +262,11 @@ def _setup():
             # that called into threading, but takes a lock and touches
             # pages enough to cost ~7 more page faults per fork.
             threads, how = _count() + 1, "_thread._count"
-            th = modules.get("threading")
+            th = None
             thread = thread_names.get(ident)
             if thread is None:
                 thread = ""
+                th = modules.get("threading")
                 if th is not None:
                     thread = th.current_thread().name
                 thread_names[ident] = thread
@@ -285,6 +289,7 @@ def _setup():
                 if site not in announced and len(announced) < MAX_SITES:
                     announced.add(site)
                     wake = True
+                    th = modules.get("threading")
                     if th is not None:
                         names = (',"thread_names":[%s]' % ",".join(q(x.name) for x in th.enumerate()[:MAX_NAMES])).encode("utf-8", "replace")
             # -- end of threaded check --
@@ -389,7 +394,10 @@ def _setup():
 
     def after_in_child():
         # Only for a fork made in C: after os.fork and os.forkpty the
-        # parent writes the record, and the child does nothing.
+        # parent writes the record, and the child does nothing (one read:
+        # every page the child touches costs it a copy-on-write fault).
+        if by_wrapper[0]:
+            return
         try:
             item = pending.get(get_ident())
             if item is not None and not item[2]:
