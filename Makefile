@@ -23,8 +23,18 @@ build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./app
 
 # Exit code 3 from the app means "no desktop here": fall back to watch.
-run: build
-	@$(BIN); s=$$?; \
+# The build says what it is doing when it takes more than a few seconds (a
+# first build compiles the SQLite driver and the tray's C code: minutes on
+# a fresh machine), then how long it took.
+run: deps
+	@start=$$(date +%s); \
+	( sleep 3; echo "make run: building $(BIN) (go build ./app); a first build compiles the SQLite driver and the tray's C code and takes minutes, later ones seconds"; \
+	  while sleep 30; do echo "make run: still building ($$(( $$(date +%s) - start ))s so far)"; done ) & ticker=$$!; \
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./app; s=$$?; \
+	kill $$ticker 2>/dev/null; wait $$ticker 2>/dev/null; \
+	if [ $$s -ne 0 ]; then echo "make run: the build failed" >&2; exit $$s; fi; \
+	echo "make run: built $(BIN) in $$(( $$(date +%s) - start ))s; starting it"; \
+	$(BIN); s=$$?; \
 	if [ $$s -eq 3 ]; then echo "make run: no desktop, so starting the terminal mode: forkwatch watch"; exec $(BIN) watch; fi; \
 	exit $$s
 
@@ -81,10 +91,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePS$$' -fuzztime $(FUZZTIME) ./settings/doctor
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCodesign$$' -fuzztime $(FUZZTIME) ./settings/doctor
 
-# Benchmarks with real runs: sweep vs grep, and the watcher's latency, idle
-# cost, burst and start-up figures.
+# Benchmarks with real runs, each a ratio against its peer measured in the
+# same run: sweep vs grep (median of 7 pairs), the watcher's latency, idle
+# cost, burst and start-up figures, and the fork tracer against no tracer
+# (interleaved runs; medians). Each prints the load average it ran under.
 bench: deps
-	$(GO) test -run '^$$' -bench 'SweepVsGrep' -benchtime 3x ./monitor
+	@echo "bench: load average $$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
+	$(GO) test -run '^$$' -bench 'SweepVsGrep' -benchtime 7x ./monitor
 	$(GO) test -run '^$$' -bench 'Watch' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'HistoryDB|HistoryListing' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'DetectLatency' -benchtime 1x ./monitor/history
