@@ -36,14 +36,7 @@ func Watch(ctx context.Context, p Paths, log *slog.Logger, onChange func()) erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dirs := []string{p.ManagedDir, filepath.Dir(p.UserPrefs)}
-	var files []string
-	for _, l := range p.layers() {
-		files = append(files, l.path)
-		if d := filepath.Dir(l.path); d != p.ManagedDir && d != filepath.Dir(p.UserPrefs) {
-			dirs = append(dirs, d)
-		}
-	}
+	dirs, files := watchTargets(p)
 	last := fingerprint(p)
 	err := dirwatch.Watch(ctx, dirs, files, debounce, func() {
 		if fp := fingerprint(p); !bytes.Equal(fp, last) {
@@ -56,6 +49,43 @@ func Watch(ctx context.Context, p Paths, log *slog.Logger, onChange func()) erro
 		return fmt.Errorf("watch managed preferences: %w", err)
 	}
 	return nil
+}
+
+// watchTargets lists the folders and files Watch follows. An empty
+// folder path is never one of them: off macOS there is no real managed
+// folder (RealDir and, without the stand-in, ManagedDir are ""), and an
+// empty path would make the watch fall back to the current folder. With
+// the stand-in in use the real folder is watched too, so that a profile
+// installed there takes over at once.
+func watchTargets(p Paths) (dirs, files []string) {
+	seen := map[string]bool{}
+	addDir := func(d string) {
+		if d == "" || d == "." || seen[d] {
+			return
+		}
+		seen[d] = true
+		dirs = append(dirs, d)
+	}
+	addDir(p.ManagedDir)
+	addDir(p.RealDir)
+	if p.UserPrefs != "" {
+		addDir(filepath.Dir(p.UserPrefs))
+	}
+	for _, l := range p.layers() {
+		if l.path == "" {
+			continue
+		}
+		files = append(files, l.path)
+		addDir(filepath.Dir(l.path))
+	}
+	if p.StandIn && p.RealDir != "" {
+		for _, f := range []string{deviceIn(p.RealDir), perUserIn(p.RealDir, p.User)} {
+			if f != "" {
+				files = append(files, f)
+			}
+		}
+	}
+	return dirs, files
 }
 
 // fingerprint is the bytes of the domain's files (each a few hundred

@@ -2,6 +2,8 @@ package managed
 
 import (
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,5 +33,48 @@ func TestWatchNoFsnotifyOnDarwin(t *testing.T) {
 	}
 	if !dirwatch {
 		t.Error("settings/managed does not watch through internal/dirwatch")
+	}
+}
+
+// TestWatchTargetsNeverEmpty: off macOS there is no real managed folder,
+// so RealDir (and without the stand-in ManagedDir) is "". The watch must
+// not turn "" into the current folder; with the stand-in in use the real
+// folder is watched too, so that a profile installed there wins at once.
+func TestWatchTargetsNeverEmpty(t *testing.T) {
+	home := t.TempDir()
+	stand := t.TempDir()
+	real := filepath.Join(t.TempDir(), "Managed Preferences")
+	cases := []struct {
+		name          string
+		p             Paths
+		wantDir       []string
+		wantNoDirFile string
+	}{
+		{"linux, no stand-in", NewPaths(home, "ann", "", ""), []string{filepath.Join(home, "Library", "Preferences")}, ""},
+		{"linux, stand-in", NewPaths(home, "ann", "", stand), []string{stand}, ""},
+		{"macos, stand-in", NewPaths(home, "ann", real, stand), []string{stand, real}, filepath.Join(real, Domain+".plist")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dirs, files := watchTargets(tc.p)
+			for _, d := range dirs {
+				if d == "" || d == "." {
+					t.Errorf("watches %q (the current folder): dirs %q", d, dirs)
+				}
+			}
+			for _, f := range files {
+				if f == "" || !filepath.IsAbs(f) {
+					t.Errorf("watches file %q: files %q", f, files)
+				}
+			}
+			for _, w := range tc.wantDir {
+				if !slices.Contains(dirs, w) {
+					t.Errorf("dirs %q lack %q", dirs, w)
+				}
+			}
+			if tc.wantNoDirFile != "" && !slices.Contains(files, tc.wantNoDirFile) {
+				t.Errorf("files %q lack the real profile %q", files, tc.wantNoDirFile)
+			}
+		})
 	}
 }
