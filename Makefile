@@ -23,8 +23,18 @@ build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./app
 
 # Exit code 3 from the app means "no desktop here": fall back to watch.
-run: build
-	@$(BIN); s=$$?; \
+# The build says what it is doing when it takes more than a few seconds (a
+# first build compiles the SQLite driver and the tray's C code: minutes on
+# a fresh machine), then how long it took.
+run: deps
+	@start=$$(date +%s); \
+	( sleep 3; echo "make run: building $(BIN) (go build ./app); a first build compiles the SQLite driver and the tray's C code and takes minutes, later ones seconds"; \
+	  while sleep 30; do echo "make run: still building ($$(( $$(date +%s) - start ))s so far)"; done ) & ticker=$$!; \
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./app; s=$$?; \
+	kill $$ticker 2>/dev/null; wait $$ticker 2>/dev/null; \
+	if [ $$s -ne 0 ]; then echo "make run: the build failed" >&2; exit $$s; fi; \
+	echo "make run: built $(BIN) in $$(( $$(date +%s) - start ))s; starting it"; \
+	$(BIN); s=$$?; \
 	if [ $$s -eq 3 ]; then echo "make run: no desktop, so starting the terminal mode: forkwatch watch"; exec $(BIN) watch; fi; \
 	exit $$s
 
@@ -35,16 +45,25 @@ vet:
 	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 
-# staticcheck, pinned, fetched through the Go module proxy.
-lint:
-	$(GO) run $(STATICCHECK) ./...
+# staticcheck, pinned, fetched through the Go module proxy, for this system
+# and for both halves of the macOS universal binary (files built only on
+# darwin, or only off it, are checked where they build: code used only on
+# one side is reported unused on the other). It is built once for this
+# machine (`go run` with GOOS=darwin would build a darwin binary), then run
+# with GOOS/GOARCH set. Vet for macOS comes with it (cross-vet).
+lint: cross-vet
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	GOBIN="$$d" GOOS= GOARCH= $(GO) install $(STATICCHECK) && \
+	"$$d/staticcheck" ./... && \
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 "$$d/staticcheck" ./... && \
+	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 "$$d/staticcheck" ./... && \
+	echo "lint: staticcheck passes for $$($(GO) env GOOS)/$$($(GO) env GOARCH), darwin/arm64 and darwin/amd64"
 
-# Everything but the systray binding must build for macOS without cgo.
-# (darwin/amd64 is built by release-check and release-dry-run, which build
-# both halves of the universal binary; darwin-test-compile compiles every
-# package's tests for arm64.)
+# Everything but the systray binding must build for macOS without cgo, on
+# both architectures of the universal binary.
 cross-vet:
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
+	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./...
 
 # The workflows, which run nowhere but on GitHub: actionlint, pinned,
 # through the Go module proxy (it runs shellcheck on the run: scripts when
@@ -77,10 +96,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePS$$' -fuzztime $(FUZZTIME) ./settings/doctor
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCodesign$$' -fuzztime $(FUZZTIME) ./settings/doctor
 
-# Benchmarks with real runs: sweep vs grep, and the watcher's latency, idle
-# cost, burst and start-up figures.
+# Benchmarks with real runs, each a ratio against its peer measured in the
+# same run: sweep vs grep (median of 7 pairs), the watcher's latency, idle
+# cost, burst and start-up figures, and the fork tracer against no tracer
+# (interleaved runs; medians). Each prints the load average it ran under.
 bench: deps
-	$(GO) test -run '^$$' -bench 'SweepVsGrep' -benchtime 3x ./monitor
+	@echo "bench: load average $$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
+	$(GO) test -run '^$$' -bench 'SweepVsGrep' -benchtime 7x ./monitor
 	$(GO) test -run '^$$' -bench 'Watch' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'HistoryDB|HistoryListing' -benchtime 1x -timeout 20m ./app
 	$(GO) test -run '^$$' -bench 'DetectLatency' -benchtime 1x ./monitor/history

@@ -32,8 +32,13 @@ type appInfo struct {
 
 // versionsFrom turns a tag or `git describe` output into the two version
 // strings a bundle needs: CFBundleShortVersionString (X.Y.Z from a vX.Y.Z
-// tag, X.Y.0 from vX.Y, else 0.0.0) and CFBundleVersion (period-separated
-// integers: X.Y.Z.N with N the commit count).
+// tag, X.Y.0 from vX.Y, else 0.0.0) and CFBundleVersion, X.Y.N with N the
+// commit count. CFBundleVersion is "one to three period-separated
+// integers ... You can include more integers but the system ignores them"
+// (Apple, Information Property List, CFBundleVersion): X.Y.Z.N would make
+// every build of X.Y.Z the same build to macOS. X.Y.N still increases from
+// build to build: a later build has at least as many commits and a release
+// never lowers X.Y.
 func versionsFrom(describe string, commits int) (short, build string) {
 	m := reVersionPrefix.FindStringSubmatch(describe)
 	short = "0.0.0"
@@ -44,7 +49,11 @@ func versionsFrom(describe string, commits int) (short, build string) {
 		}
 		short = m[1] + "." + m[2] + "." + patch
 	}
-	return short, fmt.Sprintf("%s.%d", short, commits)
+	major, minor := "0", "0"
+	if m != nil {
+		major, minor = m[1], m[2]
+	}
+	return short, fmt.Sprintf("%s.%s.%d", major, minor, commits)
 }
 
 // reVersionPrefix is the version at the start of a tag or of `git
@@ -200,10 +209,19 @@ func buildEnv(arch string, cgo bool) []string {
 	}
 	env := []string{"GOOS=darwin", "GOARCH=" + arch, "CGO_ENABLED=" + cgoFlag, "MACOSX_DEPLOYMENT_TARGET=" + minimumMacOS}
 	if cgo && arch == "amd64" {
-		env = append(env, "CGO_CFLAGS=-arch x86_64", "CGO_LDFLAGS=-arch x86_64")
+		// Setting CGO_CFLAGS replaces the go command's default, "-O2 -g"
+		// (cmd/go/internal/work/exec.go: DefaultCFlags = "-O2 -g"), so that
+		// default is kept in front of the cross-compile flag: without it the
+		// systray binding's C would be built unoptimised and without debug
+		// information.
+		env = append(env, "CGO_CFLAGS="+defaultCgoFlags+" -arch x86_64", "CGO_LDFLAGS="+defaultCgoFlags+" -arch x86_64")
 	}
 	return env
 }
+
+// defaultCgoFlags is what the go command uses for CGO_CFLAGS and
+// CGO_LDFLAGS when they are not set.
+const defaultCgoFlags = "-O2 -g"
 
 func gitOutput(args ...string) string {
 	out, err := exec.Command("git", args...).Output()

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,19 +15,64 @@ import (
 
 func TestVersionsFrom(t *testing.T) {
 	for _, tc := range []struct{ in, short, build string }{
-		{"v1.2.3", "1.2.3", "1.2.3.42"},
-		{"v1.2.3-4-gabcdef-dirty", "1.2.3", "1.2.3.42"},
-		{"v1.2", "1.2.0", "1.2.0.42"},
-		{"v1.2.3-rc1", "1.2.3", "1.2.3.42"},
-		{"v1.2-5-gabcdef", "1.2.0", "1.2.0.42"},
-		{"v1.23x", "0.0.0", "0.0.0.42"},
-		{"abcdef1", "0.0.0", "0.0.0.42"},
-		{"dev", "0.0.0", "0.0.0.42"},
+		{"v1.2.3", "1.2.3", "1.2.42"},
+		{"v1.2.3-4-gabcdef-dirty", "1.2.3", "1.2.42"},
+		{"v1.2", "1.2.0", "1.2.42"},
+		{"v1.2.3-rc1", "1.2.3", "1.2.42"},
+		{"v1.2-5-gabcdef", "1.2.0", "1.2.42"},
+		{"v1.23x", "0.0.0", "0.0.42"},
+		{"abcdef1", "0.0.0", "0.0.42"},
+		{"dev", "0.0.0", "0.0.42"},
 	} {
 		s, b := versionsFrom(tc.in, 42)
 		if s != tc.short || b != tc.build {
 			t.Errorf("%q: %s %s", tc.in, s, b)
 		}
+		if !reBuildVersion.MatchString(b) {
+			t.Errorf("%q: CFBundleVersion %s fails the release check's pattern", tc.in, b)
+		}
+	}
+}
+
+// TestBuildVersionIncreases: macOS compares CFBundleVersion as at most
+// three integers (Apple, CFBundleVersion: "You can include more integers
+// but the system ignores them"), so the first three must increase from
+// build to build: dev builds after a tag, the next patch and minor
+// releases.
+func TestBuildVersionIncreases(t *testing.T) {
+	history := []struct {
+		describe string
+		commits  int
+	}{
+		{"abcdef1", 3}, {"v0.1.0", 10}, {"v0.1.0-1-gabc", 11}, {"v0.1.0-2-gdef-dirty", 12},
+		{"v0.1.1", 20}, {"v0.1.1-5-g123", 25}, {"v0.2", 30}, {"v0.2.1-rc1", 31}, {"v1.0.0", 40}, {"v1.0.0-1-g9", 41},
+	}
+	parse := func(v string) [3]int {
+		var out [3]int
+		for i, f := range strings.SplitN(v, ".", 3) {
+			fmt.Sscan(f, &out[i])
+		}
+		return out
+	}
+	less := func(a, b [3]int) bool {
+		for i := range a {
+			if a[i] != b[i] {
+				return a[i] < b[i]
+			}
+		}
+		return false
+	}
+	var prev [3]int
+	for i, h := range history {
+		_, b := versionsFrom(h.describe, h.commits)
+		if strings.Count(b, ".") > 2 {
+			t.Errorf("%s: CFBundleVersion %s has more than three integers", h.describe, b)
+		}
+		cur := parse(b)
+		if i > 0 && !less(prev, cur) {
+			t.Errorf("%s (%d commits): CFBundleVersion %s does not increase on %v", h.describe, h.commits, b, prev)
+		}
+		prev = cur
 	}
 }
 
@@ -38,7 +84,7 @@ func TestRenderPlist(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := renderPlist(string(tmpl), appInfo{Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch",
-		ShortVersion: "1.2.3", BuildVersion: "1.2.3.42", MinimumSystem: minimumMacOS, Copyright: `© <"A & B">`})
+		ShortVersion: "1.2.3", BuildVersion: "1.2.42", MinimumSystem: minimumMacOS, Copyright: `© <"A & B">`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +201,7 @@ func testBundle(t *testing.T, exe []byte, mutate func(*appInfo)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := appInfo{Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch", ShortVersion: "1.2.3", BuildVersion: "1.2.3.40", MinimumSystem: minimumMacOS, Copyright: "©"}
+	info := appInfo{Executable: "forkwatch", Identifier: "com.forkwatch.app", Name: "Forkwatch", ShortVersion: "1.2.3", BuildVersion: "1.2.40", MinimumSystem: minimumMacOS, Copyright: "©"}
 	if mutate != nil {
 		mutate(&info)
 	}

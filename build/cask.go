@@ -32,15 +32,22 @@ var homebrewMacOS = map[string]string{
 	"26": "tahoe",
 }
 
-// caskMacOS is the cask's `depends_on macos:` value for minimumMacOS,
-// e.g. `>= :monterey`.
+// caskMacOS is the cask's `depends_on macos:` value for minimumMacOS, a
+// bare symbol such as `:monterey`, which means "this release or newer".
+// Homebrew deprecated the string comparison form (`">= :monterey"`):
+// current brew warns "Calling string comparison format for `depends_on
+// macos:` is deprecated! Use `depends_on macos: :monterey` instead" on
+// every command that loads the cask, and `brew style`'s
+// Homebrew/OSDependsOn cop asks for the symbol (coder/coder-desktop-macos#253,
+// Shopify/homebrew-shopify#1310; Homebrew 5.1.11 made the bare symbol mean
+// ">=", per pasrom/meeting-transcriber#570).
 func caskMacOS(min string) (string, error) {
 	major, _, _ := strings.Cut(min, ".")
 	sym, ok := homebrewMacOS[major]
 	if !ok {
 		return "", fmt.Errorf("macOS %s has no Homebrew symbol in homebrewMacOS (build/cask.go)", min)
 	}
-	return ">= :" + sym, nil
+	return ":" + sym, nil
 }
 
 // reReleaseTag is a release tag: vMAJOR.MINOR or vMAJOR.MINOR.PATCH,
@@ -141,7 +148,7 @@ var (
 	reCaskVersionLine = regexp.MustCompile(`(?m)^\s*version "([^"]*)"\s*$`)
 	reCaskSHALine     = regexp.MustCompile(`(?m)^\s*sha256 "([^"]*)"\s*$`)
 	reCaskURLLine     = regexp.MustCompile(`(?m)^\s*url "([^"]*)"`)
-	reCaskMacOSLine   = regexp.MustCompile(`(?m)^\s*depends_on macos: "([^"]*)"\s*$`)
+	reCaskMacOSLine   = regexp.MustCompile(`(?m)^\s*depends_on macos: (:[a-z_]+)\s*$`)
 )
 
 // readCask pulls the facts out of a rendered cask. It reads only the

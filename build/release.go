@@ -44,7 +44,7 @@ func checkEntitlements(data []byte) error {
 
 var (
 	reShortVersion = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
-	reBuildVersion = regexp.MustCompile(`^\d+(\.\d+){0,3}$`)
+	reBuildVersion = regexp.MustCompile(`^\d+(\.\d+){0,2}$`) // CFBundleVersion: one to three integers
 	reBundleID     = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 )
 
@@ -85,7 +85,7 @@ func checkBundle(app string) error {
 		bad("Info.plist: CFBundleShortVersionString %q, want X.Y.Z", v)
 	}
 	if v := str("CFBundleVersion"); !reBuildVersion.MatchString(v) {
-		bad("Info.plist: CFBundleVersion %q, want period-separated integers", v)
+		bad("Info.plist: CFBundleVersion %q, want one to three period-separated integers (macOS ignores a fourth)", v)
 	}
 	if v := str("LSMinimumSystemVersion"); v != minimumMacOS {
 		bad("Info.plist: LSMinimumSystemVersion %q, want %q (minimumMacOS in build/cask.go)", v, minimumMacOS)

@@ -21,8 +21,11 @@ func TestLayers(t *testing.T) {
 		pkg       string
 		forbidden []string
 	}{
-		{"monitor/report", []string{"github.com/forkwatch/forkwatch/monitor", "github.com/fsnotify/fsnotify", "modernc.org/sqlite", "github.com/forkwatch/forkwatch/monitor/attribute", "github.com/forkwatch/forkwatch/settings"}},
+		{"monitor/report", []string{"github.com/forkwatch/forkwatch/monitor", "github.com/fsnotify/fsnotify", "modernc.org/sqlite", "github.com/forkwatch/forkwatch/monitor/attribute", "github.com/forkwatch/forkwatch/monitor/project", "github.com/forkwatch/forkwatch/settings"}},
 		{"monitor/attribute", []string{"github.com/forkwatch/forkwatch/monitor", "github.com/fsnotify/fsnotify", "modernc.org/sqlite", "github.com/forkwatch/forkwatch/settings"}},
+		// monitor/project: files in, findings out; below attribute (which
+		// asks it) and above report (whose tool table it uses).
+		{"monitor/project", []string{"github.com/forkwatch/forkwatch/monitor", "github.com/forkwatch/forkwatch/monitor/attribute", "github.com/forkwatch/forkwatch/monitor/history", "github.com/forkwatch/forkwatch/monitor/forktrace", "github.com/fsnotify/fsnotify", "modernc.org/sqlite", "github.com/forkwatch/forkwatch/settings", "github.com/forkwatch/forkwatch/app"}},
 		{"monitor/forktrace", []string{"github.com/forkwatch/forkwatch/monitor", "github.com/fsnotify/fsnotify", "modernc.org/sqlite"}},
 		{"monitor", []string{"modernc.org/sqlite", "github.com/forkwatch/forkwatch/settings"}},
 	}

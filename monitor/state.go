@@ -135,6 +135,16 @@ func (s *State) KnownPaths() map[string]bool {
 	return m
 }
 
+// KnownIDs returns a copy of the crash IDs seen, for a sweep running
+// elsewhere (it skips a report whose ID is known without parsing it).
+func (s *State) KnownIDs() map[string]bool {
+	m := make(map[string]bool, len(s.data.Seen))
+	for id := range s.data.Seen {
+		m[id] = true
+	}
+	return m
+}
+
 // MarkSeen records a crash and the file it was read from.
 func (s *State) MarkSeen(r *report.Report, now time.Time) {
 	if _, ok := s.data.Seen[r.ID]; !ok {

@@ -156,6 +156,7 @@ type sweepItem struct {
 	path    string
 	report  *report.Report
 	err     error
+	known   bool // skipped by its ID, which the store knows: report holds only ID and Path
 	done    bool // the sweep is over; present lists what it found
 	present map[string]bool
 }
@@ -218,7 +219,14 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 	sweep := make(chan sweepItem, 64)
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
-	go w.sweep(sweepCtx, w.cfg.State.KnownPaths(), sweep)
+	// A store that can list the IDs it knows lets the sweep skip a report
+	// moved to a new path (Retired/) without parsing it.
+	var knownID func(string) bool
+	if k, ok := w.cfg.State.(interface{ KnownIDs() map[string]bool }); ok {
+		ids := k.KnownIDs()
+		knownID = func(id string) bool { return ids[id] }
+	}
+	go w.sweep(sweepCtx, SweepOptions{Skip: w.cfg.State.KnownPaths(), KnownID: knownID}, sweep)
 	// Core folders are small: list them here.
 	for _, t := range w.targets {
 		if w.isCore[t] && w.watched[t] {
@@ -263,6 +271,10 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 			}
 			fs := &fileState{sig: sigOf(fi), lastChange: time.Now(), history: w.cfg.State.FirstRun()}
 			w.files[it.path] = fs
+			if it.known && !w.cfg.State.Seen(it.report.ID) {
+				// Forgotten since the sweep began: read it after all.
+				it.report, it.err = report.ReadFile(it.path)
+			}
 			w.result(it.path, fs, it.report, it.err)
 		case <-w.timer.C:
 			w.tick()
@@ -275,16 +287,16 @@ var newNotifier = newPlatformNotifier
 
 // sweep reads the reports already in the folders, skipping the paths the
 // state knows. It runs beside the loop; the loop decides what is new.
-func (w *Watcher) sweep(ctx context.Context, known map[string]bool, out chan<- sweepItem) {
+func (w *Watcher) sweep(ctx context.Context, opt SweepOptions, out chan<- sweepItem) {
 	var dirs []string
 	for _, t := range w.targets {
 		if !w.isCore[t] {
 			dirs = append(dirs, t)
 		}
 	}
-	present := Sweep(ctx, dirs, known, func(r SweepResult) {
+	present := SweepWith(ctx, dirs, opt, func(r SweepResult) {
 		select {
-		case out <- sweepItem{path: r.Path, report: r.Report, err: r.Err}:
+		case out <- sweepItem{path: r.Path, report: r.Report, err: r.Err, known: r.Known}:
 		case <-ctx.Done():
 		}
 	})

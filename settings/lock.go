@@ -5,23 +5,23 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/forkwatch/forkwatch/internal/safefs"
 )
 
 // Lock serialises changes between processes (two `forkwatch set` commands,
 // or the menu and a terminal): it holds an flock(2) on a file in dir until
-// the returned function is called. It waits for another holder.
+// the returned function is called. It waits for another holder. dir must be
+// this user's folder, not a link; settings.lock is opened from it without
+// following a link (internal/safefs).
 func Lock(dir string) (unlock func(), err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
-	}
-	p := filepath.Join(dir, "settings.lock")
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(dir, "settings.lock")
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", p, err)
+		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", p, err)
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
 	return func() {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
@@ -31,14 +31,12 @@ func Lock(dir string) (unlock func(), err error) {
 
 // TryLock takes an flock(2) on path without waiting; ok is false when
 // another process holds it (a second Forkwatch app). The lock lasts until
-// the returned function is called or the process exits.
+// the returned function is called or the process exits. The file is opened
+// as Lock's is: no link is followed.
 func TryLock(path string) (unlock func(), ok bool, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
-		return nil, false, fmt.Errorf("open %s: %w", path, err)
+		return nil, false, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
@@ -48,4 +46,16 @@ func TryLock(path string) (unlock func(), ok bool, err error) {
 		return nil, false, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, true, nil
+}
+
+// openLockFile creates dir (0700) when missing and opens name in it with
+// internal/safefs: the folder must be ours and not a link, the file a
+// regular file of ours, not a link.
+func openLockFile(dir, name string) (*os.File, error) {
+	d, err := safefs.MkdirAndOpen(dir, 0o700, os.Geteuid())
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 }

@@ -10,13 +10,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// The login item is a LaunchAgent on macOS (RunAtLoad; LimitLoadToSessionType
-// Aqua so it loads only in a graphical session; launchd.plist(5)), loaded now
-// with `launchctl bootstrap gui/UID` and unloaded with `bootout`. On Linux,
-// the development platform, it is an XDG autostart entry
-// (~/.config/autostart, freedesktop.org Desktop Application Autostart spec).
+// The login item on macOS 13 and later is the app registered with
+// SMAppService (appservice.go): listed under "Open at Login", read back
+// with -status. Moving to it removes the LaunchAgent earlier versions wrote
+// (else both would start Forkwatch at login). On macOS 12 it is a
+// LaunchAgent (RunAtLoad; LimitLoadToSessionType Aqua so it loads only in a
+// graphical session; launchd.plist(5)), loaded now with `launchctl
+// bootstrap gui/UID` and unloaded with `bootout`. On Linux, the development
+// platform, it is an XDG autostart entry (~/.config/autostart,
+// freedesktop.org Desktop Application Autostart spec). A copy running from
+// an App Translocation path is never registered (ErrTranslocated).
 
 const loginLabel = "com.forkwatch.app"
 
@@ -50,6 +56,9 @@ func (l *Login) State(ctx context.Context) State {
 	if l.Env.GOOS != "darwin" {
 		return l.xdgState()
 	}
+	if svc := l.Env.appService(); svc != nil {
+		return l.serviceState(svc)
+	}
 	j, ok, err := readJob(l.agentPath())
 	if err != nil {
 		return State{Error: err.Error()}
@@ -58,7 +67,9 @@ func (l *Login) State(ctx context.Context) State {
 		return State{Detail: "Forkwatch does not start at login"}
 	}
 	st := State{On: true, Detail: "starts at login from " + firstArg(j)}
-	if firstArg(j) != l.Env.Exe {
+	if translocated(firstArg(j)) {
+		st.Conflicts = append(st.Conflicts, fmt.Sprintf("%s starts a temporary copy of Forkwatch (%s) that will not exist at next login: move Forkwatch to Applications, open it from there, and turn this on again", l.agentPath(), firstArg(j)))
+	} else if firstArg(j) != l.Env.Exe && !translocated(l.Env.Exe) {
 		st.Conflicts = append(st.Conflicts, fmt.Sprintf("%s starts %s, but Forkwatch is now at %s (fixed when Forkwatch starts)", l.agentPath(), firstArg(j), l.Env.Exe))
 	}
 	if _, err := syscmd.Run(ctx, 0, "launchctl", "print", l.domain()+"/"+loginLabel); err == nil {
@@ -80,6 +91,12 @@ func (l *Login) Set(ctx context.Context, on bool) error {
 	if l.Env.GOOS != "darwin" {
 		return l.xdgSet(on)
 	}
+	if on && translocated(l.Env.Exe) {
+		return fmt.Errorf("login-item on: %w (now at %s)", ErrTranslocated, l.Env.Exe)
+	}
+	if svc := l.Env.appService(); svc != nil {
+		return l.serviceSet(ctx, svc, on)
+	}
 	if on {
 		if err := writeJob(l.Env, l.agentPath(), l.job()); err != nil {
 			return fmt.Errorf("login-item on: %w", err)
@@ -94,25 +111,107 @@ func (l *Login) Set(ctx context.Context, on bool) error {
 		}
 		return nil
 	}
-	// bootout stops the job's process: when that is us (launchd sets
-	// XPC_SERVICE_NAME for its jobs), removing the file is enough and the
-	// job is gone at next login.
-	if os.Getenv("XPC_SERVICE_NAME") != loginLabel {
-		if _, err := syscmd.Run(ctx, 0, "launchctl", "bootout", l.domain()+"/"+loginLabel); err != nil && !isExitStatus(err) {
-			return fmt.Errorf("login-item off: %w", err)
-		}
-	}
-	if err := removeFile(l.agentPath()); err != nil {
+	if err := l.removeAgent(ctx); err != nil {
 		return fmt.Errorf("login-item off: %w", err)
 	}
 	return nil
 }
 
-// FixLoginItem rewrites the LaunchAgent when the app was moved, so the
-// login item keeps starting the app from where it is now. It does nothing
-// when there is no login item.
+// removeAgent unloads and removes the LaunchAgent. bootout stops the job's
+// process: when that is us (launchd sets XPC_SERVICE_NAME for its jobs),
+// removing the file is enough and the job is gone at next login.
+func (l *Login) removeAgent(ctx context.Context) error {
+	if os.Getenv("XPC_SERVICE_NAME") != loginLabel {
+		if _, err := syscmd.Run(ctx, 0, "launchctl", "bootout", l.domain()+"/"+loginLabel); err != nil && !isExitStatus(err) {
+			return err
+		}
+	}
+	return removeFile(l.agentPath())
+}
+
+// hasAgent reports whether the LaunchAgent file is there.
+func (l *Login) hasAgent() bool {
+	_, err := os.Lstat(l.agentPath())
+	return err == nil
+}
+
+// serviceState reads the login item back from SMAppService.
+func (l *Login) serviceState(svc AppService) State {
+	status, err := svc.Status()
+	if err != nil {
+		return State{Error: fmt.Sprintf("SMAppService status: %v", err)}
+	}
+	var st State
+	switch status {
+	case ServiceEnabled:
+		st = State{On: true, Detail: "opens at login (System Settings → General → Login Items → Open at Login)"}
+	case ServiceRequiresApproval:
+		st = State{Detail: "registered, but not allowed to open at login: switch Forkwatch on in System Settings → General → Login Items"}
+	case ServiceNotRegistered:
+		st = State{Detail: "Forkwatch does not start at login"}
+	case ServiceNotFound:
+		return State{Error: "SMAppService cannot find Forkwatch's login item (status notFound): is Forkwatch a signed app in Applications?"}
+	default:
+		return State{Error: "SMAppService: " + status.String()}
+	}
+	if l.hasAgent() {
+		what := "starts Forkwatch at login as well (removed when Forkwatch starts)"
+		if !st.On {
+			what = "still starts Forkwatch at login (turn this on, or off, to remove it)"
+		}
+		st.Conflicts = append(st.Conflicts, fmt.Sprintf("the LaunchAgent %s of an earlier version %s", l.agentPath(), what))
+	}
+	if translocated(l.Env.Exe) {
+		st.Conflicts = append(st.Conflicts, ErrTranslocated.Error())
+	}
+	return st
+}
+
+// serviceSet registers or unregisters the main app, then removes the
+// LaunchAgent of earlier versions either way (on: the service replaces
+// it; off: it would still start Forkwatch).
+func (l *Login) serviceSet(ctx context.Context, svc AppService, on bool) error {
+	if on {
+		if err := svc.Register(); err != nil && !isSMCode(err, smErrorAlreadyRegistered) {
+			return fmt.Errorf("login-item on: SMAppService register: %w", err)
+		}
+	} else {
+		// "If the service is already unregistered, this method returns
+		// kSMErrorJobNotFound" (Apple, SMAppService unregister()).
+		if err := svc.Unregister(); err != nil && !isSMCode(err, smErrorJobNotFound) {
+			return fmt.Errorf("login-item off: SMAppService unregister: %w", err)
+		}
+	}
+	if l.hasAgent() {
+		if err := l.removeAgent(ctx); err != nil {
+			return fmt.Errorf("login-item %s: remove the old LaunchAgent: %w", onOff(on), err)
+		}
+	}
+	return nil
+}
+
+// FixLoginItem keeps the login item starting the app from where it is now:
+// on macOS 13+ it moves a LaunchAgent of an earlier version to SMAppService
+// (registers the app, removes the agent); on macOS 12 it rewrites the
+// LaunchAgent when the app was moved. It does nothing when there is no
+// login item, and never points one at a translocated copy. It reports
+// whether it changed anything.
 func FixLoginItem(env Env) (bool, error) {
 	l := &Login{Env: env}
+	if env.GOOS == "darwin" && translocated(env.Exe) {
+		return false, nil
+	}
+	if svc := env.appService(); env.GOOS == "darwin" && svc != nil {
+		if !l.hasAgent() {
+			return false, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := l.serviceSet(ctx, svc, true); err != nil {
+			return false, fmt.Errorf("move the login item to SMAppService: %w", err)
+		}
+		return true, nil
+	}
 	if env.GOOS != "darwin" {
 		data, err := os.ReadFile(l.autostartPath())
 		if err != nil || strings.Contains(string(data), "Exec="+desktopExec(env.Exe)+"\n") {

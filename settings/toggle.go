@@ -66,6 +66,10 @@ type Env struct {
 	// SupportDir is Forkwatch's own folder; it records the folders
 	// Forkwatch created, so that uninstall removes them and only them.
 	SupportDir string
+	// LoginService is the login item of macOS 13+ (SMAppService's main
+	// app); nil takes the system's (none on macOS 12 and off macOS, where
+	// the LaunchAgent or XDG autostart entry is used). Tests set a fake.
+	LoginService AppService
 	// writerUID, when set, replaces os.Getuid as the user edits are made
 	// for (tests run as root, which may replace anyone's file).
 	writerUID func() int
@@ -172,7 +176,8 @@ func onOff(on bool) string {
 // meanwhile. edit gets nil content and existed=false for a missing file; it
 // returns the new content, or remove=true to delete a file we created.
 func (env Env) editFile(path string, perm fs.FileMode, edit func(old []byte, existed bool) (out []byte, remove bool, err error)) error {
-	target, err := atomicfile.Resolve(path)
+	w := env.writer()
+	target, err := w.Resolve(path) // refuses a link owned by someone else
 	if err != nil {
 		return err
 	}
@@ -186,6 +191,13 @@ func (env Env) editFile(path string, perm fs.FileMode, edit func(old []byte, exi
 		return fmt.Errorf("%s: %w", target, err)
 	}
 	if remove {
+		fi, err := os.Lstat(target)
+		if err != nil {
+			return fmt.Errorf("%s: %w", target, atomicfile.ErrChanged)
+		}
+		if err := w.CheckOwner(target, fi); err != nil {
+			return err
+		}
 		cur, err := os.ReadFile(target)
 		if err != nil || string(cur) != string(old) {
 			return fmt.Errorf("%s: %w", target, atomicfile.ErrChanged)
@@ -207,5 +219,5 @@ func (env Env) editFile(path string, perm fs.FileMode, edit func(old []byte, exi
 		}
 		old = nil
 	}
-	return env.writer().ReplaceIfUnchanged(target, old, out, perm)
+	return w.ReplaceIfUnchanged(target, old, out, perm)
 }

@@ -2,14 +2,21 @@ package settings
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/forkwatch/forkwatch/internal/safefs"
 )
 
 // createdFile lists, one per line, the folders Forkwatch created to hold a
@@ -22,7 +29,9 @@ func (env Env) createdFile() string {
 }
 
 // mkdirAll creates dir and the missing folders above it, recording each one
-// it created so that uninstall can remove exactly those.
+// it created so that uninstall can remove exactly those. The record is
+// appended through internal/safefs: the support folder must be the user's
+// and not a link, and created-folders is never a link.
 func (env Env) mkdirAll(dir string) error {
 	missing := missingDirs(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -32,10 +41,12 @@ func (env Env) mkdirAll(dir string) error {
 		return nil
 	}
 	missing = append(missing, missingDirs(env.SupportDir)...)
-	if err := os.MkdirAll(env.SupportDir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", env.SupportDir, err)
+	d, err := safefs.MkdirAndOpen(env.SupportDir, 0o700, env.writer().UID)
+	if err != nil {
+		return fmt.Errorf("record created folders: %w", err)
 	}
-	f, err := os.OpenFile(env.createdFile(), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	defer d.Close()
+	f, err := d.OpenFile(filepath.Base(env.createdFile()), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("record created folders: %w", err)
 	}
@@ -62,6 +73,12 @@ func missingDirs(dir string) []string {
 // LaunchDaemon is there, as it asks for a password) and removes the folders
 // Forkwatch created, if they are empty, after removing ownDirs (the app's
 // state and log folders) whole. It writes what it did to w.
+//
+// It removes only what it created and what is still what it created: a
+// path under the home folder (opened once, as an os.Root, so no link leads
+// out of it) that is still a folder, not a link or a file, owned by the
+// user; a created folder is removed with rmdir (empty only, never a file).
+// Anything else is kept and said so ("kept P (now a link, ...)").
 func Uninstall(ctx context.Context, env Env, w io.Writer, ownDirs ...string) error {
 	var errs []error
 	for _, t := range All(env) {
@@ -83,24 +100,36 @@ func Uninstall(ctx context.Context, env Env, w io.Writer, ownDirs ...string) err
 		}
 		fmt.Fprintf(w, "%s: off\n", t.Name())
 	}
-	var dirs []string
-	if p := env.createdFile(); p != "" {
-		if f, err := os.Open(p); err == nil {
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if d := strings.TrimSpace(sc.Text()); d != "" {
-					dirs = append(dirs, d)
-				}
-			}
-			f.Close()
-		}
+	uid := env.writer().UID
+	dirs, err := env.readCreated(uid)
+	if err != nil {
+		errs = append(errs, err)
+		fmt.Fprintf(w, "created folders: %v\n", err)
 	}
+	home, err := os.OpenRoot(env.Home)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("open the home folder %s: %w", env.Home, err))
+		return errors.Join(errs...)
+	}
+	defer home.Close()
 	for _, d := range ownDirs {
-		if _, err := os.Stat(d); err != nil {
+		rel, ok := env.underHome(d)
+		if !ok {
+			fmt.Fprintf(w, "kept %s (not under the home folder %s)\n", d, env.Home)
 			continue
 		}
-		if err := os.RemoveAll(d); err != nil {
-			errs = append(errs, err)
+		fi, err := home.Lstat(rel)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := stillOurFolder(d, fi, err, uid); err != nil {
+			fmt.Fprintf(w, "kept %s (%v)\n", d, err)
+			continue
+		}
+		// os.Root: no name or link inside leads out of the home folder,
+		// and RemoveAll removes links, never what they point to.
+		if err := home.RemoveAll(rel); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", d, err))
 		} else {
 			fmt.Fprintf(w, "removed %s\n", d)
 		}
@@ -108,13 +137,101 @@ func Uninstall(ctx context.Context, env Env, w io.Writer, ownDirs ...string) err
 	// Deepest first, so parents empty out.
 	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
 	for _, d := range dirs {
-		if err := os.Remove(d); err == nil {
+		rel, ok := env.underHome(d)
+		if !ok {
+			fmt.Fprintf(w, "kept %s (not under the home folder %s)\n", d, env.Home)
+			continue
+		}
+		fi, err := home.Lstat(rel)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := stillOurFolder(d, fi, err, uid); err != nil {
+			fmt.Fprintf(w, "kept %s (%v)\n", d, err)
+			continue
+		}
+		switch err := removeEmptyDir(home, rel); {
+		case err == nil:
 			fmt.Fprintf(w, "removed %s\n", d)
-		} else if !errors.Is(err, os.ErrNotExist) {
+		case errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST):
 			fmt.Fprintf(w, "kept %s (not empty)\n", d)
+		case !errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(w, "kept %s (%v)\n", d, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// readCreated reads the created-folders record without following a link.
+func (env Env) readCreated(uid int) ([]string, error) {
+	if env.createdFile() == "" {
+		return nil, nil
+	}
+	d, err := safefs.OpenDir(env.SupportDir, uid)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	b, err := d.ReadFile(filepath.Base(env.createdFile()), 1<<20)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if d := strings.TrimSpace(sc.Text()); d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs, nil
+}
+
+// underHome returns p relative to the home folder, if p is an absolute,
+// clean path strictly inside it.
+func (env Env) underHome(p string) (string, bool) {
+	if env.Home == "" || !filepath.IsAbs(p) || filepath.Clean(p) != p {
+		return "", false
+	}
+	rel, err := filepath.Rel(filepath.Clean(env.Home), p)
+	if err != nil || rel == "." || !filepath.IsLocal(rel) {
+		return "", false
+	}
+	return rel, true
+}
+
+// stillOurFolder says why p is no longer what Forkwatch created: a folder
+// (not a link, not a file) owned by the user.
+func stillOurFolder(p string, fi fs.FileInfo, err error, uid int) error {
+	switch {
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return errors.New("now a link, not the folder we made")
+	case !fi.IsDir():
+		return errors.New("now a file, not the folder we made")
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
+		return fmt.Errorf("owned by uid %d, not by you (uid %d)", st.Uid, uid)
+	}
+	return nil
+}
+
+// removeEmptyDir removes the empty folder rel inside root with
+// unlinkat(AT_REMOVEDIR) from its opened parent: rmdir(2) removes only an
+// empty folder, never a file, and does not follow a link in the last name.
+func removeEmptyDir(root *os.Root, rel string) error {
+	parent, err := root.Open(filepath.Dir(rel))
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	return unix.Unlinkat(int(parent.Fd()), filepath.Base(rel), unix.AT_REMOVEDIR)
 }
 
 // MkdirRecorded creates dir (and its missing parents) the way toggles do,

@@ -30,8 +30,12 @@ func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
 	return Writer{UID: os.Getuid()}.Write(path, data, perm)
 }
 
-// Writer writes as a given user: a file owned by someone else is refused
-// (unless UID is 0). Faults lets tests inject a full disk or a racing edit.
+// Writer writes as a given user: a file owned by someone else is refused,
+// and so is a symbolic link on the way to it owned by someone else (or by
+// anyone but root) — for root too. Run as root with a user's HOME (`sudo
+// -E`), Forkwatch would otherwise follow the user's ~/.profile link to a
+// root-owned file and append to it. Faults lets tests inject a full disk or
+// a racing edit.
 type Writer struct {
 	UID    int
 	Faults Faults
@@ -47,7 +51,7 @@ type Faults struct {
 
 // Write is WriteAtomic for w's user.
 func (w Writer) Write(path string, data []byte, perm fs.FileMode) error {
-	target, err := Resolve(path)
+	target, err := w.Resolve(path)
 	if err != nil {
 		return err
 	}
@@ -63,7 +67,7 @@ func ReplaceIfUnchanged(path string, old, data []byte, perm fs.FileMode) error {
 
 // ReplaceIfUnchanged is the package function for w's user.
 func (w Writer) ReplaceIfUnchanged(path string, old, data []byte, perm fs.FileMode) error {
-	target, err := Resolve(path)
+	target, err := w.Resolve(path)
 	if err != nil {
 		return err
 	}
@@ -83,7 +87,19 @@ func (w Writer) ReplaceIfUnchanged(path string, old, data []byte, perm fs.FileMo
 
 // Resolve follows symlinks to the file that holds the content. A missing
 // file resolves to itself; a dangling symlink resolves to its target path.
+// It checks no owner: a writer uses Writer.Resolve.
 func Resolve(path string) (string, error) {
+	return resolve(path, -1)
+}
+
+// Resolve is Resolve that refuses a link owned by anyone but w's user or
+// root (a link root follows must be root's): the link's owner chose
+// where it leads.
+func (w Writer) Resolve(path string) (string, error) {
+	return resolve(path, w.UID)
+}
+
+func resolve(path string, uid int) (string, error) {
 	for i := 0; i < 40; i++ {
 		fi, err := os.Lstat(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -91,6 +107,11 @@ func Resolve(path string) (string, error) {
 		}
 		if err != nil {
 			return "", fmt.Errorf("stat %s: %w", path, err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 && uid >= 0 {
+			if o := ownerOf(fi); o != nil && o.uid != uid && o.uid != 0 {
+				return "", fmt.Errorf("%s is a link owned by uid %d, not by you (uid %d); not followed: %w", path, o.uid, uid, fs.ErrPermission)
+			}
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			if !fi.Mode().IsRegular() {
@@ -110,6 +131,15 @@ func Resolve(path string) (string, error) {
 	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
+// CheckOwner returns an error unless fi (the file at path) is owned by w's
+// user. Root gets no exception.
+func (w Writer) CheckOwner(path string, fi fs.FileInfo) error {
+	if owner := ownerOf(fi); owner != nil && owner.uid != w.UID {
+		return fmt.Errorf("%s is owned by uid %d, not by you (uid %d): %w", path, owner.uid, w.UID, fs.ErrPermission)
+	}
+	return nil
+}
+
 // write replaces target (already resolved) with data; check, if set, runs
 // just before the rename and can veto it.
 func (w Writer) write(target string, data []byte, perm fs.FileMode, check func() error) (err error) {
@@ -125,9 +155,20 @@ func (w Writer) write(target string, data []byte, perm fs.FileMode, check func()
 			return fmt.Errorf("%s is read-only (mode %v): %w", target, fi.Mode().Perm(), fs.ErrPermission)
 		}
 		// A file someone else owns (root, after a `sudo` edit) must not be
-		// replaced by one we own, though the folder would let us.
-		if uid := w.UID; owner != nil && uid != 0 && owner.uid != uid {
-			return fmt.Errorf("%s is owned by uid %d, not by you (uid %d): %w", target, owner.uid, uid, fs.ErrPermission)
+		// replaced by one we own, though the folder would let us. Root is
+		// held to the same rule: root writing a user's file (or, through
+		// the user's link, a file of root's) is root run with the user's
+		// HOME, and is refused.
+		if err := w.CheckOwner(target, fi); err != nil {
+			return err
+		}
+	} else if errors.Is(err, fs.ErrNotExist) {
+		// A new file: the folder it goes into must be ours or root's (for
+		// root: root's). Root does not create files in a user's folder.
+		if dfi, err := os.Stat(dir); err == nil {
+			if o := ownerOf(dfi); o != nil && o.uid != w.UID && o.uid != 0 {
+				return fmt.Errorf("%s: the folder is owned by uid %d, not by you (uid %d): %w", dir, o.uid, w.UID, fs.ErrPermission)
+			}
 		}
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".forkwatch-*")

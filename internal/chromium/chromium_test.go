@@ -1,10 +1,15 @@
 package chromium
 
 import (
+	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestFind: PATH first; on macOS the app bundles of the runner images
@@ -77,5 +82,83 @@ func TestFind(t *testing.T) {
 				t.Errorf("got %q, %v; want %q", got, err, want)
 			}
 		})
+	}
+}
+
+// TestBrowserWithLongHome runs the real browser the way the page and
+// screenshot tests do, with a home folder and TMPDIR far longer than a
+// Mac's /Users/NAME (a test home under a CI cache folder). First, as a
+// control, with the profile and TMPDIR under that home: Chromium must
+// refuse to start ("Socket path too long", its singleton socket would pass
+// sun_path's 108 bytes here, 104 on macOS), which shows the stand-in
+// reproduces the failure; then through NewScratch, where it must render
+// the page.
+func TestBrowserWithLongHome(t *testing.T) {
+	bin, err := Find(runtime.GOOS)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v: CI installs a browser", err)
+		}
+		t.Skipf("%v: apt-get install -y chromium", err)
+	}
+	home := filepath.Join(t.TempDir(), "Users", strings.Repeat("n", 64))
+	longTmp := filepath.Join(home, "Library", "Caches", "forkwatch-tests")
+	if err := os.MkdirAll(longTmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("TMPDIR", longTmp)
+	if SocketFits(longTmp, runtime.GOOS) {
+		t.Fatalf("the test's TMPDIR (%d bytes) is not long enough to matter", len(longTmp))
+	}
+	run := func(profile string, env []string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir="+profile, "--dump-dom", "data:text/html,<p id=x>forkwatch</p>")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	out, err := run(filepath.Join(longTmp, "profile"), os.Environ())
+	if err == nil && strings.Contains(out, `<p id="x">forkwatch</p>`) {
+		t.Fatalf("the control started: the browser no longer puts its socket under TMPDIR, so this test shows nothing\n%s", out)
+	}
+	if !strings.Contains(out, "Socket path too long") {
+		t.Logf("control failed differently: %v\n%s", err, out)
+	}
+
+	s, err := NewScratch(runtime.GOOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Remove() })
+	if strings.HasPrefix(s.Dir, home) || !SocketFits(s.Tmp, "darwin") {
+		t.Errorf("scratch %s is under the long home or leaves no room on macOS", s.Dir)
+	}
+	out, err = run(s.Profile, s.Env(os.Environ()))
+	if err != nil || !strings.Contains(out, `<p id="x">forkwatch</p>`) {
+		t.Fatalf("browser with a short scratch folder: %v\n%s", err, out)
+	}
+}
+
+// TestSocketFits: the limits of sun_path on each system.
+func TestSocketFits(t *testing.T) {
+	mac := "/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/" // NSTemporaryDirectory's shape
+	for _, tc := range []struct {
+		tmp, goos string
+		want      bool
+	}{
+		{"/tmp/fwc-1234567890/t", "darwin", true},
+		{"/tmp/fwc-1234567890/t", "linux", true},
+		{mac + "fwc-1234567890/t", "darwin", false}, // 49 + 17 + 45 > 104
+		{"/home/runner/work/_temp/fwc-1234567890/t", "linux", true},
+		{"/Users/" + strings.Repeat("n", 64) + "/t", "darwin", false},
+	} {
+		if got := SocketFits(tc.tmp, tc.goos); got != tc.want {
+			t.Errorf("SocketFits(%q, %s) = %v", tc.tmp, tc.goos, got)
+		}
 	}
 }

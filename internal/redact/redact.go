@@ -11,8 +11,18 @@
 //	project   project and venv folders replaced by a hash (sha256, 12 hex digits)
 //	all       home, args and project
 //
-// Unset, the default is "home". Words are case-insensitive; spaces around
-// them are ignored.
+// Unset, the default is "home,args": a parent's command line carries
+// whatever its user typed (`--db-url=postgres://app:PASSWORD@db/app`), so
+// arguments leave the Mac only when the profile asks for them. Words are
+// case-insensitive; spaces around them are ignored.
+//
+// In every setting but none, values that look like secrets are masked
+// wherever they appear (command lines, paths, details): the userinfo of a
+// URL (scheme://user:password@host), the value of an option or variable
+// whose name says password, passwd, pwd, secret, token, key, auth,
+// credential, cookie or session (`--password=x`, `TOKEN=x`, `api_key=x`,
+// `--password x`), and a bearer token. The mask is "***". This is a net
+// for the obvious, not a guarantee: "args" is what keeps arguments home.
 package redact
 
 import (
@@ -20,11 +30,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
-// Default is the setting when none is given: home paths as ~.
-const Default = "home"
+// Default is the setting when none is given: home paths as ~ and
+// command-line arguments dropped.
+const Default = "home,args"
 
 // Words are the accepted words, in the order they are documented.
 var Words = []string{"none", "home", "args", "project", "all"}
@@ -34,6 +46,9 @@ type Redaction struct {
 	Home    bool // home-folder paths as ~
 	Args    bool // command-line arguments dropped
 	Project bool // project and venv folders hashed
+	// Secrets masks values that look like secrets. Parse sets it for
+	// every setting but none.
+	Secrets bool
 }
 
 // Parse reads the Redact setting. "" gives Default.
@@ -57,7 +72,7 @@ func Parse(s string) (Redaction, error) {
 		case "project":
 			r.Project = true
 		case "all":
-			r = Redaction{Home: true, Args: true, Project: true}
+			r.Home, r.Args, r.Project = true, true, true
 		default:
 			return Redaction{}, fmt.Errorf("unknown word %q (known: %s)", w, strings.Join(Words, ", "))
 		}
@@ -65,6 +80,7 @@ func Parse(s string) (Redaction, error) {
 	if none && n > 1 {
 		return Redaction{}, fmt.Errorf("%q: none cannot be combined with other words", s)
 	}
+	r.Secrets = !none
 	return r, nil
 }
 
@@ -90,6 +106,9 @@ func (r Redaction) String() string {
 // line): every occurrence of home followed by a separator or the end
 // becomes ~. home is the user's home folder; "" changes nothing.
 func (r Redaction) Path(s, home string) string {
+	if r.Secrets {
+		s = MaskSecrets(s)
+	}
 	if !r.Home || s == "" {
 		return s
 	}
@@ -116,7 +135,7 @@ func (r Redaction) Path(s, home string) string {
 }
 
 // CommandLine applies the args rule (keep the first word, the program) and
-// then the home rule.
+// then the home rule (and the secrets rule, through Path).
 func (r Redaction) CommandLine(s, home string) string {
 	if r.Args {
 		s = strings.TrimSpace(s)
@@ -125,6 +144,48 @@ func (r Redaction) CommandLine(s, home string) string {
 		}
 	}
 	return r.Path(s, home)
+}
+
+// Mask replaces a secret.
+const Mask = "***"
+
+var (
+	// scheme://userinfo@ : RFC 3986 section 3.2.1; the userinfo has no
+	// "/", "?", "#", "@" or space.
+	reURLUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]+@`)
+	secretName    = `[A-Za-z0-9_.-]*(?i:password|passwd|pwd|secret|token|key|auth|credential|cookie|session)[A-Za-z0-9_.-]*`
+	// NAME=value, --name=value, name: value (a header).
+	reSecretAssign = regexp.MustCompile(`(?:^|[\s"'&?;,])(-{0,2}` + secretName + `)(=|:\s*)([^\s"'&;,]+)`)
+	// --password value (the value as the next word).
+	reSecretFlag = regexp.MustCompile(`(--?` + secretName + `)(\s+)([^\s-][^\s]*)`)
+	reBearer     = regexp.MustCompile(`(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+`)
+)
+
+// MaskSecrets masks what looks like a secret in s: the userinfo of URLs,
+// values of options and variables named like a secret, bearer tokens.
+func MaskSecrets(s string) string {
+	if s == "" {
+		return s
+	}
+	s = reURLUserinfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	s = reSecretAssign.ReplaceAllStringFunc(s, func(m string) string {
+		// Keep the leading separator, the name and "="; mask the value.
+		sm := reSecretAssign.FindStringSubmatchIndex(m)
+		if v := strings.ToLower(m[sm[6]:sm[7]]); v == "bearer" || v == "basic" {
+			return m // the scheme of a header; its token is masked below
+		}
+		return m[:sm[6]] + Mask + m[sm[7]:]
+	})
+	s = reSecretFlag.ReplaceAllString(s, "${1}${2}"+Mask)
+	s = reBearer.ReplaceAllString(s, "${1}"+Mask)
+	return s
+}
+
+// StripUserinfo removes the userinfo (user and password) of every URL in
+// s, for text that is shown rather than exported: "https://u:p@host/x"
+// becomes "https://host/x".
+func StripUserinfo(s string) string {
+	return reURLUserinfo.ReplaceAllString(s, "${1}")
 }
 
 // Folder applies the project rule (a folder becomes "sha256:" and 12 hex

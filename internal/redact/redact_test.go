@@ -8,12 +8,12 @@ func TestParse(t *testing.T) {
 		want    Redaction
 		wantErr bool
 	}{
-		{"", Redaction{Home: true}, false},
+		{"", Redaction{Home: true, Args: true, Secrets: true}, false},
 		{"none", Redaction{}, false},
-		{"home", Redaction{Home: true}, false},
-		{" Home , args", Redaction{Home: true, Args: true}, false},
-		{"project", Redaction{Project: true}, false},
-		{"all", Redaction{Home: true, Args: true, Project: true}, false},
+		{"home", Redaction{Home: true, Secrets: true}, false},
+		{" Home , args", Redaction{Home: true, Args: true, Secrets: true}, false},
+		{"project", Redaction{Project: true, Secrets: true}, false},
+		{"all", Redaction{Home: true, Args: true, Project: true, Secrets: true}, false},
 		{"none,home", Redaction{}, true},
 		{"homes", Redaction{}, true},
 	}

@@ -1,7 +1,15 @@
 // Package syscmd runs the system commands Forkwatch depends on (sysctl,
-// launchctl, osascript, open, codesign) with a time limit and arguments as a
-// list, never through a shell. It sits below both monitor and settings so
-// that the watcher does not depend on the toggles.
+// launchctl, osascript, open, codesign, lldb) with a time limit and
+// arguments as a list, never through a shell. It sits below both monitor
+// and settings so that the watcher does not depend on the toggles.
+//
+// A command is found on PATH (tests put fakes first), and the one found
+// runs only if internal/trust accepts it: the file and every folder on the
+// way to it owned by the user or root and writable by nobody else. A
+// planted osascript in a folder others can write, early on PATH, could
+// otherwise show a fake administrator-password dialog; it is refused with
+// an error naming the folder, and nothing further down PATH is tried in its
+// place (the user sees why, rather than a different program running).
 package syscmd
 
 import (
@@ -9,9 +17,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
 // ErrCommandMissing means a system command was not found on PATH.
@@ -30,9 +41,9 @@ const DefaultTimeout = 10 * time.Second
 // through a shell, and returns its standard output. A non-zero exit gives an
 // error carrying the command's standard error.
 func Run(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {
-	path, err := exec.LookPath(name)
+	path, err := LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, ErrCommandMissing)
+		return "", err
 	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -58,4 +69,20 @@ func Run(ctx context.Context, timeout time.Duration, name string, args ...string
 		return stdout.String(), fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 	}
 	return stdout.String(), nil
+}
+
+// LookPath finds name on PATH as exec.LookPath does and returns it only if
+// trust.CheckExecutable accepts it for this user. A name with a slash is
+// checked as given. A missing command gives ErrCommandMissing; a refused one
+// a *trust.Error (errors.Is(err, trust.ErrUntrusted)) naming the folder:
+// "osascript: not run: writable by others (/tmp/bin)".
+func LookPath(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, ErrCommandMissing)
+	}
+	if err := trust.CheckExecutable(path, os.Getuid()); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return path, nil
 }

@@ -123,7 +123,7 @@ func check(path string, uid int, wantDir bool, action string) error {
 		if !last && !fi.IsDir() {
 			return fail(next, "not a folder")
 		}
-		if err := ownerAndMode(fi, uid); err != nil {
+		if err := ownerAndMode(next, fi, uid); err != nil {
 			return fail(next, err.Error())
 		}
 		if last {
@@ -150,11 +150,13 @@ func checkNode(p string, uid int, wantDir bool) error {
 	if wantDir && !fi.IsDir() {
 		return errors.New("not a folder")
 	}
-	return ownerAndMode(fi, uid)
+	return ownerAndMode(p, fi, uid)
 }
 
-// ownerAndMode is the rule for one file or folder.
-func ownerAndMode(fi fs.FileInfo, uid int) error {
+// ownerAndMode is the rule for one file or folder: its owner, its mode,
+// and on macOS its ACL, which can grant others write whatever the mode
+// says (acl.go).
+func ownerAndMode(p string, fi fs.FileInfo, uid int) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return errors.New("owner unknown")
@@ -167,6 +169,20 @@ func ownerAndMode(fi fs.FileInfo, uid int) error {
 		return errors.New("writable by others")
 	case m&0o020 != 0:
 		return errors.New("writable by group")
+	}
+	text, err := extendedACL(p)
+	if err != nil {
+		return fmt.Errorf("cannot read its ACL: %v", err)
+	}
+	if text == "" {
+		return nil
+	}
+	why, err := aclGrantsWrite(text, uid)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		return errors.New(why)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/forkwatch/forkwatch/monitor/project"
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
 
@@ -28,12 +29,15 @@ type Attributor struct {
 	// listDists lists the *.dist-info names in a venv's site-packages
 	// (listDists in dists.go); tests may substitute their own.
 	listDists func(venv string) ([]string, error)
-	uid       int // the user whose processes may be read: the one running Forkwatch
+	// scanProject reads the project's own configuration (project.ScanWith);
+	// tests may substitute their own.
+	scanProject func(dir string, uid int) (project.Result, error)
+	uid         int // the user whose processes may be read: the one running Forkwatch
 }
 
 // NewAttributor returns an Attributor that reads this system's processes.
 func NewAttributor() *Attributor {
-	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat, listDists: listDists, uid: os.Getuid()}
+	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat, listDists: listDists, scanProject: scanProject, uid: os.Getuid()}
 }
 
 // Enrich adds attribution to a report. It suits Config.Enrich.
@@ -91,7 +95,19 @@ func (a *Attributor) apply(r *report.Report, chk parentCheck) {
 			src.Dists = report.ParseDists(names)
 		}
 	}
+	if r.Project != "" && a.scanProject != nil {
+		// The project's own configuration ("project config" evidence):
+		// read only as this user, only files the user owns, never run.
+		if res, err := a.scanProject(r.Project, a.uid); err == nil {
+			src.Project = res.Hints()
+		}
+	}
 	report.RecogniseTool(r, src)
+}
+
+// scanProject reads a project's configuration with the default bounds.
+func scanProject(dir string, uid int) (project.Result, error) {
+	return project.ScanWith(dir, project.Options{UID: uid})
 }
 
 // grandparent reads the parent's own parent, when it is alive and older

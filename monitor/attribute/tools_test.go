@@ -100,8 +100,8 @@ func TestAttributeToolsLive(t *testing.T) {
 		{"puma's cluster title", "ruby", "bin/puma", "$0 = 'puma 6.4.0 (tcp://0.0.0.0:3000) [proj]'\nsleep 120\n", "puma 6.4.0 (tcp://0.0.0.0:3000) [proj]", nil, "Gemfile", nonPython, "puma", report.EvidenceParent, "Fiddle.dlopen", "puma (proj)"},
 		{"spring's title", "ruby", "bin/spring", "$0 = 'spring app    | proj | started 3 mins ago | development mode'\nsleep 120\n", "spring app    | proj | started 3 mins ago | development mode", nil, "Gemfile", nonPython, "spring", report.EvidenceParent, "DISABLE_SPRING=1", "spring (proj)"},
 		{"resque-pool's title", "ruby", "bin/resque-pool", "$0 = 'resque-pool-master[proj]: managing [4242]'\nsleep 120\n", "resque-pool-master[proj]: managing [4242]", nil, "Gemfile", nonPython, "resque-pool", report.EvidenceParent, "FORK_PER_JOB=false", "resque-pool (proj)"},
-		{"cpm under perl", "perl", "bin/cpm", "sleep 120;\n", "", []string{"install", "JSON"}, "cpanfile", nonPython, "cpm", report.EvidenceParent, "0.997022", "cpm (proj)"},
-		{"php-fpm master title under php", "php", "php-fpm.php", "<?php cli_set_process_title('php-fpm: master process (/opt/homebrew/etc/php/8.2/php-fpm.conf)'); sleep(120);\n", "php-fpm: master process (/opt/homebrew/etc/php/8.2/php-fpm.conf)", nil, "composer.json", nonPython, "php-fpm", report.EvidenceParent, "not a good solution", "php-fpm (proj)"},
+		{"cpm under perl", "perl", "bin/cpm", "sleep 120;\n", "", []string{"install", "JSON"}, "cpanfile", nonPython, "cpm", report.EvidenceParent, "0.997017", "cpm (proj)"},
+		{"php-fpm master title under php", "php", "php-fpm.php", "<?php cli_set_process_title('php-fpm: master process (/opt/homebrew/etc/php/8.2/php-fpm.conf)'); sleep(120);\n", "php-fpm: master process (/opt/homebrew/etc/php/8.2/php-fpm.conf)", nil, "composer.json", nonPython, "php-fpm", report.EvidenceParent, "__objc_fork_ok", "php-fpm (proj)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,17 +11,32 @@
 // release), so go.mod pins it to an exact version.
 //
 // Nothing here runs unless an endpoint is set: Start is the only entry and
-// the caller calls it only then. The send runs on its own goroutine, off the
+// the caller calls it only then.
+//
+// Its configuration is Forkwatch's settings and nothing else. The SDK's
+// exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, compression,
+// timeout, certificates) for every option not passed in code
+// (otlploghttp's config.go: getenv, loadEnvTLS), so a user's personal
+// OTEL_EXPORTER_OTLP_HEADERS API key would go to the organisation's
+// collector; Start passes every one of those options (headers even when
+// empty) and its own HTTP client, so none of the variables applies. The
+// client follows a redirect only to the same origin (scheme, host, port):
+// Go's client forwards every header but Authorization, Cookie and
+// WWW-Authenticate to another host, and a 307/308 re-sends the payload
+// (net/http Client.Do, "Redirects"). An endpoint with a user or password
+// in it is refused: credentials go in ExportHeaders. The send runs on its own goroutine, off the
 // detection path: the watcher only writes the outbox row, in the
 // transaction that records the crash.
 package export
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -103,14 +118,21 @@ type Status struct {
 	Failures  int // consecutive failed sends
 }
 
+// ErrUserinfo is the one line an endpoint with a user or password gets; the
+// URL is not repeated (it holds the password).
+var ErrUserinfo = errors.New("export endpoint has a user or password in it: not used; put credentials in ExportHeaders (e.g. Authorization)")
+
 // LogsURL is the URL records are posted to for a base endpoint.
 func LogsURL(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return "", fmt.Errorf("export endpoint %q: %w", endpoint, err)
+		return "", fmt.Errorf("export endpoint %q: not a URL", redact.StripUserinfo(endpoint))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("export endpoint %q: want an http:// or https:// URL with a host", endpoint)
+		return "", fmt.Errorf("export endpoint %q: want an http:// or https:// URL with a host", redact.StripUserinfo(endpoint))
+	}
+	if u.User != nil {
+		return "", ErrUserinfo
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/logs"
 	return u.String(), nil
@@ -142,13 +164,26 @@ func Start(ctx context.Context, cfg Config) (*Exporter, error) {
 	}
 	// TLS is Go's default (system roots, TLS 1.2+); the exporter's own
 	// retries are off: the outbox retries, and survives restarts.
+	// Every option the SDK would otherwise take from OTEL_EXPORTER_OTLP_*
+	// is set here: endpoint and path (WithEndpointURL), headers (an empty
+	// map still counts as set), compression, timeout; certificates and
+	// the rest of TLS come with our own client.
+	headers := map[string]string{}
+	for k, v := range cfg.Headers {
+		headers[k] = v
+	}
 	opts := []otlploghttp.Option{
 		otlploghttp.WithEndpointURL(target),
+		otlploghttp.WithHeaders(headers),
+		otlploghttp.WithCompression(otlploghttp.NoCompression),
 		otlploghttp.WithTimeout(sendTimeout),
 		otlploghttp.WithRetry(otlploghttp.RetryConfig{Enabled: false}),
+		otlploghttp.WithHTTPClient(newHTTPClient()),
 	}
-	if len(cfg.Headers) > 0 {
-		opts = append(opts, otlploghttp.WithHeaders(cfg.Headers))
+	if strings.HasPrefix(target, "https:") {
+		// Set, so that OTEL_EXPORTER_OTLP_CERTIFICATE is not even read
+		// (our client's transport is what connects).
+		opts = append(opts, otlploghttp.WithTLSClientConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 	}
 	exp, err := otlploghttp.New(ctx, opts...)
 	if err != nil {
@@ -167,6 +202,37 @@ func Start(ctx context.Context, cfg Config) (*Exporter, error) {
 	}
 	go e.run(ctx)
 	return e, nil
+}
+
+// newHTTPClient is the exporter's client: Go's default transport (system
+// roots, TLS 1.2+, HTTPS_PROXY as for any program), the send timeout, and
+// redirects followed only within the endpoint's origin.
+func newHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		Timeout:   sendTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("export: more than 5 redirects")
+			}
+			if from := via[0].URL; !sameOrigin(req.URL, from) {
+				return fmt.Errorf("export: refused a redirect from %s to another origin (%s)", origin(from), origin(req.URL))
+			}
+			return nil
+		},
+	}
+}
+
+// sameOrigin compares scheme, host and port (RFC 6454), default ports
+// filled in.
+func sameOrigin(a, b *url.URL) bool { return origin(a) == origin(b) }
+
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // Kick asks for a send now (an event was just recorded). It never blocks;
@@ -238,7 +304,7 @@ func (e *Exporter) run(ctx context.Context) {
 		}
 		e.mu.Lock()
 		if err != nil {
-			e.last.LastError = err.Error()
+			e.last.LastError = redact.StripUserinfo(err.Error())
 			e.last.Failures++
 		} else {
 			e.last.LastError, e.last.Failures = "", 0
@@ -321,7 +387,7 @@ func (e *Exporter) send(ctx context.Context, events []history.OutboxEvent) error
 		if merr := e.cfg.Outbox.MarkOutboxFailed(seqs); merr != nil {
 			e.cfg.Log.Warn("export: count the attempt", "err", merr)
 		}
-		return fmt.Errorf("export %d events to %s: %w", len(recs), e.cfg.Endpoint, err)
+		return fmt.Errorf("export %d events to %s: %w", len(recs), redact.StripUserinfo(e.cfg.Endpoint), err)
 	}
 	if err := e.cfg.Outbox.MarkOutboxSent(seqs, now); err != nil {
 		return err

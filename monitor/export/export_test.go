@@ -174,6 +174,13 @@ func TestExportRetriesUntilAccepted(t *testing.T) {
 	for (len(fc.records()) < 6 || pending() > 0) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The collector has them; the exporter marks them sent just after.
+	for time.Now().Before(deadline) {
+		if ev, _ := d.PendingOutbox(context.Background(), 10); len(ev) == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	cancel()
 	<-e.Done()
 	recs := fc.records()

@@ -37,7 +37,17 @@ var ErrNoRecord = errors.New("no fork record")
 
 // Record is what the tracer wrote for one child (see tracer/forkwatch_forktrace.py).
 type Record struct {
-	PID        int     `json:"pid"`  // the child
+	PID int `json:"pid"` // the child
+	// End is the child's end mark: "exec" (it called an exec* function),
+	// "spawn" (posix_spawn), "exit", or "" while it runs (or when it died
+	// of a signal, or ended some way the tracer does not see, such as the
+	// exec in C after a subprocess preexec_fn). The tracer writes it in
+	// the slot's trailer (TrailerSize), Lookup and RiskyForks put it here.
+	End string `json:"end,omitempty"`
+	// Wake says the record was written with a real write(): the first fork
+	// from a threaded process at its fork site, which raises a file event
+	// on the record file (so does that child's end mark).
+	Wake       bool    `json:"wake,omitempty"`
 	PPID       int     `json:"ppid"` // the process that forked
 	Time       float64 `json:"time"` // Unix seconds, taken in the parent just before fork()
 	Format     int     `json:"format"`
@@ -48,10 +58,20 @@ type Record struct {
 	Stdlib     string  `json:"stdlib"` // the folder holding os.py
 	Site       string  `json:"site"`   // the site-packages folder holding the tracer
 	Threads    int     `json:"threads"`
-	Thread     string  `json:"thread"` // the forking thread's name
-	Argv0      string  `json:"argv0"`
-	Cwd        string  `json:"cwd"`
-	Truncated  bool    `json:"truncated"` // the stack had more than the tracer keeps
+	// Threaded says whether the parent was threaded at the fork as the
+	// platform's fork check sees it, and ThreadedHow how the tracer knew:
+	// "pthread_is_threaded_np" (macOS: true once the process ever started
+	// a thread, what objc's check reads), "threading.active_count" or
+	// "_thread._count" (live Python threads, elsewhere).
+	Threaded    bool   `json:"threaded"`
+	ThreadedHow string `json:"threaded_how,omitempty"`
+	// ThreadNames are the parent's Python threads, gathered only for the
+	// fork a warning is about (Wake).
+	ThreadNames []string `json:"thread_names,omitempty"`
+	Thread      string   `json:"thread"` // the forking thread's name
+	Argv0       string   `json:"argv0"`
+	Cwd         string   `json:"cwd"`
+	Truncated   bool     `json:"truncated"` // the stack had more than the tracer keeps
 	// Stack is the forking thread's Python stack, innermost first (the
 	// caller of os.fork at index 0), like a crash report's backtrace.
 	Stack []report.ForkFrame `json:"stack"`
@@ -80,10 +100,11 @@ func Lookup(spoolDir string, pid int) (*Record, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := readSlot(f, pid)
+	slot, err := readSlot(f, pid)
 	if err != nil {
 		return nil, err
 	}
+	data := slotRecord(slot)
 	if len(data) == 0 || data[0] == 0 {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoRecord)
 	}
@@ -93,6 +114,9 @@ func Lookup(spoolDir string, pid int) (*Record, error) {
 	}
 	if rec.PID != pid {
 		return nil, fmt.Errorf("pid %d: the slot holds pid %d's record: %w", pid, rec.PID, ErrNoRecord)
+	}
+	if rec.End == "" {
+		rec.End = endMark(slot, pid)
 	}
 	return rec, nil
 }
@@ -118,6 +142,14 @@ func ParseRecord(data []byte) (*Record, error) {
 func (r *Record) clean() {
 	for _, s := range []*string{&r.Python, &r.Executable, &r.Prefix, &r.BasePrefix, &r.Stdlib, &r.Site, &r.Cwd} {
 		*s = report.Clean(*s, 1024)
+	}
+	r.End = report.Clean(strings.TrimSpace(r.End), 8)
+	r.ThreadedHow = report.Clean(r.ThreadedHow, 64)
+	if len(r.ThreadNames) > 64 {
+		r.ThreadNames = r.ThreadNames[:64]
+	}
+	for i := range r.ThreadNames {
+		r.ThreadNames[i] = report.Clean(r.ThreadNames[i], 64)
 	}
 	r.Thread = report.Clean(r.Thread, 64)
 	r.Argv0 = report.Clean(r.Argv0, 1024)
@@ -331,24 +363,26 @@ func isLibraryPath(file string) bool { return (&Record{}).isLibrary(file) }
 
 // Matches says whether a record can belong to the crash in r: pids are
 // reused (macOS wraps at 99,999), so a record left from an earlier process
-// with the same pid must not name a fork site. A record whose parent is not
-// the report's parent, or that was written after the crash, does not match.
-// A parent of 1 (launchd adopted an orphan) or an unknown one is not held
-// against it.
+// with the same pid must not name a fork site. It takes a record with a
+// parent above 1 and a fork time, and a report with a parent and a time:
+// without them nothing tells an old record from this crash's, and a record
+// of zeros (pid 0's parent, time 0) would match any crash of its pid. A
+// record whose parent is not the report's parent, or that was written
+// after the crash, does not match. A report whose parent is 1 (launchd
+// adopted the child after its parent exited) is matched on the time alone.
 func (rec *Record) Matches(r *report.Report) bool {
-	if rec.PID != r.PID {
+	if rec.PID != r.PID || rec.PID <= 0 || rec.PPID <= 1 || !(rec.Time > 0) || r.ParentPID <= 0 {
 		return false
 	}
-	if r.ParentPID > 1 && rec.PPID > 0 && rec.PPID != r.ParentPID {
+	if r.ParentPID > 1 && rec.PPID != r.ParentPID {
 		return false
 	}
-	if t, err := time.Parse(time.RFC3339, r.Time); err == nil && rec.Time > 0 {
-		// Crash report times have whole seconds; the record has microseconds.
-		if rec.When().After(t.Add(2 * time.Second)) {
-			return false
-		}
+	t, err := time.Parse(time.RFC3339, r.Time)
+	if err != nil {
+		return false
 	}
-	return true
+	// Crash report times have whole seconds; the record has microseconds.
+	return !rec.When().After(t.Add(2 * time.Second))
 }
 
 // Apply sets the fork-tracing fields of r from rec and says so in the

@@ -19,7 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
-	"github.com/forkwatch/forkwatch/internal/syscmd"
+	interprun "github.com/forkwatch/forkwatch/internal/interp"
 	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
@@ -218,11 +218,19 @@ func (m *Manager) query(ctx context.Context, python string) (interp, error) {
 	var in interp
 	// The interpreter may come from a crash report's venv: run it only
 	// when nobody but the user (or root) can have put it there.
-	if err := trust.CheckExecutable(python, os.Getuid()); err != nil {
+	// interprun.Run checks it (trust.CheckExecutable) and runs it with -E -s
+	// in a private working folder: no module planted in the current
+	// folder is imported.
+	out, errOut, err := interprun.Run(ctx, m.Timeout, interprun.Spec{
+		Lang: interprun.Python, Path: python, Args: []string{"-c", queryScript}, UID: os.Getuid(), Name: "trace",
+	})
+	var te *trust.Error
+	switch {
+	case errors.As(err, &te):
 		return in, fmt.Errorf("%s: %w", python, err)
-	}
-	out, err := syscmd.Run(ctx, m.Timeout, python, "-E", "-s", "-c", queryScript)
-	if err != nil {
+	case err != nil && strings.TrimSpace(errOut) != "":
+		return in, fmt.Errorf("ask %s for its site-packages: %w: %s", python, err, shorten(strings.TrimSpace(errOut)))
+	case err != nil:
 		return in, fmt.Errorf("ask %s for its site-packages: %w", python, err)
 	}
 	// The last line: a .pth file may print before us.

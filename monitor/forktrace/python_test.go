@@ -245,6 +245,21 @@ func mountReadOnly(t *testing.T, dir string) {
 	}
 }
 
+// fill writes a file into dir until the disk is full.
+func fill(t *testing.T, dir string) {
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			break
+		}
+	}
+	f.Close()
+}
+
 func canMount(t *testing.T) {
 	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
 		t.Skip("mounting needs root on Linux")
@@ -353,22 +368,32 @@ func TestTracerUnderEveryPython(t *testing.T) {
 			mountReadOnly(t, s)
 			return s, nil
 		}},
-		{name: "disk-full", setup: func(t *testing.T, dir string) (string, []string) {
+		// A sparse record file (an older Forkwatch made it) on a full disk:
+		// not mapped (a write into a hole through a mapping is a SIGBUS),
+		// written with write(), which fails; every fork still works.
+		{name: "disk-full-sparse", setup: func(t *testing.T, dir string) (string, []string) {
 			s := filepath.Join(dir, "spool")
 			os.Mkdir(s, 0o700)
 			mountTmpfs(t, s, 64<<10)
-			if err := CreateRing(s); err != nil { // sparse: fits
+			sparse, err := os.OpenFile(RingPath(s), os.O_CREATE|os.O_WRONLY, 0o600)
+			if err != nil {
 				t.Fatal(err)
 			}
-			// Fill it: the tracer's writes into the sparse file must fail.
-			f, _ := os.Create(filepath.Join(s, "filler"))
-			buf := make([]byte, 4096)
-			for {
-				if _, err := f.Write(buf); err != nil {
-					break
-				}
+			sparse.Truncate(RingSize)
+			sparse.Close()
+			fill(t, s)
+			return s, nil
+		}},
+		// A record file with its blocks allocated, on a disk that is full:
+		// the children write into the mapping, and their records are there.
+		{name: "disk-full-allocated", records: true, setup: func(t *testing.T, dir string) (string, []string) {
+			s := filepath.Join(dir, "spool")
+			os.Mkdir(s, 0o700)
+			mountTmpfs(t, s, RingSize+256<<10)
+			if err := CreateRing(s); err != nil {
+				t.Fatal(err)
 			}
-			f.Close()
+			fill(t, s)
 			return s, nil
 		}},
 	}

@@ -17,12 +17,20 @@ import (
 
 // The spool is one file, SPOOL/records, of Slots slots of SlotSize bytes:
 // the child with pid P writes its record into slot P % Slots. Forkwatch
-// creates it at its full size (a sparse file: only written slots take disk
-// space), so the tracer never creates a file after fork (a directory update
-// per fork cost 0.9 ms on a journaled disk; a write into an existing file
-// costs microseconds), and the spool is bounded in files (one) and bytes
-// (Slots*SlotSize) by construction. The tracer's constants must match
+// creates it at its full size with every block allocated, so the tracer
+// never creates a file after fork (a directory update per fork cost 0.9 ms
+// on a journaled disk) and the spool is bounded in files (one) and bytes
+// (RingSize) by construction. The tracer's constants must match
 // (TestTracerConstants).
+//
+// The tracer maps the file (MAP_SHARED) once per process and each child
+// writes its record into the mapping: no system call per fork. A write
+// through a mapping into a hole of a sparse file needs a new block, and on a
+// full disk it kills the writer with SIGBUS where write() would only fail;
+// that is why the blocks are allocated here, and why the tracer falls back
+// to write() for a file that is still sparse (made by an older Forkwatch).
+// The file must never shrink while mapped (a write past its end is a SIGBUS
+// too): a new layout takes a new name, never a truncation of this one.
 const (
 	RingName = "records"
 	Slots    = 8192
@@ -35,35 +43,94 @@ const (
 // record must still be there to be read.
 const DefaultGrace = time.Minute
 
-// RingPath is the record file in a spool folder.
+// RingPath is the record file in a spool folder. It is also the file to
+// watch (the file itself: a folder watch sees no in-place write, on macOS
+// as here) for the records that need reading at once: the tracer writes the
+// first fork from a threaded process at each fork site, and that child's
+// end mark, with a real write(), and every other record through its
+// mapping, which raises no file event.
 func RingPath(spoolDir string) string { return filepath.Join(spoolDir, RingName) }
 
 // CreateRing makes the spool folder (0700) and its record file at full
-// size, keeping the records of an existing one. A record file that is not
-// a regular file (a symlink, a FIFO) is an error: the tracers then write
-// nothing.
+// size with its blocks allocated, keeping the records of an existing one.
+// A new file is filled under a temporary name and linked into place, so
+// that no tracer maps a half-made one; an existing sparse file gets its
+// holes allocated (or is rebuilt where the system cannot allocate in
+// place). A record file that is not a regular file (a symlink, a FIFO) is
+// an error: the tracers then write nothing.
 func CreateRing(spoolDir string) error {
 	if err := os.MkdirAll(spoolDir, 0o700); err != nil {
 		return fmt.Errorf("create spool %s: %w", spoolDir, err)
 	}
 	p := RingPath(spoolDir)
-	fd, err := syscall.Open(p, syscall.O_RDWR|syscall.O_CREAT|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", p, err)
+	f, err := openRing(spoolDir, syscall.O_RDWR)
+	if errors.Is(err, fs.ErrNotExist) {
+		return newRing(spoolDir, nil)
 	}
-	f := os.NewFile(uintptr(fd), p)
+	if err != nil {
+		return err
+	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", p, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", p)
-	}
-	if fi.Size() != RingSize {
+	if fi.Size() < RingSize {
+		// Only ever grown: a tracer may have it mapped.
 		if err := f.Truncate(RingSize); err != nil {
 			return fmt.Errorf("size %s: %w", p, err)
 		}
+	}
+	if allocated(fi) >= RingSize {
+		return nil
+	}
+	if err := allocate(f); err == nil {
+		return nil
+	}
+	// No way to fill the holes in place: rebuild it with the records.
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, RingSize))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", p, err)
+	}
+	return newRing(spoolDir, data)
+}
+
+// allocated is how many bytes of the file have blocks.
+func allocated(fi fs.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int64(st.Blocks) * 512
+	}
+	return 0
+}
+
+// newRing writes a record file of RingSize bytes (data first, zeros after)
+// under a temporary name and links it into place. A new one (data nil)
+// never replaces a record file made meanwhile by another Forkwatch; a
+// rebuilt one (the records of a sparse file) is renamed over it.
+func newRing(spoolDir string, data []byte) error {
+	p := RingPath(spoolDir)
+	tmp, err := os.CreateTemp(spoolDir, ".records-*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", p, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	chunk := make([]byte, 1<<20)
+	for off := 0; off < RingSize; off += len(chunk) {
+		n := copy(chunk, data[min(off, len(data)):])
+		clear(chunk[n:])
+		if _, err := tmp.Write(chunk); err != nil {
+			return fmt.Errorf("fill %s: %w", p, err)
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", p, err)
+	}
+	if data != nil {
+		return os.Rename(tmp.Name(), p)
+	}
+	if err := os.Link(tmp.Name(), p); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create %s: %w", p, err)
 	}
 	return nil
 }
@@ -104,14 +171,43 @@ func slotRecord(slot []byte) []byte {
 	return slot
 }
 
-// readSlot reads the record slot of pid.
+// readSlot reads the whole slot of pid (the record, then what follows it
+// up to the end mark in the slot's last TrailerSize bytes).
 func readSlot(f *os.File, pid int) ([]byte, error) {
 	buf := make([]byte, SlotSize)
 	n, err := f.ReadAt(buf, int64(pid%Slots)*SlotSize)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
-	return slotRecord(buf[:n]), nil
+	return buf[:n], nil
+}
+
+// TrailerSize is the end mark at the end of each slot: the pid in ten
+// characters, then "exec ", "spawn", "exit " or blanks, then a newline. The
+// child writes it, and may do so before its parent has written the record
+// (the parent writes it after fork() returns), so it lives where no record
+// reaches.
+const TrailerSize = 16
+
+// endMark reads the end mark of pid from a whole slot ("" when the
+// trailer is another process's, or blank).
+func endMark(slot []byte, pid int) string {
+	if len(slot) != SlotSize {
+		return ""
+	}
+	t := slot[SlotSize-TrailerSize:]
+	if t[TrailerSize-1] != '\n' {
+		return ""
+	}
+	p, err := strconv.Atoi(string(bytes.TrimRight(t[:10], " ")))
+	if err != nil || p != pid {
+		return ""
+	}
+	switch w := string(bytes.TrimSpace(t[10:15])); w {
+	case "exec", "spawn", "exit":
+		return w
+	}
+	return ""
 }
 
 // Spool is the spool folder with the state Sweep keeps: it remembers when
@@ -127,12 +223,17 @@ type Spool struct {
 	// only the slots it kept are read again (an idle app stays idle).
 	lastMod  time.Time
 	lastKept []int64
+	lastFull time.Time // the last Sweep that read every slot
 	// alive reports whether a process exists; tests replace it.
 	alive func(pid int) bool
 }
 
 // NewSpool returns the spool at dir.
 func NewSpool(dir string) *Spool { return &Spool{Dir: dir, Grace: DefaultGrace} }
+
+// fullEvery is how long a Sweep may read only the slots it kept while the
+// record file's time stays the same.
+const fullEvery = 10 * time.Minute
 
 // SweepResult says what a Sweep did.
 type SweepResult struct {
@@ -141,7 +242,7 @@ type SweepResult struct {
 
 // slotHead matches the start of a record: the child's pid (written in the
 // child) and the parent's pid and fork time.
-var slotHead = regexp.MustCompile(`^\{"pid":([0-9]{1,10}) *,"ppid":[0-9]+,"time":([0-9.]+)`)
+var slotHead = regexp.MustCompile(`^\{"pid":([0-9]{1,10}) *,(?:"end":"[a-z ]{0,5}",)?(?:"wake":(?:true|false) *,)?"ppid":[0-9]+,"time":([0-9.]+)`)
 
 // Sweep clears the records of children that are gone: a record goes once
 // its process has been seen gone for Grace and the fork is older than
@@ -222,7 +323,10 @@ func (s *Spool) Sweep(now time.Time) (SweepResult, error) {
 		res.Kept++
 		kept = append(kept, at)
 	}
-	if fi.ModTime().Equal(s.lastMod) && !s.lastMod.IsZero() {
+	// Writes through the tracer's mapping need not change the file's time
+	// (macOS updates it when pages are written back, if at all), so an
+	// unchanged time is trusted for at most fullEvery.
+	if fi.ModTime().Equal(s.lastMod) && !s.lastMod.IsZero() && now.Sub(s.lastFull) < fullEvery {
 		slot := make([]byte, SlotSize)
 		for _, at := range s.lastKept {
 			n, err := f.ReadAt(slot, at)
@@ -247,6 +351,7 @@ func (s *Spool) Sweep(now time.Time) (SweepResult, error) {
 				break
 			}
 		}
+		s.lastFull = now
 	}
 	// The time from before the read: a child's write during it (or our own
 	// clearing) makes the next Sweep read everything again.

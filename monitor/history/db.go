@@ -277,7 +277,9 @@ func privateFiles(path string) error {
 			continue
 		}
 		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != 0o600 {
-			err = os.Chmod(p, 0o600)
+			// fchmod on a descriptor opened without following a link:
+			// chmod(2) by name would follow one swapped in since Lstat.
+			err = chmodNoFollow(p, 0o600)
 			if err == nil {
 				fi, err = os.Lstat(p)
 			}
@@ -290,6 +292,20 @@ func privateFiles(path string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// chmodNoFollow sets the mode of the regular file at p, never of what a
+// link there leads to.
+func chmodNoFollow(p string, mode fs.FileMode) error {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", p)
+	}
+	return f.Chmod(mode)
 }
 
 // unusable says whether an open error means the file itself is bad (or
@@ -321,9 +337,16 @@ func setAsideFiles(path, aside string) error {
 // lockFile takes an flock(2) on path without waiting, like settings.TryLock
 // (monitor must not import settings). The lock goes with the process.
 func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	// O_NOFOLLOW: a link planted in the lock's place is refused, not
+	// followed (root run with the user's HOME would create or open the
+	// link's target).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("history: open lock %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("history: lock %s: not a regular file", path)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()

@@ -163,10 +163,18 @@ func runChromium(t *testing.T, bin string, args ...string) (string, []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	// The profile and TMPDIR in a short folder whatever the home folder:
+	// Chromium's singleton socket must fit sun_path (browser.NewScratch).
+	scratch, err := browser.NewScratch(runtime.GOOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scratch.Remove()
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0"}
+		"--user-data-dir=" + scratch.Profile, "--enable-logging=stderr", "--v=0"}
 	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	cmd.Env = scratch.Env(os.Environ())
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

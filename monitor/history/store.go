@@ -189,6 +189,39 @@ func (d *DB) KnownPaths() map[string]bool {
 	return m
 }
 
+// KnownIDs returns the crash IDs seen, for the start-up sweep (which
+// skips a report whose ID is known without parsing it).
+func (d *DB) KnownIDs() map[string]bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := map[string]bool{}
+	if d.conn != nil {
+		if err := d.knownIDs(m); err != nil {
+			d.fail(fmt.Errorf("history: known ids: %w", err))
+		}
+	}
+	for id := range d.pend.seen {
+		m[id] = true
+	}
+	return m
+}
+
+func (d *DB) knownIDs(m map[string]bool) error {
+	rows, err := d.conn.QueryContext(bg, `SELECT id FROM seen`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		m[id] = true
+	}
+	return rows.Err()
+}
+
 func (d *DB) knownPaths(m map[string]bool) error {
 	rows, err := d.conn.QueryContext(bg, `SELECT path FROM paths`)
 	if err != nil {

@@ -11,9 +11,17 @@ import (
 // process that crashed between fork() and exec() (libsystem_c's fork child
 // handler), and the Objective-C runtime's message when its +initialize check
 // kills such a child (objc4 objc-initialize.mm, performForkChildInitialize).
+//
+// CoreFoundation's child-side fork handler (__CFAtForkChild, in
+// CFRuntime.c of apple-oss-distributions/CF and swift-corelibs-foundation)
+// writes "*** multi-threaded process forked ***" or "*** single-threaded
+// process forked ***" into the crash-log message of a child forked from a
+// process that had used CoreFoundation: either line proves a fork child,
+// and the rest of the report decides the cause.
 const (
-	markerForkChild   = "crashed on child side of fork pre-exec"
-	markerMultiThread = "*** multi-threaded process forked ***"
+	markerForkChild    = "crashed on child side of fork pre-exec"
+	markerMultiThread  = "*** multi-threaded process forked ***"
+	markerSingleThread = "*** single-threaded process forked ***"
 )
 
 // CoreFoundation's own fork check: a forked child that calls CoreFoundation
@@ -133,9 +141,11 @@ func classifyFork(r *Report, f *facts, asi string) (cfFork, objcTerm bool) {
 		r.ForkChild = true
 		ev("application specific information: " + quote(markerForkChild))
 	}
-	if strings.Contains(asi, markerMultiThread) {
-		r.ForkChild = true
-		ev("application specific information: " + quote(markerMultiThread))
+	for _, m := range []string{markerMultiThread, markerSingleThread} {
+		if strings.Contains(asi, m) {
+			r.ForkChild = true
+			ev("application specific information: " + quote(m) + " (CoreFoundation's fork handler in the child)")
+		}
 	}
 
 	// The Objective-C +initialize fork-safety check? (Both of its
@@ -179,7 +189,7 @@ func classifyFork(r *Report, f *facts, asi string) (cfFork, objcTerm bool) {
 			}
 		}
 	}
-	objcTerm = strings.EqualFold(f.termNS, "OBJC") && (f.termCode == "1" || f.termCode == "0x1")
+	objcTerm = isObjCTermination(f.termNS, f.termCode)
 	if objcTerm {
 		ev("termination reason: Namespace OBJC, Code 1")
 		if r.ForkChild {
@@ -208,6 +218,14 @@ func classifyCause(r *Report, f *facts, asi string, cfFork bool) {
 		r.Cause = CauseCFFork
 	case r.ForkChild:
 		r.Cause = CauseForkChild
+		// "Not the Objective-C check" only when the termination reason
+		// is there and names something else; without it the report
+		// cannot say (an excerpt, a report without the member).
+		if f.termNS != "" {
+			r.Evidence = append(r.Evidence, evidenceObjCRuledOut+": Namespace "+clean(f.termNS, 32)+", Code "+clean(f.termCode, 32))
+		} else {
+			r.Evidence = append(r.Evidence, evidenceObjCUnknown)
+		}
 	default:
 		r.Cause = CauseCrash
 	}
@@ -358,6 +376,8 @@ func advice(r *Report, objcTerm bool) string {
 		return "macOS killed a forked Python child that ran an Objective-C +initialize before exec. " + realFix + " Stopgap: start the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment (setting it inside Python is too late)."
 	case r.ObjCForkSafety:
 		return "This process forked without exec and the Objective-C fork-safety check killed the child. Starting it with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES silences the check; the real fix is to exec (or posix_spawn) after fork."
+	case r.ForkChild && !r.ObjCRuledOut():
+		return forkUnknownWhy(r) + realFix
 	case r.ForkChild && r.Trigger != "":
 		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
 	case r.ForkChild:
@@ -382,6 +402,31 @@ func advice(r *Report, objcTerm bool) string {
 // evidenceForkUnknown is the evidence line of a report cut short before
 // the sections that would show a death after fork().
 const evidenceForkUnknown = "the report stops before its application specific information and termination reason: not enough of the report to tell whether it died after fork()"
+
+// Evidence lines that say whether the Objective-C check is ruled out for
+// a fork child it did not visibly kill.
+const (
+	evidenceObjCRuledOut = "the termination reason names something other than the Objective-C check (Namespace OBJC, Code 1)"
+	evidenceObjCUnknown  = "no termination reason in the report: not enough to tell whether the Objective-C check killed the fork child"
+)
+
+// ObjCRuledOut reports whether a fork child's report shows a termination
+// reason that is not the Objective-C check's: only then may a text say "not
+// the Objective-C check" (and that the variable will not help). Without a
+// termination reason (an excerpt, a report without the member) it is
+// false: not enough to tell. It reads the evidence, so it survives the
+// report's JSON.
+func (r *Report) ObjCRuledOut() bool { return containsEvidence(r.Evidence, evidenceObjCRuledOut) }
+
+// forkUnknownWhy is the first sentence of the advice for a fork child whose
+// report does not say what stopped it.
+func forkUnknownWhy(r *Report) string {
+	in := ""
+	if r.Trigger != "" {
+		in = ", in " + r.Trigger
+	}
+	return "It crashed in a forked child before exec" + in + "; the report has no termination reason, so there is not enough to tell whether the Objective-C fork-safety check killed it (if it did, starting the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES silences the check). "
+}
 
 // ForkUnknown reports whether the report was cut short before the
 // sections that would show a death after fork() (a header only, or an

@@ -15,8 +15,7 @@ import (
 // thread state and "Binary Images:".
 
 var (
-	reException  = regexp.MustCompile(`^(\S+)(?:\s+\((\w+)\))?`)
-	reTermReason = regexp.MustCompile(`Namespace\s+([A-Za-z_]+),\s*Code\s+(\S+)`)
+	reException = regexp.MustCompile(`^(\S+)(?:\s+\((\w+)\))?`)
 )
 
 // crashParser is the state of one pass over a text report. The pass reads
@@ -231,9 +230,7 @@ func (p *crashParser) header(key, val string) {
 		}
 	case "Termination Reason":
 		p.markers++
-		if tm := reTermReason.FindStringSubmatch(val); tm != nil {
-			f.termNS, f.termCode = tm[1], tm[2]
-		}
+		f.termNS, f.termCode = terminationParts(val)
 	case "Crashed Thread":
 		p.markers++
 		if fs := strings.Fields(val); len(fs) > 0 {

@@ -191,7 +191,7 @@ func parseIPS(data []byte) (*facts, error) {
 	}
 	if t := b.Termination; t != nil {
 		f.termNS = t.Namespace
-		f.termCode = strings.Trim(string(t.Code), `"`)
+		f.termCode = strings.Trim(strings.TrimSpace(string(t.Code)), `"`)
 	}
 	for _, lines := range b.ASI {
 		f.asi = append(f.asi, lines...)

@@ -3,6 +3,7 @@ package report
 import (
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -39,6 +40,68 @@ type ToolSources struct {
 	ParentName, GrandparentName string
 	ParentArgv, GrandparentArgv []string
 	Dists                       Dists
+	// Project is what the project's own configuration says (monitor/project
+	// reads it from files the user owns; nil when not read).
+	Project []ProjectHint
+}
+
+// ProjectHint is one tool a project's own configuration sets up: the tool
+// (a Framework name), how (Mode: "plugin :solid_queue", "--forked in
+// addopts"), whether that way forks without exec, and where it was read.
+// monitor/project produces them; they live here so that the crash path and
+// `forkwatch check` share one table without this package importing that
+// one.
+type ProjectHint struct {
+	Tool    string
+	Mode    string
+	Forks   bool
+	File    string
+	Line    int
+	Caveats []string
+}
+
+// Where is "config/puma.rb:42" style: the file's base folder and name, and
+// the line.
+func (h ProjectHint) Where() string {
+	f := path.Base(path.Dir(h.File)) + "/" + path.Base(h.File)
+	if path.Dir(h.File) == "." || path.Dir(h.File) == "/" {
+		f = path.Base(h.File)
+	}
+	if h.Line > 0 {
+		return f + ":" + strconv.Itoa(h.Line)
+	}
+	return f
+}
+
+// projectHintFor finds the project's word on the parent's tool: a pytest
+// whose addopts hold --forked, a huey consumer whose Django settings ask
+// for process workers, a locust whose locust.conf sets processes, a Puma
+// whose config/puma.rb loads Solid Queue's plugin (which forks the
+// supervisor) without cluster workers of its own. nil when the project
+// says nothing more than the command line did.
+func projectHintFor(parentTool, parentProg string, hints []ProjectHint) *ProjectHint {
+	find := func(tool string, forks bool) *ProjectHint {
+		for i := range hints {
+			if hints[i].Tool == tool && hints[i].Forks == forks {
+				return &hints[i]
+			}
+		}
+		return nil
+	}
+	switch {
+	case parentTool == "" && parentProg == "pytest":
+		return find("pytest-forked", true)
+	case parentTool == "" && (parentProg == "huey_consumer" || parentProg == "manage.py run_huey"):
+		return find("huey", true)
+	case parentTool == "" && parentProg == "locust":
+		return find("locust", true)
+	case parentTool == "puma":
+		if find("puma", true) != nil {
+			return nil // cluster workers fork too: the command line's puma stands
+		}
+		return find("solid_queue", true)
+	}
+	return nil
 }
 
 // RecogniseTool names the tool that forked and how it was recognised, then
@@ -61,12 +124,16 @@ func RecogniseTool(r *Report, s ToolSources) {
 	if len(s.ParentArgv) > 0 || s.ParentName != "" {
 		parentTool, parentProg = ToolFromCommand(s.ParentName, s.ParentArgv)
 	}
+	hint := projectHintFor(parentTool, parentProg, s.Project)
 	switch via := FrameworkFromVia(r.ForkVia); {
 	case via != "" && !specific:
 		set(via, EvidenceTracer)
 		r.Evidence = append(r.Evidence, "tool from the fork tracer: "+via+" (fork_via "+r.ForkVia+")")
 	case specific:
 		r.Evidence = append(r.Evidence, "kept "+r.Framework+": the crashed thread runs its code")
+	case hint != nil:
+		set(hint.Tool, EvidenceProject)
+		r.Evidence = append(r.Evidence, "tool from the project's configuration: "+hint.Tool+" ("+Clean(hint.Where(), 256)+": "+Clean(hint.Mode, 256)+"), with the parent's command line "+orUnknown(parentProg))
 	case parentTool != "":
 		set(parentTool, EvidenceParent)
 		r.Evidence = append(r.Evidence, "tool from the parent's command line: "+parentTool)
@@ -79,6 +146,11 @@ func RecogniseTool(r *Report, s ToolSources) {
 			// fork-context pool.
 			set("", "")
 		}
+	case r.Framework == "multiprocessing" && r.FrameworkEvidence == EvidenceReport && s.Dists.version("multiprocess") != "":
+		// Both load multiprocessing's extension; multiprocess forks by
+		// default on macOS where multiprocessing spawns (its context.py).
+		set("multiprocess", EvidenceVenv)
+		r.Evidence = append(r.Evidence, "the venv has multiprocess installed, which forks by default on macOS where multiprocessing spawns: its pool is the likelier one")
 	case r.Framework != "":
 		if r.FrameworkEvidence == "" {
 			r.FrameworkEvidence = EvidenceReport
@@ -98,6 +170,15 @@ func RecogniseTool(r *Report, s ToolSources) {
 		}
 	}
 	applyFix(r, s.Dists)
+	if hint != nil && r.Framework == hint.Tool && r.Fix != "" && len(hint.Caveats) > 0 {
+		old := r.Fix
+		for _, c := range hint.Caveats {
+			r.Fix += " " + Clean(c, 512)
+		}
+		if rest, ok := strings.CutPrefix(r.Advice, old); ok {
+			r.Advice = r.Fix + rest
+		}
+	}
 }
 
 // toolFromDists returns the only forking tool whose distribution is
@@ -150,10 +231,19 @@ func applyFix(r *Report, dists Dists) {
 	fw, ok := FrameworkByName(r.Framework)
 	rubyOld := false
 	if r.Runtime == RuntimeRuby && r.runtimeVersion != "" {
-		before, known := versionBefore(r.runtimeVersion, rubyFixedIn)
-		rubyOld = before && known
+		lacks, known := RubyLacksForkFix(r.runtimeVersion)
+		rubyOld = lacks && known
 	}
 	if !ok {
+		if !rubyOld && r.Runtime == RuntimeRuby && IsMacOS150(r.OSVersion) && r.Cause != CauseCFFork {
+			// No tool named and a Ruby with its own fix: on macOS 15.0
+			// the OS itself still needs updating.
+			r.Fix, r.FixSource = rubyMacOS150Note, rubyMacOS150Source
+			if !strings.HasPrefix(r.Advice, r.Fix) {
+				r.Advice = r.Fix + " " + r.Advice
+			}
+			return
+		}
 		if !rubyOld || r.Cause == CauseCFFork {
 			clear()
 			return
@@ -183,6 +273,9 @@ func applyFix(r *Report, dists Dists) {
 	if rubyOld && fw.Name != "ruby" && r.Cause != CauseCFFork {
 		fix += " " + rubyUpgradeNote
 	}
+	if r.Runtime == RuntimeRuby && IsMacOS150(r.OSVersion) && r.Cause != CauseCFFork {
+		fix += " " + rubyMacOS150Note
+	}
 	r.Fix, r.FixSource = fix, fw.FixSource
 	if !strings.HasPrefix(r.Advice, fix) {
 		r.Advice = fix + " " + r.Advice
@@ -197,16 +290,16 @@ func versionNotes(tool string, d Dists) string {
 	switch tool {
 	case "rq", "rq-pool":
 		if v := d.version("rq"); v != "" {
-			if before, ok := versionBefore(v, "2.2.0"); ok && before {
+			if has, ok := RQHasSpawnWorker(v); ok && !has {
 				return " This venv has rq " + Clean(v, 32) + ", older than 2.2, which has no SpawnWorker: upgrade rq first (or use rq.worker.SimpleWorker meanwhile, without per-job isolation)."
 			}
 		}
 	case "celery":
 		b, c := d.version("billiard"), d.version("celery")
 		if b != "" && c != "" {
-			bNew, ok1 := versionBefore(b, "4.3.0")
+			spawns, ok1 := BilliardSpawns(b)
 			cOld, ok2 := versionBefore(c, "5.6.4")
-			if ok1 && !bNew && ok2 && cOld {
+			if ok1 && spawns && ok2 && cOld {
 				return " This venv has billiard " + Clean(b, 32) + " with celery " + Clean(c, 32) + ": that prefork pool fails every task on macOS (celery#10683); use -P solo or -P threads."
 			}
 		}

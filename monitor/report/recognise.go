@@ -183,6 +183,10 @@ var (
 	rePumaTitle    = regexp.MustCompile(`^puma(?: \d[\w.]*)? \(|^puma: cluster worker `)
 	reResqueTitle  = regexp.MustCompile(`^resque-\d[\w.]*: `)
 	reUnicornTitle = regexp.MustCompile(`^unicorn(?:_rails)? (?:master|worker\[\d+\])`)
+	// Sidekiq's title: "sidekiq 7.2.0 app [0 of 5 busy]", its PROCTITLES
+	// ("sidekiq", the version, the tag, "[N of M busy]") joined by spaces
+	// in each heartbeat (lib/sidekiq/launcher.rb, cli.rb in older releases).
+	reSidekiqTitle = regexp.MustCompile(`^sidekiq \d[\w.]* .*\[\d+ of \d+ busy\]`)
 )
 
 // frameworkFromCommand recognises the tool from a live process's command
@@ -237,6 +241,14 @@ func frameworkFromTitle(joined string) (*Framework, string, bool) {
 		return frameworkPtr("unicorn"), "unicorn", true
 	case strings.HasPrefix(joined, "php-fpm: "):
 		return frameworkPtr("php-fpm"), "php-fpm", true
+	case strings.HasPrefix(joined, "solid-queue-supervisor("):
+		// lib/solid_queue/processes/procline.rb:
+		// "solid-queue-#{kind}(#{VERSION}): ..."; only the supervisor forks.
+		return frameworkPtr("solid_queue"), "solid_queue supervisor", true
+	case strings.HasPrefix(joined, "Passenger AppPreloader"):
+		return frameworkPtr("passenger"), "Passenger", true
+	case reSidekiqTitle.MatchString(joined):
+		return frameworkPtr("sidekiq"), "sidekiq", true
 	}
 	return nil, "", false
 }
@@ -308,6 +320,10 @@ func pythonToolFromCommand(c commandWords) (fw *Framework, program string, ok bo
 		if has("beat") && !has("worker") {
 			return frameworkPtr("celery"), "celery beat", true
 		}
+		if celeryPoolForksNot(c) {
+			// -P solo, threads, gevent, eventlet: no child processes.
+			return nil, "celery worker", true
+		}
 		return frameworkPtr("celery"), "celery worker", true
 	case first == "airflow" && sub == "celery":
 		return frameworkPtr("celery"), "airflow celery worker", true
@@ -318,12 +334,21 @@ func pythonToolFromCommand(c commandWords) (fw *Framework, program string, ok bo
 		return frameworkPtr("airflow"), "airflow", true
 	case (top == "rq" || first == "rqworker") && has("worker-pool"):
 		return frameworkPtr("rq-pool"), "rq worker-pool", true
-	case top == "rq" || first == "rqworker" || name == "rq":
+	case top == "rq" || first == "rqworker" || name == "rq" || first == "manage" && sub == "rqworker":
+		// SpawnWorker without --with-scheduler forks nothing (rq's
+		// scheduler is a fork-context Process: rq/scheduler.py).
+		if rqSpawns(c) && !has("--with-scheduler") {
+			return nil, "rq worker", true
+		}
 		return frameworkPtr("rq"), "rq worker", true
 	case first == "manage" && sub == "rqworker-pool":
 		return frameworkPtr("rq-pool"), "manage.py rqworker-pool", true
-	case first == "manage" && sub == "rqworker":
-		return frameworkPtr("rq"), "rq worker", true
+	case (first == "manage" || first == "django-admin") && sub == "test" && (has("--parallel") || hasPrefix("--parallel=")):
+		prog := "manage.py test --parallel"
+		if first == "django-admin" {
+			prog = "django-admin test --parallel"
+		}
+		return frameworkPtr("django-test"), prog, true
 	case first == "huey_consumer" || first == "manage" && sub == "run_huey":
 		prog := "huey_consumer"
 		if first == "manage" {
@@ -348,8 +373,11 @@ func pythonToolFromCommand(c commandWords) (fw *Framework, program string, ok bo
 			return frameworkPtr("locust"), "locust", true
 		}
 		return nil, "locust", true
-	case first == "ansible" || first == "ansible-playbook" || first == "ansible-pull" || first == "ansible-console":
+	case first == "ansible" || first == "ansible-playbook" || first == "ansible-console":
 		return frameworkPtr("ansible"), first, true
+	case first == "ansible-pull":
+		// It runs ansible-playbook as a new program (lib/ansible/cli/pull.py).
+		return nil, first, true
 	case first == "uwsgi" || name == "uwsgi":
 		return frameworkPtr("uwsgi"), "uwsgi", true
 	case first == "dask" && (sub == "worker" || sub == "scheduler"):
@@ -373,6 +401,23 @@ func otherToolFromCommand(c commandWords) (fw *Framework, program string, ok boo
 	name, first, sub, has, hasPrefix := c.name, c.first, c.sub, c.has, c.hasPrefix
 	switch {
 	// Ruby
+	case (first == "rails" || first == "rake") && sub == "solid_queue:start":
+		return frameworkPtr("solid_queue"), first + " solid_queue:start", true
+	case first == "jobs" && (hasValue(c, "--mode", "async") || hasPrefix("--mode=async")):
+		// bin/jobs --mode async: workers are threads; nothing forks.
+		return nil, "bin/jobs --mode async", true
+	case first == "jobs":
+		// bin/jobs: Solid Queue's supervisor, fork mode by default
+		// (lib/solid_queue/cli.rb, configuration.rb).
+		return frameworkPtr("solid_queue"), "bin/jobs", true
+	case first == "falcon" && (sub == "serve" && !has("--threaded") || sub == "host" || sub == ""):
+		return frameworkPtr("falcon"), "falcon " + sub, true
+	case first == "falcon":
+		return nil, "falcon " + sub, true
+	case first == "sidekiqswarm":
+		return frameworkPtr("sidekiqswarm"), "sidekiqswarm", true
+	case first == "sidekiq":
+		return frameworkPtr("sidekiq"), "sidekiq", true
 	case first == "puma" || first == "rails" && (sub == "server" || sub == "s"):
 		if first == "rails" {
 			return frameworkPtr("puma"), "rails server", true
@@ -412,4 +457,40 @@ func programOf(name string, words []string) string {
 		return words[0]
 	}
 	return name
+}
+
+// hasValue says whether option opt has the value v ("--mode async" or
+// "--mode=async").
+func hasValue(c commandWords, opt, v string) bool {
+	for i, x := range c.words[1:] {
+		if x == opt+"="+v {
+			return true
+		}
+		if x == opt && i+2 < len(c.words) && c.words[i+2] == v {
+			return true
+		}
+	}
+	return false
+}
+
+// rqSpawns: the worker class is rq's SpawnWorker (-w / --worker-class).
+func rqSpawns(c commandWords) bool {
+	for _, opt := range []string{"-w", "--worker-class"} {
+		if hasValue(c, opt, "rq.worker.SpawnWorker") || hasValue(c, opt, "rq.SpawnWorker") {
+			return true
+		}
+	}
+	return false
+}
+
+// celeryPoolForksNot: the worker runs a pool that starts no processes
+// (celery worker -P/--pool solo, threads, gevent, eventlet; Celery's
+// "Concurrency" guide).
+func celeryPoolForksNot(c commandWords) bool {
+	for _, pool := range []string{"solo", "threads", "gevent", "eventlet"} {
+		if hasValue(c, "-P", pool) || hasValue(c, "--pool", pool) || c.has("-P"+pool) {
+			return true
+		}
+	}
+	return false
 }

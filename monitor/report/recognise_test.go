@@ -71,8 +71,8 @@ func runtimeOfComm(comm string, argv []string) string {
 // tool gets no tool fix.
 func TestCommandLines(t *testing.T) {
 	rows := readCommands(t)
-	if len(rows) < 50 {
-		t.Fatalf("commands.tsv has %d command lines, want at least 50", len(rows))
+	if len(rows) < 100 {
+		t.Fatalf("commands.tsv has %d command lines, want at least 100", len(rows))
 	}
 	for _, row := range rows {
 		t.Run(row.command, func(t *testing.T) {
@@ -138,6 +138,8 @@ func TestRecogniseToolEvidence(t *testing.T) {
 			"rq", EvidenceParent, "older than 2.2"},
 		{"billiard 4.3.0 with celery 5.6.3", Report{}, ToolSources{ParentName: "celery", ParentArgv: strings.Fields("celery -A app worker"), Dists: ParseDists([]string{"celery-5.6.3.dist-info", "billiard-4.3.0.dist-info"})},
 			"celery", EvidenceParent, "billiard 4.3.0 with celery 5.6.3"},
+		{"billiard 4.3.0rc1 already spawns", Report{}, ToolSources{ParentName: "celery", ParentArgv: strings.Fields("celery -A app worker"), Dists: ParseDists([]string{"celery-5.6.3.dist-info", "billiard-4.3.0rc1.dist-info"})},
+			"celery", EvidenceParent, "billiard 4.3.0rc1 with celery 5.6.3"},
 		{"pg's GSSAPI crash is kept over puma", Report{Framework: "pg", FrameworkEvidence: EvidenceReport}, ToolSources{ParentName: "ruby", ParentArgv: []string{"puma 6.4.0 (tcp://0.0.0.0:3000) [app]"}},
 			"pg", EvidenceReport, "gssencmode: disable"},
 	}
@@ -170,17 +172,25 @@ func TestApplyFixRuntimeAndCoreFoundation(t *testing.T) {
 	}{
 		{"rq", RuntimePython, "", CauseCFFork, "rq.worker.SpawnWorker"},
 		{"celery", RuntimePython, "", CauseCFFork, "-P solo"},
-		{"airflow", RuntimePython, "", CauseCFFork, "fork and exec"},
+		{"airflow", RuntimePython, "", CauseCFFork, "forks and execs"},
 		{"gunicorn", RuntimePython, "", CauseCFFork, ""},
 		{"ansible", RuntimePython, "", CauseCFFork, ""},
 		{"puma", RuntimeRuby, "", CauseCFFork, "workers 0"},
 		{"gunicorn", RuntimeRuby, "", CauseForkSafety, ""},
 		{"puma", RuntimePython, "", CauseForkSafety, ""},
-		{"puma", RuntimeRuby, "3.1.2", CauseForkSafety, "older than 3.1.3"},
+		{"puma", RuntimeRuby, "3.1.2", CauseForkSafety, "lacks ruby#6426"},
+		{"", RuntimeRuby, "3.0.4", CauseForkSafety, "backported to 3.1.3, 3.0.5 and 2.7.7"},
+		{"", RuntimeRuby, "3.0.5", CauseForkSafety, ""},
+		{"", RuntimeRuby, "2.7.7", CauseForkSafety, ""},
+		{"", RuntimeRuby, "2.7.6", CauseForkSafety, "upgrade Ruby within its line"},
+		{"solid_queue", RuntimeRuby, "", CauseForkSafety, "bin/jobs --mode async"},
+		{"solid_queue", RuntimeRuby, "", CauseCFFork, "solid_queue_mode :async"},
+		{"sidekiq", RuntimeRuby, "", CauseForkSafety, "Not the tool that forked"},
+		{"multiprocess", RuntimePython, "", CauseForkSafety, "multiprocess.set_start_method('spawn', force=True)"},
 		{"puma", RuntimeRuby, "3.3.0", CauseForkSafety, "Fiddle"},
 		{"", RuntimeRuby, "2.6.5", CauseForkSafety, "upgrade Ruby"},
 		{"", RuntimeRuby, "3.1", CauseForkSafety, ""},
-		{"php-fpm", RuntimePHP, "", CauseForkSafety, "not a good solution"},
+		{"php-fpm", RuntimePHP, "", CauseForkSafety, "__objc_fork_ok"},
 		{"cpm", RuntimePerl, "", CauseCFFork, ""},
 	}
 	for _, tc := range cases {

@@ -12,6 +12,7 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -200,7 +201,15 @@ func Parse(data []byte) (*Report, error) {
 		f   *facts
 		err error
 	)
-	if looksLikeIPS(data) {
+	if js := fullReportJSON(data); js != nil {
+		// A paste from the crash dialog or Console: the readable report
+		// (whole or from partway through), then the .ips after the
+		// "Full Report" marker. The JSON is the whole report; the
+		// readable part is read only when the JSON holds no crash.
+		if f, err = parseIPS(js); f == nil {
+			f, err = parseCrash(data)
+		}
+	} else if looksLikeIPS(data) {
 		f, err = parseIPS(data)
 	} else {
 		f, err = parseCrash(data)
@@ -271,4 +280,62 @@ func reportID(f *facts, r *Report, data []byte) string {
 	}
 	sum := sha256.Sum256(data[:min(len(data), 1<<16)])
 	return "sha256:" + hex.EncodeToString(sum[:12])
+}
+
+// fullReportJSON finds the .ips JSON that follows the "Full Report" marker
+// of a report pasted from the crash dialog or Console:
+//
+//	-------------------------------------
+//	Translated Report (Full Report Below)
+//	-------------------------------------
+//	Process: ...   (the readable report)
+//	-----------
+//	Full Report
+//	-----------
+//	{"app_name":...,"bug_type":"309",...}
+//	{ ...the body... }
+//
+// It returns the text from the JSON's first brace, or nil when there is no
+// marker line ("Full Report" alone on its line) followed, after dashes and
+// blank lines, by a line that starts with '{'. Whatever precedes the
+// marker does not matter.
+func fullReportJSON(data []byte) []byte {
+	rest := data
+	for {
+		i := bytes.Index(rest, []byte("Full Report"))
+		if i < 0 {
+			return nil
+		}
+		lineStart := bytes.LastIndexByte(rest[:i], '\n') + 1
+		lineEnd := bytes.IndexByte(rest[i:], '\n')
+		if lineEnd < 0 {
+			return nil
+		}
+		lineEnd += i
+		after := rest[lineEnd+1:]
+		if string(bytes.TrimSpace(rest[lineStart:lineEnd])) == "Full Report" {
+			if js := jsonAfterRules(after); js != nil {
+				return js
+			}
+		}
+		rest = rest[lineEnd:]
+	}
+}
+
+// jsonAfterRules skips blank lines and rules of dashes and returns the text
+// from there when it starts with '{', else nil.
+func jsonAfterRules(b []byte) []byte {
+	for len(b) > 0 {
+		line, next, _ := bytes.Cut(b, []byte("\n"))
+		t := bytes.TrimSpace(line)
+		if len(bytes.Trim(t, "-")) == 0 {
+			b = next
+			continue
+		}
+		if t[0] == '{' {
+			return bytes.TrimLeft(b, " \t\r")
+		}
+		return nil
+	}
+	return nil
 }

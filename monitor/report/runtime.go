@@ -188,6 +188,8 @@ func forkAdvice(r *Report) string {
 		return "The forked child looked up the system proxy settings and the Objective-C fork-safety check killed it. Starting the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment silences the check. " + realFix
 	case r.ObjCForkSafety:
 		return "This process forked without exec and the Objective-C fork-safety check killed the child. Starting the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment silences the check. " + realFix
+	case !r.ObjCRuledOut():
+		return forkUnknownWhy(r) + realFix
 	case r.Trigger != "":
 		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
 	}

@@ -54,10 +54,14 @@ const (
 	EvidenceGrandparent = "grandparent command" // the parent is a spawn/exec helper; its parent named the tool
 	EvidenceReport      = "report paths"        // the report's executable, images or crashed frames
 	EvidenceVenv        = "venv contents"       // the only forking tool installed in the venv
+	// EvidenceProject: the project's own configuration (gunicorn.conf.py,
+	// Procfile, pytest's addopts, config/puma.rb, config/queue.yml...), read
+	// by monitor/project, with the file and line.
+	EvidenceProject = "project config"
 )
 
 // checked is the day every row's source was last read.
-const checked = "2026-12-02"
+const checked = "2026-12-05"
 
 // Frameworks lists every row, in the order of docs/fixes.md.
 func Frameworks() []Framework {
@@ -97,6 +101,12 @@ func FrameworkFromVia(via string) string {
 	switch {
 	case top == "multiprocessing" || strings.HasPrefix(via, "concurrent.futures"):
 		return "multiprocessing"
+	case top == "multiprocess" || top == "pathos":
+		return "multiprocess"
+	case top == "lightning" || top == "pytorch_lightning" || top == "lightning_fabric":
+		return "lightning-ddp-fork"
+	case strings.HasPrefix(via, "rq.scheduler"):
+		return "rq"
 	case top == "billiard" || top == "celery":
 		return "celery"
 	case strings.HasPrefix(via, "rq.worker_pool"):

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkwatch/forkwatch/internal/interp"
+	"github.com/forkwatch/forkwatch/internal/syscmd"
 	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
@@ -290,7 +292,11 @@ sys.stdout.write('FW1\t%s\t%s\t%s\n' % (sys.version.split()[0], m, sys.executabl
 
 // askInterpreter runs the interpreter once with a time limit.
 func askInterpreter(ctx context.Context, o *Options, in *Interpreter) {
-	out, errOut, err := runPython(ctx, o.AskTimeout, in.Path, pythonEnv(os.Environ()), "", "-c", askScript)
+	// The version is not known yet: interp gives -E -s and a private
+	// working folder (no planted json.py or multiprocessing.py is imported).
+	out, errOut, err := interp.Run(ctx, o.AskTimeout, interp.Spec{
+		Lang: interp.Python, Path: in.Path, Args: []string{"-c", askScript}, Env: os.Environ(), UID: o.uid(),
+	})
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Split(strings.TrimRight(line, "\r"), "\t")
 		if len(f) == 4 && f[0] == "FW1" {
@@ -316,18 +322,7 @@ func askInterpreter(ctx context.Context, o *Options, in *Interpreter) {
 
 // pythonEnv is env without the variables that would make one interpreter
 // load another's library (PYTHONHOME, PYTHONPATH) or run user code.
-func pythonEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE", "__PYVENV_LAUNCHER__", "PYTHONINSPECT":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
+func pythonEnv(env []string) []string { return interp.CleanEnv(interp.Python, env) }
 
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)
@@ -388,7 +383,7 @@ func dirExists(p string) bool {
 // "flags=0x10000(runtime)" to standard error. Without codesign (Linux) both
 // are "not applicable".
 func readSignature(ctx context.Context, o *Options, in *Interpreter) {
-	if _, err := exec.LookPath("codesign"); err != nil {
+	if _, err := syscmd.LookPath("codesign"); err != nil {
 		in.HardenedRuntime, in.GetTaskAllow = NotApplicable, NotApplicable
 		return
 	}
@@ -462,18 +457,15 @@ func parseCodesign(stdout, stderr string, err error) (hardened, gta, signed stri
 
 // runTool runs a system command found on this process's PATH (tests put
 // fakes first) with a time limit; it returns both outputs, since codesign
-// writes its facts to standard error.
+// writes its facts to standard error. The command found must pass the
+// ownership check (syscmd.LookPath): one in a PATH folder others can write
+// is not run.
 func runTool(ctx context.Context, timeout time.Duration, env []string, name string, args ...string) (string, string, error) {
-	path, err := exec.LookPath(name)
+	path, err := syscmd.LookPath(name)
 	if err != nil {
 		return "", "", err
 	}
 	return runCmd(ctx, timeout, path, env, "", args...)
-}
-
-// runPython runs an interpreter by its path.
-func runPython(ctx context.Context, timeout time.Duration, path string, env []string, dir string, args ...string) (string, string, error) {
-	return runCmd(ctx, timeout, path, env, dir, args...)
 }
 
 var errTimeout = errors.New("timed out")

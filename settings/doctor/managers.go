@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forkwatch/forkwatch/internal/syscmd"
+	"github.com/forkwatch/forkwatch/internal/interp"
 )
 
 // Managers are the folders of the Python version managers, each as the
@@ -70,8 +70,10 @@ func defaultManagers(ctx context.Context, home, goos string, getenv func(string)
 		m.DataDirs = append(m.DataDirs, filepath.Join(home, "Library", "Application Support"))
 	}
 	if m.PyenvRoot == "" {
-		if _, err := exec.LookPath("pyenv"); err == nil {
-			if out, err := syscmd.Run(ctx, 2*time.Second, "pyenv", "root"); err == nil {
+		// pyenv is a script on PATH: it runs through interp (ownership
+		// check, private working folder) like an interpreter.
+		if p, err := exec.LookPath("pyenv"); err == nil {
+			if out, _, err := interp.Run(ctx, 2*time.Second, interp.Spec{Lang: interp.Program, Path: p, Args: []string{"root"}, UID: os.Getuid()}); err == nil {
 				if r := strings.TrimSpace(out); filepath.IsAbs(r) {
 					m.PyenvRoot = r
 				}

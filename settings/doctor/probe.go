@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 
+	"github.com/forkwatch/forkwatch/internal/interp"
 	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
@@ -227,24 +227,26 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// probeRun runs the probe once, in a temporary working folder that is
-// removed afterwards, with a time limit that kills the whole process group.
+// probeRun runs the probe once through interp (the ownership check, then a
+// private working folder, removed afterwards, and -E -s), with a time
+// limit that kills the whole process group.
 func probeRun(ctx context.Context, o Options, reg registry, python string, env []string, mode string) ProbeRun {
 	var run ProbeRun
-	if err := trust.CheckExecutable(python, o.uid()); err != nil {
-		return ProbeRun{Outcome: Error, Detail: err.Error()}
-	}
-	dir, err := os.MkdirTemp("", "forkwatch-probe-")
-	if err != nil {
-		return ProbeRun{Outcome: Error, Detail: fmt.Sprintf("temporary folder: %v", err)}
-	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(ctx, o.ProbeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", probeScript, mode)
-	cmd.Env = append(env, "TMPDIR="+dir)
-	cmd.Dir = dir
-	setProcessGroup(cmd)
+	cmd, err := interp.Command(ctx, interp.Spec{
+		Lang: interp.Python, Path: python, Args: []string{"-c", probeScript, mode}, Env: env, UID: o.uid(), Name: "probe",
+	})
+	var te *trust.Error
+	switch {
+	case errors.As(err, &te):
+		return ProbeRun{Outcome: Error, Detail: err.Error()}
+	case err != nil:
+		return ProbeRun{Outcome: Error, Detail: fmt.Sprintf("temporary folder: %v", err)}
+	}
+	defer cmd.Cleanup()
+	cmd.Env = append(cmd.Env, "TMPDIR="+cmd.Private)
+	setProcessGroup(cmd.Cmd)
 	cmd.WaitDelay = time.Second
 	var stderr limitedBuffer
 	stderr.max = 64 << 10

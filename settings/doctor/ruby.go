@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/forkwatch/forkwatch/internal/interp"
+	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
 // Ruby origins, as RubyInventory names them (asdf's is OriginAsdf, shared
@@ -99,6 +102,14 @@ func RubyInventory(ctx context.Context, o Options) []Interpreter {
 		wg.Add(1)
 		go func(in *Interpreter) {
 			defer wg.Done()
+			// PATH, a version manager's folder or Homebrew's may hold a
+			// ruby another user controls: run only what trust accepts.
+			if err := trust.CheckExecutable(in.Path, o.uid()); err != nil {
+				in.Skipped = untrustedReason(err)
+				in.HardenedRuntime, in.GetTaskAllow = Unknown, Unknown
+				in.Origin = rubyOrigin(&o, in)
+				return
+			}
 			askRuby(ctx, &o, in)
 			readSignature(ctx, &o, in)
 			in.Origin = rubyOrigin(&o, in)
@@ -110,7 +121,11 @@ func RubyInventory(ctx context.Context, o Options) []Interpreter {
 
 // askRuby runs the interpreter once for its version.
 func askRuby(ctx context.Context, o *Options, in *Interpreter) {
-	out, errOut, err := runCmd(ctx, o.AskTimeout, in.Path, rubyEnv(os.Environ()), "", "--disable-gems", "-e", `STDOUT.write("FW1\t" + RUBY_VERSION + "\n")`)
+	// interp removes RUBYOPT and RUBYLIB and runs it in a private folder.
+	out, errOut, err := interp.Run(ctx, o.AskTimeout, interp.Spec{
+		Lang: interp.Ruby, Path: in.Path, Env: os.Environ(), UID: o.uid(),
+		Args: []string{"--disable-gems", "-e", `STDOUT.write("FW1\t" + RUBY_VERSION + "\n")`},
+	})
 	for _, line := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "FW1\t"); ok && v != "" {
 			in.Version = v
@@ -126,20 +141,6 @@ func askRuby(ctx context.Context, o *Options, in *Interpreter) {
 	if s := lastLine(errOut); s != "" {
 		in.Error += ": " + s
 	}
-}
-
-// rubyEnv is env without the variables that make Ruby load code at start.
-func rubyEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "RUBYOPT", "RUBYLIB", "RUBYSHELL", "BUNDLE_GEMFILE":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // rubyOrigin names where a Ruby comes from by its path, then its real

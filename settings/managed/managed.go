@@ -22,6 +22,12 @@
 // stands in for /Library/Managed Preferences (the same layout: the domain's
 // plist at its top, per-user plists in a folder named after the user): for
 // tests, for Linux, and for an admin trying a profile before deploying it.
+// It can never replace a real profile: a user can set it (for the app too,
+// with `launchctl setenv`), so it is honoured only while the real folder
+// holds no Forkwatch profile (neither the device-wide nor the user's
+// plist), and Settings.StandIn says when it is in use. On any system but
+// macOS there is no real folder and /Library/Managed Preferences is never
+// read. The real folder is a parameter (NewPaths), so tests never read it.
 //
 // The plists are read with howett.net/plist (XML, binary and OpenStep, as
 // cfprefsd writes them). A value of the wrong type is an error naming the
@@ -38,6 +44,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -85,7 +92,7 @@ var Keys = []Key{
 	{KeyAllowForkTracing, "bool", "true", "false: fork tracing cannot be turned on (forkwatch trace enable and the Fork Tracing menu refuse)."},
 	{KeyExportEndpoint, "string", "unset: nothing is exported", "OTLP/HTTP base URL of an OpenTelemetry Collector, e.g. https://otel.example.com:4318; logs go to its /v1/logs."},
 	{KeyExportHeaders, "dict", "none", "HTTP headers sent with every export (e.g. Authorization); string values."},
-	{KeyRedact, "string", redact.Default, "What is removed before export, a comma-separated list: none, home (home paths as ~), args (command-line arguments dropped), project (project folders hashed), all."},
+	{KeyRedact, "string", redact.Default, "What is removed before export, a comma-separated list: none, home (home paths as ~), args (command-line arguments dropped), project (project folders hashed), all. Values that look like secrets are masked in every setting but none."},
 }
 
 // Toggles are the toggle names EnforceToggles accepts (settings.Names; this
@@ -107,6 +114,18 @@ type Settings struct {
 	// for a toggle); Source gives the file each key's value came from.
 	Managed map[string]bool
 	Source  map[string]string
+	// StandIn is the FORKWATCH_MANAGED_PREFS folder when it is in use in
+	// place of the real managed folder ("" otherwise): `status` says so.
+	StandIn string
+	// StandInIgnored is the FORKWATCH_MANAGED_PREFS folder when it is set
+	// but a real profile is installed, which wins.
+	StandInIgnored string
+}
+
+// EnforcedToggles lists the toggles a profile enforces, sorted, for the
+// app to announce ("managed by your organization").
+func (s Settings) EnforcedToggles() []string {
+	return sortedKeys(s.EnforceToggles)
 }
 
 // Enforced returns the state a profile enforces for a toggle.
@@ -123,20 +142,33 @@ func (s Settings) ForkTracingAllowed() bool { return s.AllowForkTracing == nil |
 
 // Paths are the files of the domain.
 type Paths struct {
-	// ManagedDir stands for /Library/Managed Preferences.
+	// ManagedDir is the folder read for managed values: the real
+	// managed folder, or the stand-in when StandIn. "" reads none.
 	ManagedDir string
+	// RealDir is the real managed folder (/Library/Managed Preferences on
+	// macOS, "" elsewhere): while it holds a Forkwatch profile, a stand-in
+	// ManagedDir is not used.
+	RealDir string
+	// StandIn says ManagedDir came from FORKWATCH_MANAGED_PREFS.
+	StandIn bool
 	// User is the login name of the per-user folder.
 	User string
 	// UserPrefs is the user's own plist (~/Library/Preferences/com.forkwatch.app.plist).
 	UserPrefs string
 }
 
-// DefaultPaths reads $FORKWATCH_MANAGED_PREFS, the user name and home.
-func DefaultPaths(home string) Paths {
-	dir := os.Getenv(EnvDir)
-	if dir == "" {
-		dir = DefaultDir
+// RealDirFor is the real managed folder on goos: DefaultDir on macOS, ""
+// (none) elsewhere.
+func RealDirFor(goos string) string {
+	if goos == "darwin" {
+		return DefaultDir
 	}
+	return ""
+}
+
+// DefaultPaths reads $FORKWATCH_MANAGED_PREFS, the user name and home, for
+// this system's real folder.
+func DefaultPaths(home string) Paths {
 	name := ""
 	if u, err := user.Current(); err == nil {
 		name = u.Username
@@ -144,22 +176,75 @@ func DefaultPaths(home string) Paths {
 	if name == "" {
 		name = os.Getenv("USER")
 	}
-	return Paths{
-		ManagedDir: dir,
-		User:       name,
-		UserPrefs:  filepath.Join(home, "Library", "Preferences", Domain+".plist"),
-	}
+	return NewPaths(home, name, RealDirFor(runtime.GOOS), os.Getenv(EnvDir))
 }
 
-// Device is the device-wide managed plist.
-func (p Paths) Device() string { return filepath.Join(p.ManagedDir, Domain+".plist") }
+// NewPaths is DefaultPaths with everything given: realDir is the real
+// managed folder ("" for none), standIn the FORKWATCH_MANAGED_PREFS value.
+func NewPaths(home, user, realDir, standIn string) Paths {
+	p := Paths{
+		ManagedDir: realDir,
+		RealDir:    realDir,
+		User:       user,
+		UserPrefs:  filepath.Join(home, "Library", "Preferences", Domain+".plist"),
+	}
+	if standIn != "" {
+		p.ManagedDir, p.StandIn = standIn, true
+	}
+	return p
+}
 
-// PerUser is the per-user managed plist ("" without a user name).
-func (p Paths) PerUser() string {
-	if p.User == "" || strings.ContainsAny(p.User, "/\x00") || p.User == "." || p.User == ".." {
+// managedDir is the folder managed values come from now: the stand-in
+// only while the real folder holds no Forkwatch profile (looked at each
+// time, so a profile installed later wins at the next read).
+func (p Paths) managedDir() (dir string, standIn bool) {
+	if p.StandIn && p.RealDir != "" && p.RealDir != p.ManagedDir && hasProfile(p.RealDir, p.User) {
+		return p.RealDir, false
+	}
+	return p.ManagedDir, p.StandIn && p.ManagedDir != p.RealDir
+}
+
+// hasProfile reports whether dir holds the domain's device-wide or
+// per-user plist. A file that cannot be looked at counts as there: the
+// stand-in is honoured only when the real folder is known to be empty of
+// ours.
+func hasProfile(dir, user string) bool {
+	for _, f := range []string{deviceIn(dir), perUserIn(dir, user)} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Lstat(f); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+	}
+	return false
+}
+
+func deviceIn(dir string) string {
+	if dir == "" {
 		return ""
 	}
-	return filepath.Join(p.ManagedDir, p.User, Domain+".plist")
+	return filepath.Join(dir, Domain+".plist")
+}
+
+func perUserIn(dir, user string) string {
+	if dir == "" || user == "" || strings.ContainsAny(user, "/\x00") || user == "." || user == ".." {
+		return ""
+	}
+	return filepath.Join(dir, user, Domain+".plist")
+}
+
+// Device is the device-wide managed plist in use ("" when none is read).
+func (p Paths) Device() string {
+	dir, _ := p.managedDir()
+	return deviceIn(dir)
+}
+
+// PerUser is the per-user managed plist in use ("" without a user name
+// or a managed folder).
+func (p Paths) PerUser() string {
+	dir, _ := p.managedDir()
+	return perUserIn(dir, p.User)
 }
 
 // layer is one file's contribution.
@@ -169,7 +254,10 @@ type layer struct {
 }
 
 func (p Paths) layers() []layer {
-	ls := []layer{{p.UserPrefs, false}, {p.Device(), true}}
+	ls := []layer{{p.UserPrefs, false}}
+	if d := p.Device(); d != "" {
+		ls = append(ls, layer{d, true})
+	}
 	if pu := p.PerUser(); pu != "" {
 		ls = append(ls, layer{pu, true})
 	}
@@ -181,6 +269,12 @@ func (p Paths) layers() []layer {
 // wrong type); Settings then holds everything that could be read.
 func Load(p Paths) (Settings, error) {
 	s := Settings{Managed: map[string]bool{}, Source: map[string]string{}}
+	switch dir, standIn := p.managedDir(); {
+	case standIn:
+		s.StandIn = dir
+	case p.StandIn:
+		s.StandInIgnored = p.ManagedDir
+	}
 	redactRaw, redactSrc := "", ""
 	var errs []error
 	for _, l := range p.layers() {
@@ -295,21 +389,30 @@ func Load(p Paths) (Settings, error) {
 	return s, errors.Join(errs...)
 }
 
-// CheckEndpoint accepts an http or https URL with a host and no query: the
-// OTLP/HTTP base URL (the exporter appends /v1/logs).
+// ErrEndpointUserinfo is CheckEndpoint's one line for a URL with a user or
+// password in it; the URL is not repeated (it holds the password).
+var ErrEndpointUserinfo = errors.New("the URL has a user or password in it; put credentials in ExportHeaders (e.g. Authorization)")
+
+// CheckEndpoint accepts an http or https URL with a host, no user or
+// password and no query: the OTLP/HTTP base URL (the exporter appends
+// /v1/logs). No error repeats a user or password.
 func CheckEndpoint(s string) error {
+	shown := redact.StripUserinfo(s)
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("not a URL: %w", err)
+		return fmt.Errorf("%q: not a URL", shown)
+	}
+	if u.User != nil {
+		return ErrEndpointUserinfo
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q: want an http:// or https:// URL", s)
+		return fmt.Errorf("%q: want an http:// or https:// URL", shown)
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%q: no host", s)
+		return fmt.Errorf("%q: no host", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q: a base URL has no query or fragment", s)
+		return fmt.Errorf("%q: a base URL has no query or fragment", shown)
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func TestLoadPrecedence(t *testing.T) {
 	if s.ExportHeaders["Authorization"] != "Bearer ana" || s.ExportHeaders["X-Team"] != "data" {
 		t.Errorf("headers %v", s.ExportHeaders)
 	}
-	if s.Redact != (redact.Redaction{Home: true, Args: true}) {
+	if s.Redact != (redact.Redaction{Home: true, Args: true, Secrets: true}) {
 		t.Errorf("redact %+v", s.Redact)
 	}
 	if s.NotificationsOn() || s.Managed[KeyNotifications] {
@@ -88,7 +88,7 @@ func TestLoadNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.EnforceToggles) != 0 || s.ExportEndpoint != "" || s.Redact != (redact.Redaction{Home: true}) || !s.NotificationsOn() {
+	if len(s.EnforceToggles) != 0 || s.ExportEndpoint != "" || s.Redact != (redact.Redaction{Home: true, Args: true, Secrets: true}) || !s.NotificationsOn() {
 		t.Errorf("defaults: %+v", s)
 	}
 }

