@@ -20,7 +20,13 @@ func Headline(r *report.Report) string {
 		}
 		return who + " " + what
 	case report.CauseForkChild:
-		return who + " crashed in a forked child before exec (not the Objective-C check)"
+		// "Not the Objective-C check" only when the report's termination
+		// reason is there and names something else; without it the
+		// evidence cannot tell (issue 29).
+		if r.ObjCRuledOut() {
+			return who + " crashed in a forked child before exec (not the Objective-C check)"
+		}
+		return who + " crashed in a forked child before exec (no termination reason: not enough to tell whether the Objective-C check killed it)"
 	case report.CauseCFFork:
 		return who + " was stopped after fork() by CoreFoundation's own fork check"
 	}
