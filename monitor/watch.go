@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"github.com/forkwatch/forkwatch/internal/dirwatch"
+
 	"github.com/forkwatch/forkwatch/internal/regular"
 
 	"github.com/forkwatch/forkwatch/monitor/report"
@@ -89,7 +91,10 @@ type Config struct {
 	// FolderOnly makes the Linux notifier behave like the macOS one (folder
 	// events, rescans), so that path is tested here.
 	FolderOnly bool
-	Log        *slog.Logger
+	// NewNotifier makes the watcher's notifier; nil is the platform's
+	// (internal/dirwatch). Tests wrap it to act between two of its calls.
+	NewNotifier func(folderOnly bool) (dirwatch.Notifier, error)
+	Log         *slog.Logger
 }
 
 const (
@@ -204,7 +209,11 @@ func NewWatcher(cfg Config) (*Watcher, error) {
 // goroutine. Watches are in place before the history sweep starts; the
 // sweep reads files in a second goroutine. The state is saved on return.
 func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
-	n, err := newNotifier(w.cfg.FolderOnly)
+	newN := w.cfg.NewNotifier
+	if newN == nil {
+		newN = newPlatformNotifier
+	}
+	n, err := newN(w.cfg.FolderOnly)
 	if err != nil {
 		return fmt.Errorf("start watching: %w", err)
 	}
@@ -281,9 +290,6 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 		}
 	}
 }
-
-// newNotifier is a variable so tests can count what Run asks of it.
-var newNotifier = newPlatformNotifier
 
 // sweep reads the reports already in the folders, skipping the paths the
 // state knows. It runs beside the loop; the loop decides what is new.
@@ -381,7 +387,23 @@ func (w *Watcher) isTarget(p string) bool {
 // and the nearest existing ancestor of each that does not, so that a folder
 // created (or deleted and created again) later is picked up. Problems with
 // a folder are reported once until they change.
+//
+// It repeats until no new ancestor watch is added: a level made between
+// the look at a target and the watch on its parent raises no event (the
+// watch came after it), so the targets are looked at again once the
+// parent is watched. Each round watches a deeper folder, so the path's
+// depth bounds the rounds.
 func (w *Watcher) ensureWatches(scanNew bool) {
+	for range 256 {
+		if !w.ensureWatchesOnce(scanNew) {
+			return
+		}
+	}
+}
+
+// ensureWatchesOnce is one round of ensureWatches; it reports whether it
+// added a watch on an ancestor folder.
+func (w *Watcher) ensureWatchesOnce(scanNew bool) (addedAncestor bool) {
 	need := map[string]bool{}
 	for _, t := range w.targets {
 		fi, err := os.Stat(t)
@@ -416,6 +438,7 @@ func (w *Watcher) ensureWatches(scanNew bool) {
 		if !w.ancestor[a] {
 			if err := w.n.Add(a); err == nil {
 				w.ancestor[a] = true
+				addedAncestor = true
 			}
 		}
 	}
@@ -427,6 +450,7 @@ func (w *Watcher) ensureWatches(scanNew bool) {
 			delete(w.ancestor, a)
 		}
 	}
+	return addedAncestor
 }
 
 func (w *Watcher) sayFolder(dir, msg string) {
