@@ -72,4 +72,3 @@ func TestAcquireInstanceNoFollow(t *testing.T) {
 	}
 	again()
 }
-
