@@ -98,7 +98,7 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 		if ctrl != nil {
 			ctrl.RefreshToggles(ctx)
 		}
-	})
+	}, nil) // nil: enforced toggles are said in the app's log
 	defer exp.Stop()
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	ctrl = tray.NewController(tray.ControllerConfig{
