@@ -70,3 +70,23 @@ func AcquireInstance(support string) (release func(), err error) {
 
 // AlreadyRunningHint is what to do about a second Forkwatch.
 const AlreadyRunningHint = "stop it first, or add --read-only to watch beside it without recording"
+
+// LogName is the app's log file in LogDir.
+const LogName = "forkwatch.log"
+
+// OpenLog opens the app's log for appending, made if missing; one larger
+// than maxSize is first moved aside to forkwatch.log.1 (so the log stays
+// under about twice that). Like the instance lock, the folder and the file
+// are opened without following links (internal/safefs): a forkwatch.log
+// that is a link to another file is refused, never appended to.
+func OpenLog(maxSize int64) (*os.File, error) {
+	d, err := safefs.MkdirAndOpen(LogDir(), 0o700, os.Geteuid())
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	if fi, err := d.Root().Lstat(LogName); err == nil && fi.Mode().IsRegular() && fi.Size() > maxSize {
+		d.Root().Rename(LogName, LogName+".1")
+	}
+	return d.OpenFile(LogName, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+}

@@ -72,3 +72,46 @@ func TestAcquireInstanceNoFollow(t *testing.T) {
 	}
 	again()
 }
+
+// TestOpenLogNoFollow: the app's log is appended to only as a regular
+// file of the user's: a forkwatch.log that is a link to a root-owned file
+// is refused and the file keeps its bytes; the control appends, and a log
+// over its size is moved aside first.
+func TestOpenLogNoFollow(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the attack is root following a link to a root file")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("root's\n"), 0o600)
+	os.MkdirAll(LogDir(), 0o700)
+	link := filepath.Join(LogDir(), LogName)
+	os.Symlink(victim, link)
+	if f, err := OpenLog(1 << 20); !errors.Is(err, safefs.ErrUnsafe) {
+		t.Errorf("linked log: err = %v", err)
+		if f != nil {
+			f.WriteString("appended\n")
+			f.Close()
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "root's\n" {
+		t.Errorf("the root file changed: %q", b)
+	}
+	os.Remove(link)
+	for i := 0; i < 2; i++ {
+		f, err := OpenLog(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("line\n")
+		f.Close()
+	}
+	if b, _ := os.ReadFile(link + ".1"); string(b) != "line\n" {
+		t.Errorf("rotated: %q", b)
+	}
+	if b, _ := os.ReadFile(link); string(b) != "line\n" {
+		t.Errorf("log: %q", b)
+	}
+}
