@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/spf13/cobra"
 )
 
 // runIn runs `forkwatch ARGS...` in this process (as root in these tests)
@@ -200,5 +202,34 @@ func TestRootSetThroughUsersLink(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(rootFile); string(b) != content {
 		t.Errorf("the root file changed: %q", b)
+	}
+}
+
+// TestRootGuardCoversTree: every command of the tree is refused as root
+// with another user's home unless it is one of those that touch no home
+// folder; a command added later is refused until it says otherwise (the
+// default), and one that says so is listed here, on purpose.
+func TestRootGuardCoversTree(t *testing.T) {
+	noHomeCmds := map[string]bool{"forkwatch inspect": true, "forkwatch version": true, "forkwatch help": true,
+		"forkwatch completion": true, "forkwatch completion zsh": true, "forkwatch completion bash": true,
+		"forkwatch completion fish": true, "forkwatch completion powershell": true,
+		"forkwatch __complete": true, "forkwatch __completeNoDesc": true}
+	root := newRootCmd(&cli{ctx: context.Background(), stdout: io.Discard, stderr: io.Discard})
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	var walk func(c *cobra.Command)
+	seen := 0
+	walk = func(c *cobra.Command) {
+		seen++
+		if got, want := touchesHome(c), !noHomeCmds[c.CommandPath()]; got != want {
+			t.Errorf("%s: touches home %v, want %v", c.CommandPath(), got, want)
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+	if seen < 15 {
+		t.Errorf("walked %d commands: the tree is not what this test thinks", seen)
 	}
 }
