@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -98,7 +97,7 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 		if ctrl != nil {
 			ctrl.RefreshToggles(ctx)
 		}
-	})
+	}, nil) // nil: enforced toggles are said in the app's log
 	defer exp.Stop()
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	ctrl = tray.NewController(tray.ControllerConfig{
@@ -173,18 +172,14 @@ func watchInto(ctx context.Context, w *monitor.Watcher, events chan<- monitor.Ev
 }
 
 // appLogger logs to stderr and to a file in the log folder (kept under
-// 5 MB by starting afresh when it is larger).
+// 5 MB by starting afresh when it is larger; opened without following
+// links, appinfo.OpenLog).
 func appLogger(stderr io.Writer) *slog.Logger {
 	out := stderr
-	dir := appinfo.LogDir()
-	if err := os.MkdirAll(dir, 0o700); err == nil {
-		p := filepath.Join(dir, "forkwatch.log")
-		if fi, err := os.Stat(p); err == nil && fi.Size() > 5<<20 {
-			os.Rename(p, p+".1")
-		}
-		if f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
-			out = io.MultiWriter(stderr, f)
-		}
+	if f, err := appinfo.OpenLog(5 << 20); err == nil {
+		out = io.MultiWriter(stderr, f)
+	} else {
+		fmt.Fprintln(stderr, "forkwatch: log file:", err)
 	}
 	l := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(l)

@@ -75,6 +75,7 @@ func newRootCmd(c *cli) *cobra.Command {
 		c.debugCmd(),
 		c.versionCmd(),
 	)
+	root.PersistentPreRunE = refuseRootWithUserHome // rootguard.go
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	root.SilenceErrors = true
@@ -203,10 +204,11 @@ func (c *cli) passthrough(use, short string, fn func(context.Context, []string, 
 
 func (c *cli) versionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:    "version",
-		Short:  "print the version (same as --version)",
-		Args:   noArgs,
-		Hidden: true,
+		Use:         "version",
+		Short:       "print the version (same as --version)",
+		Args:        noArgs,
+		Hidden:      true,
+		Annotations: noHome(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(c.stdout, "forkwatch %s\n", appinfo.Version(version))
 			return nil

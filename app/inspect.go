@@ -27,6 +27,8 @@ func (c *cli) inspectCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect [--json] FILE...",
 		Short: "classify crash reports (.ips, .crash): who crashed, why, and the fix",
+		// It reads only the files it is given.
+		Annotations: noHome(),
 		Long: `Read each crash report (.ips or .crash, whole or an excerpt) and say what killed the process:
 the Objective-C fork-safety check, another death after fork(), or something else, with the
 evidence and the fix. Exit 0 when every file was read, 1 when one could not be.`,

@@ -39,7 +39,9 @@ Exit 0 when every state could be read, 1 when one could not.`,
 
 func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	env := settings.DefaultEnv()
-	pol := policy.Load(slog.New(slog.NewTextHandler(stderr, nil)))
+	// What the profile holds that cannot be used is said below, once, on
+	// stdout and in the JSON, not logged.
+	pol := policy.Load(slog.New(slog.DiscardHandler))
 	all := map[string]any{}
 	status := exitOK
 	for _, t := range settings.All(env) {
@@ -62,14 +64,23 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 		}
 	}
 	ex := service.ExportStatusOf(ctx, pol.Get())
+	source, sourceLines := pol.Source()
 	if asJSON {
 		if ex != nil {
 			all["export"] = ex
 		}
+		if source != nil {
+			all["managed_settings"] = source
+		}
 		b, _ := json.MarshalIndent(all, "", "  ")
 		fmt.Fprintln(stdout, string(b))
-	} else if ex != nil {
+		return status
+	}
+	if ex != nil {
 		fmt.Fprintln(stdout, ex.Line)
+	}
+	for _, l := range sourceLines {
+		fmt.Fprintln(stdout, l)
 	}
 	return status
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/desktop"
@@ -120,7 +121,7 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 	}
 	defer closeStore()
 	db, _ := st.(*history.DB)
-	pol, exp := service.StartManaged(ctx, settings.DefaultEnv(), db, tun.ExportMaxBackoff, appinfo.Version(version), log, nil)
+	pol, exp := service.StartManaged(ctx, settings.DefaultEnv(), db, tun.ExportMaxBackoff, appinfo.Version(version), log, nil, lineTo(stderr, "forkwatch watch: "))
 	defer exp.Stop()
 	var alerter *notify.Alerter
 	if notifyOn && !pol.Get().NotificationsOn() {
@@ -168,6 +169,17 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		return 1
 	}
 	return 0
+}
+
+// lineTo writes each line to w after prefix, one at a time (the profile
+// watcher calls it from its own goroutine).
+func lineTo(w io.Writer, prefix string) func(string) {
+	var mu sync.Mutex
+	return func(line string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(w, prefix+line)
+	}
 }
 
 // eventLine is the terminal form of an event.

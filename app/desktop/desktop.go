@@ -129,7 +129,9 @@ func (linuxDesktop) OpenFolder(ctx context.Context, path string) error {
 
 func (linuxDesktop) Reveal(ctx context.Context, path string) error {
 	// gio can select the file in a file manager; fall back to its folder.
-	if _, err := exec.LookPath("gio"); err == nil {
+	if ok, err := have("gio"); err != nil {
+		return err
+	} else if ok {
 		_, err := syscmd.Run(ctx, 0, "gio", "open", dirOf(path))
 		return err
 	}
@@ -143,7 +145,9 @@ func (linuxDesktop) OpenDocument(ctx context.Context, path string) error {
 }
 
 func (linuxDesktop) Confirm(ctx context.Context, question, yes string) (bool, error) {
-	if _, err := exec.LookPath("zenity"); err != nil {
+	if ok, err := have("zenity"); err != nil {
+		return false, fmt.Errorf("confirm: %w", err)
+	} else if !ok {
 		return false, fmt.Errorf("confirm: zenity %w", ErrNoTool)
 	}
 	_, err := syscmd.Run(ctx, 10*time.Minute, "zenity", "--question", "--title=Forkwatch", "--ok-label="+yes, "--text="+question)
@@ -164,19 +168,37 @@ func (linuxDesktop) Trash(ctx context.Context, paths []string) error {
 }
 
 func (linuxDesktop) Copy(ctx context.Context, text string) error {
-	if _, err := exec.LookPath("xclip"); err == nil {
-		return pipeTo(ctx, text, "xclip", "-selection", "clipboard")
-	}
-	if _, err := exec.LookPath("wl-copy"); err == nil {
-		return pipeTo(ctx, text, "wl-copy")
+	for _, c := range [][]string{{"xclip", "-selection", "clipboard"}, {"wl-copy"}} {
+		if ok, err := have(c[0]); err != nil {
+			return fmt.Errorf("copy: %w", err)
+		} else if ok {
+			return pipeTo(ctx, text, c[0], c[1:]...)
+		}
 	}
 	return fmt.Errorf("copy: xclip %w", ErrNoTool)
 }
 
+// have says whether a helper is installed, through the same ownership
+// check syscmd.Run applies (syscmd.LookPath): a helper in a PATH folder
+// others can write, or another uid's, is an error naming the folder, not
+// a reason to try the next helper or to run it.
+func have(name string) (bool, error) {
+	_, err := syscmd.LookPath(name)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, syscmd.ErrCommandMissing):
+		return false, nil
+	}
+	return false, err
+}
+
+// pipeTo runs a helper found through syscmd.LookPath with text on its
+// standard input.
 func pipeTo(ctx context.Context, text, name string, args ...string) error {
-	path, err := exec.LookPath(name)
+	path, err := syscmd.LookPath(name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, syscmd.ErrCommandMissing)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

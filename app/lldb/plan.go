@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
+	"github.com/forkwatch/forkwatch/internal/lldbarg"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
@@ -34,7 +35,10 @@ import (
 // module reads its arguments with Python's shlex.split, and its own
 // interactive mode re-runs lldb as
 // lldb -o "command script import lldb.macosx" -o "crashlog <shlex.join(args)>"
-// (reviews.llvm.org/D152319), so the report's path is quoted the shlex way.
+// (reviews.llvm.org/D152319), so the report's path is quoted the shlex way
+// (lldbarg.CrashlogCommand), and only a plain path is ever quoted: lldb's
+// command interpreter expands backticks before the command runs, inside
+// quotes too (internal/lldbarg says why and cites lldb's tests).
 // A core file is loaded with lldb's --core and --file options (lldb(1):
 // "-c, --core <filename>", "-f, --file <filename>").
 const CrashlogImport = "command script import lldb.macosx.crashlog"
@@ -125,20 +129,17 @@ func planReport(real string) (Plan, error) {
 	if r == nil {
 		return Plan{}, fmt.Errorf("read %s: %w", real, err)
 	}
-	arg := real
-	if hasControl(real) {
-		// A name with a newline or another control character cannot be
-		// one line of an lldb command: lldb gets a link with a plain name
-		// in Forkwatch's own folder instead.
-		alias, err := plainAlias(real)
-		if err != nil {
-			return Plan{}, err
-		}
-		arg = alias
+	arg, note, err := plainPath("report", real)
+	if err != nil {
+		return Plan{}, err
 	}
-	plan := Plan{Kind: "report", Target: real, Argv: []string{"lldb", "-o", CrashlogImport, "-o", "crashlog " + shlexQuote(arg)}}
-	if arg != real {
-		plan.Notes = append(plan.Notes, "The report's name holds a control character; lldb reads it through the link "+arg+".")
+	cmd, err := lldbarg.CrashlogCommand(arg)
+	if err != nil {
+		return Plan{}, err
+	}
+	plan := Plan{Kind: "report", Target: real, Argv: []string{"lldb", "-o", CrashlogImport, "-o", cmd}}
+	if note != "" {
+		plan.Notes = append(plan.Notes, note)
 	}
 	plan.Notes = append(plan.Notes, "lldb's crashlog loads the report's images at their crash-time addresses: 'bt' shows the crashed thread, 'image lookup -a ADDR' any address.")
 	if n := pythonDebugNote(r); n != "" {
@@ -147,46 +148,114 @@ func planReport(real string) (Plan, error) {
 	return plan, nil
 }
 
+// plainPath is the path lldb gets for p: p itself when it is plain
+// (lldbarg.Plain: nothing in it lldb's command interpreter treats
+// specially), else a link with a plain name (report-<12 hex>.ips,
+// core-…, exe-…) in the private debug folder, with a note saying so.
+// lldb expands backticks even inside single quotes, so no quoting would
+// do (internal/lldbarg).
+func plainPath(prefix, p string) (arg, note string, err error) {
+	if lldbarg.Plain(p) {
+		return p, "", nil
+	}
+	d, err := Dir()
+	if err != nil {
+		return "", "", err
+	}
+	defer d.Close()
+	alias, err := lldbarg.Alias(d, prefix, p)
+	if err != nil {
+		return "", "", err
+	}
+	return alias, fmt.Sprintf("The %s's name holds %s, which lldb would read as more than a name; lldb reads it through the link %s.", prefix, lldbarg.Special(p), alias), nil
+}
+
 var reCorePID = regexp.MustCompile(`(?:^|\D)(\d{2,})$`)
 
 func planCore(ctx context.Context, real, exe, dbPath string) (Plan, error) {
-	plan := Plan{Kind: "core", Target: real, Argv: []string{"lldb", "--core", real}}
-	from := "--exe"
-	if exe == "" {
-		pid := 0
-		if m := reCorePID.FindStringSubmatch(filepath.Base(real)); m != nil {
-			pid, _ = strconv.Atoi(m[1])
-		}
-		if r, err := history.OpenReader(dbPath, time.Local); err == nil {
-			var reportPath string
-			exe, reportPath, err = r.CoreExecutable(ctx, real, pid)
-			r.Close()
-			if err != nil {
-				return Plan{}, err
-			}
-			from = "the crash report " + reportPath
-		}
+	exe, from, err := coreExecutableFromHistory(ctx, real, exe, dbPath)
+	if err != nil {
+		return Plan{}, err
 	}
-	switch {
-	case exe == "":
-		plan.Notes = append(plan.Notes, "No crash report of this process is in the history: lldb reads the images from the core alone. Pass --exe PATH to name the executable.")
-	default:
-		abs, err := filepath.Abs(exe)
-		fi, serr := os.Stat(abs)
-		if err != nil || serr != nil || !fi.Mode().IsRegular() {
-			if from == "--exe" {
-				return Plan{}, fmt.Errorf("--exe %s: not a regular file", exe)
-			}
-			plan.Notes = append(plan.Notes, fmt.Sprintf("The executable %s (from %s) is not on this Mac: lldb reads the images from the core alone. Pass --exe PATH to name it.", report.Clean(exe, 1024), report.Clean(from, 1024)))
-			break
-		}
-		plan.Argv = append(plan.Argv, "--file", abs)
-		plan.Notes = append(plan.Notes, "Executable from "+report.Clean(from, 1024)+".")
+	plan := Plan{Kind: "core", Target: real}
+	coreArg, note, err := plainPath("core", real)
+	if err != nil {
+		return Plan{}, err
 	}
-	if hasControl(real) {
-		return Plan{}, fmt.Errorf("%q: a core file name with a control character; rename it", real)
+	if note != "" {
+		plan.Notes = append(plan.Notes, note)
 	}
+	exeArg, notes, err := coreExecutableArg(exe, from)
+	if err != nil {
+		return Plan{}, err
+	}
+	plan.Notes = append(plan.Notes, notes...)
+	args, err := lldbarg.CoreArgs(coreArg, exeArg)
+	if err != nil {
+		return Plan{}, err
+	}
+	plan.Argv = append([]string{"lldb"}, args...)
 	return plan, nil
+}
+
+// coreExecutableFromHistory returns exe (--exe) as it is, or the
+// executable the crash report of the core's process names in the history,
+// and where it came from.
+func coreExecutableFromHistory(ctx context.Context, real, exe, dbPath string) (string, string, error) {
+	if exe != "" {
+		return exe, "--exe", nil
+	}
+	pid := 0
+	if m := reCorePID.FindStringSubmatch(filepath.Base(real)); m != nil {
+		pid, _ = strconv.Atoi(m[1])
+	}
+	r, err := history.OpenReader(dbPath, time.Local)
+	if err != nil {
+		return "", "", nil
+	}
+	defer r.Close()
+	exe, reportPath, err := r.CoreExecutable(ctx, real, pid)
+	if err != nil {
+		return "", "", err
+	}
+	return exe, "the crash report " + reportPath, nil
+}
+
+// coreExecutableArg decides what lldb gets as --file: the executable only
+// when it is a regular file that passes the ownership check
+// (lldbarg.CoreExecutable: lldb loads it, and may run its dSYM's Python
+// scripts; a crash report naming it is written by any local process).
+// One the user named (--exe) and that is refused is an error; one from a
+// crash report is left out with a note, and lldb reads the core alone.
+func coreExecutableArg(exe, from string) (string, []string, error) {
+	if exe == "" {
+		return "", []string{"No crash report of this process is in the history: lldb reads the images from the core alone. Pass --exe PATH to name the executable."}, nil
+	}
+	clean := func(s string) string { return report.Clean(s, 1024) }
+	abs, err := filepath.Abs(exe)
+	fi, serr := os.Stat(abs)
+	if err != nil || serr != nil || !fi.Mode().IsRegular() {
+		if from == "--exe" {
+			return "", nil, fmt.Errorf("--exe %s: not a regular file", exe)
+		}
+		return "", []string{fmt.Sprintf("The executable %s (from %s) is not on this Mac: lldb reads the images from the core alone. Pass --exe PATH to name it.", clean(exe), clean(from))}, nil
+	}
+	path, note := lldbarg.CoreExecutable(abs, from, os.Getuid())
+	if note != "" {
+		if from == "--exe" {
+			return "", nil, fmt.Errorf("--exe %s: %s", exe, clean(note))
+		}
+		return "", []string{clean(note)}, nil
+	}
+	notes := []string{"Executable from " + clean(from) + "."}
+	arg, note, err := plainPath("exe", path)
+	if err != nil {
+		return "", nil, err
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
+	return arg, notes, nil
 }
 
 // checkDebugTarget resolves symlinks and checks the file is one lldb may
@@ -256,10 +325,6 @@ func ShellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
-
-// shlexQuote is Python's shlex.quote, which crashlog's shlex.split undoes:
-// the same single-quote form.
-func shlexQuote(s string) string { return ShellQuote(s) }
 
 func hasControl(s string) bool {
 	for _, r := range s {

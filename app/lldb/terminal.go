@@ -3,7 +3,6 @@ package lldb
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,16 +15,16 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
-	"github.com/forkwatch/forkwatch/internal/atomicfile"
+	"github.com/forkwatch/forkwatch/internal/safefs"
 	"github.com/forkwatch/forkwatch/internal/syscmd"
 )
 
 // Exec runs lldb with the plan's argv, in this terminal, and returns
 // lldb's exit code; an error means lldb could not be run at all.
 func Exec(ctx context.Context, plan Plan, stdout, stderr io.Writer) (int, error) {
-	path, err := exec.LookPath(plan.Argv[0])
+	path, err := lookLLDB()
 	if err != nil {
-		return 1, fmt.Errorf("lldb not found (it comes with Xcode's Command Line Tools: xcode-select --install): %w", err)
+		return 1, err
 	}
 	cmd := exec.CommandContext(ctx, path, plan.Argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
@@ -39,32 +38,86 @@ func Exec(ctx context.Context, plan Plan, stdout, stderr io.Writer) (int, error)
 	return 0, nil
 }
 
-// Dir holds the Terminal .command files, their plans and the links
-// for report names lldb cannot take: only the user can enter it.
-func Dir() (string, error) {
-	d := filepath.Join(appinfo.SupportDir(), "debug")
-	if err := os.MkdirAll(d, 0o700); err != nil {
-		return "", fmt.Errorf("create %s: %w", d, err)
+// lookLLDB finds lldb on PATH through the ownership check
+// (syscmd.LookPath): an lldb in a PATH folder others can write is never
+// run, and nothing further down PATH is tried in its place.
+func lookLLDB() (string, error) {
+	path, err := syscmd.LookPath("lldb")
+	if errors.Is(err, syscmd.ErrCommandMissing) {
+		return "", fmt.Errorf("lldb not found (it comes with Xcode's Command Line Tools: xcode-select --install): %w", err)
 	}
-	if err := os.Chmod(d, 0o700); err != nil {
-		return "", fmt.Errorf("chmod %s: %w", d, err)
+	return path, err
+}
+
+// Dir opens the folder that holds the Terminal .command files, their plans
+// and the plain-named links for names lldb cannot take: support/debug,
+// made 0700 if missing. Both folders are opened without following links
+// (internal/safefs: a folder of the user's, not a link, not writable by
+// others); a debug folder that is a link is refused, never chmodded
+// through (issue 28: root with the user's HOME chmodded a root folder that
+// way). One an earlier version left readable by others is tightened on its
+// own descriptor. The caller closes it.
+func Dir() (*safefs.Dir, error) {
+	support, err := safefs.MkdirAndOpen(appinfo.SupportDir(), 0o700, os.Geteuid())
+	if err != nil {
+		return nil, err
+	}
+	defer support.Close()
+	d, err := support.Mkdir("debug", 0o700)
+	if err != nil {
+		return nil, err
+	}
+	if err := tighten(d); err != nil {
+		d.Close()
+		return nil, err
 	}
 	return d, nil
 }
 
-// plainAlias is a symlink with a plain name in Dir to the report.
-func plainAlias(real string) (string, error) {
-	d, err := Dir()
+// tighten makes the opened folder 0700 (fchmod on its own descriptor).
+func tighten(d *safefs.Dir) error {
+	f, err := d.Root().Open(".")
 	if err != nil {
-		return "", err
+		return fmt.Errorf("open %s: %w", d.Path(), err)
 	}
-	sum := sha256.Sum256([]byte(real))
-	alias := filepath.Join(d, "report-"+hex.EncodeToString(sum[:6])+filepath.Ext(real))
-	os.Remove(alias)
-	if err := os.Symlink(real, alias); err != nil {
-		return "", fmt.Errorf("link %s: %w", alias, err)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().Perm() != 0o700 {
+		err = f.Chmod(0o700)
 	}
-	return alias, nil
+	if err != nil {
+		return fmt.Errorf("chmod %s: %w", d.Path(), err)
+	}
+	return nil
+}
+
+// writeNew writes a file of a fresh name in d: a temporary name created
+// with O_EXCL (never a link: safefs opens O_NOFOLLOW), synced, then
+// renamed inside the opened folder.
+func writeNew(d *safefs.Dir, name string, data []byte, perm os.FileMode) error {
+	tmp := "." + name + ".tmp"
+	f, err := d.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = d.Root().Rename(tmp, name)
+	}
+	if err != nil {
+		d.Root().Remove(tmp)
+		return fmt.Errorf("write %s: %w", filepath.Join(d.Path(), name), err)
+	}
+	return nil
 }
 
 // OpenInTerminal opens the plan in Terminal on macOS. Terminal runs a
@@ -96,22 +149,24 @@ func OpenInTerminal(ctx context.Context, goos, self string, plan Plan) (string, 
 	if err != nil {
 		return "", err
 	}
+	defer d.Close()
 	cleanDebugDir(d, time.Now().Add(-24*time.Hour))
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", err
 	}
-	cmdFile := filepath.Join(d, "lldb-"+hex.EncodeToString(rnd[:])+".command")
+	name := "lldb-" + hex.EncodeToString(rnd[:]) + ".command"
+	cmdFile := filepath.Join(d.Path(), name)
 	js, err := json.Marshal(plan)
 	if err != nil {
 		return "", err
 	}
-	if err := atomicfile.WriteAtomic(cmdFile+".plan", js, 0o600); err != nil {
-		return "", fmt.Errorf("write %s.plan: %w", cmdFile, err)
+	if err := writeNew(d, name+".plan", js, 0o600); err != nil {
+		return "", err
 	}
 	script := "#!/bin/sh\n# Written by Forkwatch: runs lldb with the arguments in the .plan file beside it.\nexec " + ShellQuote(self) + " debug --exec-plan \"$0.plan\"\n"
-	if err := atomicfile.WriteAtomic(cmdFile, []byte(script), 0o700); err != nil {
-		return "", fmt.Errorf("write %s: %w", cmdFile, err)
+	if err := writeNew(d, name, []byte(script), 0o700); err != nil {
+		return "", err
 	}
 	if _, err := syscmd.Run(ctx, 30*time.Second, "open", "-a", "Terminal", cmdFile); err != nil {
 		return "", fmt.Errorf("open Terminal: %w", err)
@@ -119,44 +174,44 @@ func OpenInTerminal(ctx context.Context, goos, self string, plan Plan) (string, 
 	return cmdFile, nil
 }
 
-// cleanDebugDir removes the .command files and plans of earlier sessions.
-func cleanDebugDir(d string, before time.Time) {
-	ents, _ := os.ReadDir(d)
-	for _, e := range ents {
-		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(before) && strings.HasPrefix(e.Name(), "lldb-") {
-			os.Remove(filepath.Join(d, e.Name()))
+// cleanDebugDir removes the .command files and plans of earlier
+// sessions, from the opened folder.
+func cleanDebugDir(d *safefs.Dir, before time.Time) {
+	f, err := d.Root().Open(".")
+	if err != nil {
+		return
+	}
+	names, _ := f.Readdirnames(-1)
+	f.Close()
+	for _, n := range names {
+		if fi, err := d.Root().Lstat(n); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(before) && strings.HasPrefix(n, "lldb-") {
+			d.Root().Remove(n)
 		}
 	}
 }
 
 // ExecPlanFile runs a plan a .command file named: only one of
-// Forkwatch's own (in the private debug folder, the user's, 0600), used
-// once.
+// Forkwatch's own (in the private debug folder, opened without following
+// links; a regular file of the user's, mode 0600), used once.
 func ExecPlanFile(p string) error {
 	d, err := Dir()
 	if err != nil {
 		return err
 	}
+	defer d.Close()
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return err
 	}
-	if filepath.Dir(abs) != d {
-		return fmt.Errorf("%s: not a plan in %s", p, d)
+	if filepath.Dir(abs) != d.Path() {
+		return fmt.Errorf("%s: not a plan in %s", p, d.Path())
 	}
-	fi, err := os.Lstat(abs)
+	name := filepath.Base(abs)
+	js, err := readPlan(d, name)
 	if err != nil {
 		return err
 	}
-	owner, ok := fileOwner(fi)
-	if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 || (ok && owner != os.Getuid()) {
-		return fmt.Errorf("%s: not a plan Forkwatch wrote (mode %v)", p, fi.Mode())
-	}
-	js, err := os.ReadFile(abs)
-	if err != nil {
-		return err
-	}
-	os.Remove(abs)
+	d.Root().Remove(name)
 	var plan Plan
 	if err := json.Unmarshal(js, &plan); err != nil {
 		return fmt.Errorf("read %s: %w", p, err)
@@ -164,9 +219,27 @@ func ExecPlanFile(p string) error {
 	if len(plan.Argv) < 2 || plan.Argv[0] != "lldb" {
 		return fmt.Errorf("%s: not an lldb plan", p)
 	}
-	lldb, err := exec.LookPath("lldb")
+	lldb, err := lookLLDB()
 	if err != nil {
-		return fmt.Errorf("lldb not found (xcode-select --install): %w", err)
+		return err
 	}
 	return execProcess(lldb, plan.Argv, os.Environ())
+}
+
+// readPlan reads a plan Forkwatch wrote: a regular file of the user's
+// (safefs), mode 0600, at most 1 MiB.
+func readPlan(d *safefs.Dir, name string) ([]byte, error) {
+	f, err := d.OpenFile(name, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm() != 0o600 || fi.Size() > 1<<20 {
+		return nil, fmt.Errorf("%s: not a plan Forkwatch wrote (mode %v)", filepath.Join(d.Path(), name), fi.Mode())
+	}
+	return io.ReadAll(f)
 }

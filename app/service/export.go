@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/internal/redact"
 	"github.com/forkwatch/forkwatch/monitor/export"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
@@ -28,6 +29,7 @@ type ExportRunner struct {
 	cur    *export.Exporter
 	cancel context.CancelFunc
 	key    string // endpoint, headers and redaction the exporter runs with
+	failed string // the key the exporter last failed to start with: said once
 }
 
 // NewExportRunner applies s at once; later profile changes go through apply.
@@ -52,7 +54,7 @@ func (r *ExportRunner) Apply(s managed.Settings) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if key == r.key && (r.cur != nil || key == "") {
+	if key == r.key && (r.cur != nil || key == "" || key == r.failed) {
 		return
 	}
 	if r.cancel != nil {
@@ -72,12 +74,16 @@ func (r *ExportRunner) Apply(s managed.Settings) {
 		MaxBackoff: r.maxBackoff,
 	})
 	if err != nil {
+		// One line, said once for these settings: for an endpoint with a
+		// user or password it is export.ErrUserinfo, which does not repeat
+		// the URL; other errors name it without its userinfo.
 		cancel()
+		r.failed = key
 		r.log.Error("export: not started", "err", err)
 		return
 	}
-	r.cur, r.cancel = e, cancel
-	r.log.Info("export: sending to " + s.ExportEndpoint)
+	r.cur, r.cancel, r.failed = e, cancel, ""
+	r.log.Info("export: sending to " + redact.StripUserinfo(s.ExportEndpoint))
 }
 
 // Kick asks for a send (an event was recorded). Never blocks.
@@ -119,8 +125,15 @@ func (r *ExportRunner) Stop() {
 
 // ExportLine is the line `status` and the menu's About show: where events
 // go and how many wait in the outbox. "" when export is off and nothing is
-// queued.
+// queued. An endpoint the exporter refuses (a user or password in it:
+// export.ErrUserinfo) is said as that one line, never printed.
 func ExportLine(ctx context.Context, endpoint string, rd *history.Reader) string {
+	if endpoint != "" {
+		if _, err := export.LogsURL(endpoint); err != nil {
+			return exportRefusedLine(ctx, err, rd)
+		}
+	}
+	endpoint = redact.StripUserinfo(endpoint)
 	var st history.OutboxStats
 	if rd != nil {
 		var err error
@@ -138,4 +151,15 @@ func ExportLine(ctx context.Context, endpoint string, rd *history.Reader) string
 	default:
 		return fmt.Sprintf("Export: to %s, %d waiting (oldest %s)", endpoint, st.Pending, st.Oldest.Format("Jan 2 15:04"))
 	}
+}
+
+// exportRefusedLine is ExportLine for an endpoint that is not used.
+func exportRefusedLine(ctx context.Context, err error, rd *history.Reader) string {
+	line := "Export: not used: " + err.Error()
+	if rd != nil {
+		if st, serr := rd.OutboxStats(ctx); serr == nil && st.Pending > 0 {
+			line += fmt.Sprintf(" (%d %s kept in the outbox)", st.Pending, wording.Plural(st.Pending, "event", "events"))
+		}
+	}
+	return line
 }

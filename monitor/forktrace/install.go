@@ -20,6 +20,7 @@ import (
 
 	"github.com/forkwatch/forkwatch/internal/atomicfile"
 	interprun "github.com/forkwatch/forkwatch/internal/interp"
+	"github.com/forkwatch/forkwatch/internal/safefs"
 	"github.com/forkwatch/forkwatch/internal/trust"
 )
 
@@ -622,8 +623,25 @@ func targetOfSite(site string) (target, python string) {
 // UninstallAll removes every tracer in the registry (only our own files),
 // the spool, and the registry: what `forkwatch uninstall` calls. It
 // returns the paths it removed.
+//
+// The support folder and its forktrace folder are opened without following
+// links (internal/safefs: folders of this user's, not links, not writable
+// by others), and the spool and the registry are removed from the opened
+// folder (os.Root.RemoveAll removes a link, never what it leads to). A
+// tracer folder that is a link (issue 28: root with the user's HOME, the
+// link leading to a root folder holding a spool folder, removed that
+// folder's contents) is refused before anything is read from it, and kept.
 func (m *Manager) UninstallAll(ctx context.Context) ([]string, error) {
 	_ = ctx
+	support, dir, err := m.openOwnDir()
+	if err != nil {
+		return nil, err
+	}
+	if dir == nil {
+		return nil, nil // no tracer folder: nothing was installed
+	}
+	defer support.Close()
+	defer dir.Close()
 	list, err := m.readRegistry()
 	var errs []error
 	if err != nil {
@@ -645,20 +663,44 @@ func (m *Manager) UninstallAll(ctx context.Context) ([]string, error) {
 		// so that a second uninstall can finish the job.
 		return removed, errors.Join(errs...)
 	}
-	for _, p := range []string{m.SpoolDir(), m.RegistryPath()} {
-		if _, err := os.Lstat(p); err != nil {
+	for _, name := range []string{filepath.Base(m.SpoolDir()), filepath.Base(m.RegistryPath())} {
+		p := filepath.Join(m.Dir, name)
+		if _, err := dir.Root().Lstat(name); err != nil {
 			continue
 		}
-		if err := os.RemoveAll(p); err != nil {
+		if err := dir.Root().RemoveAll(name); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
 			continue
 		}
 		removed = append(removed, p)
 	}
-	if err := syscall.Rmdir(m.Dir); err == nil {
+	// The folder itself, when empty (Root.Remove: unlinkat, AT_REMOVEDIR
+	// for a folder, which fails on one that is not empty).
+	if err := support.Root().Remove(filepath.Base(m.Dir)); err == nil {
 		removed = append(removed, m.Dir)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// openOwnDir opens the support folder and the tracer folder in it without
+// following links; dir is nil (and err nil) when either does not exist.
+func (m *Manager) openOwnDir() (support, dir *safefs.Dir, err error) {
+	support, err = safefs.OpenDir(filepath.Dir(m.Dir), os.Geteuid())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("fork tracers: %w; nothing removed", err)
+	}
+	dir, err = support.OpenDir(filepath.Base(m.Dir))
+	if err != nil {
+		support.Close()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("fork tracers: %w; nothing removed", err)
+	}
+	return support, dir, nil
 }
 
 // readRegistry reads the list of installs; a missing file is an empty list.

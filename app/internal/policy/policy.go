@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ type Policy struct {
 	paths managed.Paths
 	mu    sync.Mutex
 	s     managed.Settings
+	err   error // what the last read could not use
 }
 
 // Load reads the domain (problems are logged: a malformed profile
@@ -51,9 +53,25 @@ func (p *Policy) Reload(log *slog.Logger) managed.Settings {
 		log.Warn("managed preferences", "err", err)
 	}
 	p.mu.Lock()
-	p.s = s
+	p.s, p.err = s, err
 	p.mu.Unlock()
 	return s
+}
+
+// Problems are what the last read of the profile could not use, one line
+// each ("…/com.forkwatch.app.plist: ExportEndpoint: the URL has a user or
+// password in it; put credentials in ExportHeaders …; ignored"), for
+// `status`. No line repeats a URL's user or password (settings/managed).
+func (p *Policy) Problems() []string {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		return nil
+	}
+	return strings.Split(p.err.Error(), "\n")
 }
 
 // Get returns the settings now.
@@ -151,4 +169,72 @@ func ForkTracingRefused(s managed.Settings) error {
 		return nil
 	}
 	return fmt.Errorf("fork tracing is turned off: %s (%s is false in %s)", ManagedReason, managed.KeyAllowForkTracing, s.Source[managed.KeyAllowForkTracing])
+}
+
+// SourceStatus is the `status --json` "managed_settings" entry: the
+// FORKWATCH_MANAGED_PREFS stand-in in use, or set and ignored because a
+// real profile is installed (settings/managed: a stand-in never replaces
+// a real profile), and what the profile holds that could not be used.
+type SourceStatus struct {
+	StandIn        string   `json:"stand_in,omitempty"`
+	StandInIgnored string   `json:"stand_in_ignored,omitempty"`
+	Problems       []string `json:"problems,omitempty"`
+}
+
+// Source returns the managed settings' source status and the lines
+// `status` prints, or nil when there is nothing to say (no stand-in set,
+// nothing refused).
+func (p *Policy) Source() (*SourceStatus, []string) {
+	s := p.Get()
+	st := SourceStatus{StandIn: s.StandIn, StandInIgnored: s.StandInIgnored, Problems: p.Problems()}
+	var lines []string
+	switch {
+	case s.StandIn != "":
+		lines = append(lines, "Managed settings: the stand-in "+s.StandIn+" ("+managed.EnvDir+") is in use, in place of "+managed.DefaultDir+"; an installed configuration profile would replace it")
+	case s.StandInIgnored != "":
+		lines = append(lines, "Managed settings: "+managed.EnvDir+" ("+s.StandInIgnored+") is ignored: a configuration profile is installed, and it wins")
+	}
+	for _, l := range st.Problems {
+		lines = append(lines, "Managed settings: not used: "+l)
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	return &st, lines
+}
+
+// Announcer says each toggle a profile enforces once, where the user
+// looks (the watch line, the app's log): an enforced toggle changes shell
+// start-up files, and a newcomer saw them change with nothing said (issue
+// 28). A toggle is said again only when the state enforced for it
+// changes. Safe for concurrent use (the profile watcher calls it).
+type Announcer struct {
+	mu   sync.Mutex
+	said map[string]bool
+}
+
+// Lines returns what is to be said about s's enforced toggles that has
+// not been said yet: "ulimit-core is kept on: managed by your organization
+// (configuration profile /Library/Managed Preferences/com.forkwatch.app.plist)".
+func (a *Announcer) Lines(s managed.Settings) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.said == nil {
+		a.said = map[string]bool{}
+	}
+	var out []string
+	for _, name := range s.EnforcedToggles() {
+		on, _ := s.Enforced(name)
+		key := name + "=" + wording.OnOff(on)
+		if a.said[key] {
+			continue
+		}
+		a.said[key] = true
+		line := fmt.Sprintf("%s is kept %s: %s", name, wording.OnOff(on), ErrManaged)
+		if src := s.Source[managed.KeyEnforceToggles+"."+name]; src != "" {
+			line += " (configuration profile " + src + ")"
+		}
+		out = append(out, line)
+	}
+	return out
 }
