@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/desktop"
@@ -45,6 +46,7 @@ type Controller struct {
 	Events   chan monitor.Event
 	Clicks   chan string
 	now      func() time.Time
+	stopped  atomic.Bool // Stop was called: the UI is not touched again
 }
 
 // NewController sets up the state; Run shows it.
@@ -108,7 +110,18 @@ func (c *Controller) Run(ctx context.Context, ui UI) {
 	}
 }
 
+// Stop stops the menu's updates: after it returns the controller calls
+// nothing of the UI (one call already under way may finish or not). The
+// shutdown calls it first: on macOS it runs on the main thread, which
+// every systray setter waits for, so a render under way or to come would
+// otherwise wait for the shutdown while the shutdown waits for it. It may
+// be called from any goroutine.
+func (c *Controller) Stop() { c.stopped.Store(true) }
+
 func (c *Controller) render() {
+	if c.stopped.Load() {
+		return
+	}
 	// Core files grow and vanish without an event each time; listing the
 	// folder (a handful of entries, never opened) keeps the line true.
 	c.listCores()
@@ -121,7 +134,13 @@ func (c *Controller) render() {
 		s.NotifyPath = "Notifications: " + c.cfg.NotifyPath()
 	}
 	items := BuildMenu(s)
+	if c.stopped.Load() {
+		return
+	}
 	c.ui.Update(items)
+	if c.stopped.Load() {
+		return
+	}
 	c.ui.SetAlert(s.Unseen > 0)
 	if c.cfg.MenuDump != "" {
 		if b, err := json.Marshal(items); err == nil {

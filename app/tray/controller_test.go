@@ -246,3 +246,21 @@ func TestControllerMenuActions(t *testing.T) {
 	c.Clicks <- "quit"
 	eventually(t, "quit", func() bool { ui.mu.Lock(); defer ui.mu.Unlock(); return ui.quit })
 }
+
+// TestStopEndsMenuUpdates: after Stop the controller calls nothing of the
+// UI, though events keep coming (the shutdown stops the menu's updates
+// before anything else; see Shutdown).
+func TestStopEndsMenuUpdates(t *testing.T) {
+	c, ui, _, _, _, _ := newTestController(t)
+	eventually(t, "the first render", func() bool { return ui.item("status").Title != "" })
+	c.Stop()
+	ui.mu.Lock()
+	ui.items = nil
+	ui.mu.Unlock()
+	c.Events <- monitor.Event{Kind: monitor.KindError, Path: "/x/DiagnosticReports", Err: "unreadable"}
+	c.RefreshToggles(context.Background())
+	time.Sleep(200 * time.Millisecond) // what a render would take, many times over
+	if it := ui.item("status"); !strings.HasPrefix(it.ID, "missing:") {
+		t.Errorf("the menu was updated after Stop: %+v", it)
+	}
+}
