@@ -67,12 +67,12 @@ func NewController(cfg ControllerConfig) *Controller {
 		switches: toggleSwitch{env: cfg.Env, all: settings.All(cfg.Env), support: cfg.SupportDir, history: cfg.History, log: cfg.Log, busy: map[string]bool{}},
 		traces:   traceSection{tracer: cfg.Tracer, changed: cfg.OnTraceChange},
 		counts:   countReader{db: cfg.History, log: cfg.Log},
-		cores:    coreShelf{dir: cfg.CoreDir, name: cfg.CoreName, history: cfg.History, log: cfg.Log},
+		cores:    coreShelf{dir: cfg.CoreDir, name: cfg.CoreName, history: cfg.History, log: cfg.Log, note: desktop.TrashNote(cfg.Env.GOOS)},
 		Events:   make(chan monitor.Event, 1024), Clicks: make(chan string, 64),
 		offLoop: offLoop{results: make(chan func(), 64), log: cfg.Log, notifier: cfg.Notifier},
 		now:     time.Now,
 	}
-	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, Crashes: append([]report.Report(nil), cfg.Recent...)}
+	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, TrashNote: desktop.TrashNote(cfg.Env.GOOS), Crashes: append([]report.Report(nil), cfg.Recent...)}
 	for _, t := range c.switches.all {
 		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
 	}

@@ -34,6 +34,9 @@ type MenuState struct {
 	Problem     string // a watcher problem worth a line (folder unreadable)
 	// FileManager names the file manager in "Reveal in ..." (Finder on macOS).
 	FileManager string
+	// TrashNote is the help of Move to Trash… (desktop.TrashNote: no Put
+	// Back on macOS).
+	TrashNote string
 	// Traces are the interpreters and venvs fork tracing can be turned on
 	// for, with the state read back from their site-packages.
 	Traces []TraceView
@@ -201,7 +204,7 @@ func coreItems(s MenuState) []Item {
 	return []Item{
 		{ID: "cores", Title: coreLine, Disabled: true, Separator: true},
 		{ID: "cores.reveal", Title: "Reveal in " + fm, Disabled: s.CoreDir == ""},
-		{ID: "cores.trash", Title: "Move to Trash…", Disabled: len(s.Cores) == 0},
+		{ID: "cores.trash", Title: "Move to Trash…", Tooltip: s.TrashNote, Disabled: len(s.Cores) == 0},
 	}
 }
 
