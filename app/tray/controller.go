@@ -3,6 +3,7 @@ package tray
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -74,7 +75,8 @@ func NewController(cfg ControllerConfig) *Controller {
 	}
 	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, TrashNote: desktop.TrashNote(cfg.Env.GOOS), Crashes: append([]report.Report(nil), cfg.Recent...)}
 	for _, t := range c.switches.all {
-		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
+		// A macOS-only toggle elsewhere is shown, greyed, as `status` says it.
+		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true, MacOnly: errors.Is(cfg.Env.Supported(t.Name()), settings.ErrMacOnly)})
 	}
 	return c
 }
