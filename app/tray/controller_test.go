@@ -375,7 +375,10 @@ func TestLoginItemInMenu(t *testing.T) {
 			done := make(chan struct{})
 			go func() { c.Run(ctx, ui); close(done) }()
 			defer func() { cancel(); <-done }()
-			eventually(t, "toggles read", func() bool { it := ui.item("toggle.login-item"); return it.Title != "" && !strings.Contains(it.Title, "working") })
+			eventually(t, "toggles read", func() bool {
+				it := ui.item("toggle.login-item")
+				return it.Title != "" && !strings.Contains(it.Title, "working")
+			})
 			c.Clicks <- "toggle.login-item"
 			switch tc.name {
 			case "enabled":

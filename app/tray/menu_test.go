@@ -93,7 +93,9 @@ func TestBuildMenu(t *testing.T) {
 				"toggle.login-item": func(i Item) bool {
 					return i.Title == "Start Forkwatch at login — Move Forkwatch to Applications first" && i.Disabled && i.Tooltip == "Forkwatch does not start at login"
 				},
-				"conflicts": func(i Item) bool { return !i.Hidden && strings.Contains(i.Tooltip, "move Forkwatch to the Applications folder") },
+				"conflicts": func(i Item) bool {
+					return !i.Hidden && strings.Contains(i.Tooltip, "move Forkwatch to the Applications folder")
+				},
 			},
 		},
 	}
