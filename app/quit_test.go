@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,11 @@ import (
 // files are watched as files (settings.Watch), since the folder watch
 // sees no in-place write on macOS and, like it, the Linux stand-in.
 func TestQuitKeepsLastCrash(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		// The app runs in this process with the real notifier, which on
+		// a Mac would post real notifications through osascript.
+		t.Skip("the stand-in run is for Linux")
+	}
 	for _, how := range []string{"menu", "logout", "signal"} {
 		t.Run(how, func(t *testing.T) { quitKeepsLastCrash(t, how) })
 	}

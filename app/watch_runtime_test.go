@@ -55,7 +55,11 @@ func TestWatchAttributesOtherRuntimes(t *testing.T) {
 		exe, err := exec.LookPath(tc.interp)
 		if err != nil {
 			if os.Getenv("CI") != "" {
-				t.Fatalf("CI: needs %s (.ci/run installs ruby php-cli perl)", tc.interp)
+				// Installed where CI runs this: .ci/run installs ruby,
+				// php-cli and perl on Linux; on macOS ruby and perl come
+				// with the macos-15 image and .github/workflows/macos.yml
+				// installs Homebrew's php (the arm64 image has none).
+				t.Fatalf("CI: needs %s (.ci/run installs ruby php-cli perl; the macOS workflow brew-installs php)", tc.interp)
 			}
 			t.Logf("no %s: skipped", tc.interp)
 			continue
