@@ -115,7 +115,7 @@ func TestTrashOutcome(t *testing.T) {
 		{true, "/Users/ana/.Trash/core.42 2", "", "/Users/ana/.Trash/core.42 2", ""},
 		{true, "", "", "", ""},
 		{false, "", "You don’t have permission to access “cores”.", "", "move /cores/core.42 to the Trash: You don’t have permission to access “cores”."},
-		{false, "", "", "", "move /cores/core.42 to the Trash: Foundation gave no reason"},
+		{false, "", "", "", "move /cores/core.42 to the Trash: no reason given by Foundation"},
 	} {
 		got, err := trashOutcome("/cores/core.42", c.ok, c.resulting, c.reason)
 		if got != c.want || (err == nil) != (c.wantErr == "") || (err != nil && err.Error() != c.wantErr) {

@@ -39,7 +39,7 @@ func trashAll(ctx context.Context, one trashOne, paths []string) error {
 }
 
 // errNoReason stands for a failure Foundation gave no NSError for.
-var errNoReason = errors.New("Foundation gave no reason")
+var errNoReason = errors.New("no reason given by Foundation")
 
 // trashOutcome turns what -[NSFileManager trashItemAtURL:resultingItemURL:error:]
 // gave back into Go: ok is its BOOL ("YES if the item was moved to the
