@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -66,6 +67,8 @@ func quitKeepsLastCrash(t *testing.T, how string) {
 	} {
 		t.Setenv(k, v)
 	}
+	prev := slog.Default() // the app sets its own logger as the default
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	support := appinfo.SupportDir()
 	after := filepath.Join(t.TempDir(), "after-exit")
 	var lockErr, copyErr, dbErr error
