@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/desktop"
@@ -16,6 +18,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/tray"
 	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/history"
+	"github.com/forkwatch/forkwatch/monitor/report"
 	"github.com/forkwatch/forkwatch/settings"
 	"github.com/spf13/cobra"
 )
@@ -69,6 +72,20 @@ With no command it starts the menu-bar app (where there is no desktop, use ` + "
 
 // runApp starts the menu-bar app.
 func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdout, stderr io.Writer) int {
+	return runAppWith(ctx, wf, tun, stderr, tray.Run)
+}
+
+// quitBound is the longest the stop sequence waits in all (the watcher's
+// last save, the exporter's last request, the history's close).
+const quitBound = 5 * time.Second
+
+// runAppWith starts the menu-bar app on runTray (the binding, or a test's
+// stand-in). Every resource's stop is deferred on one tray.Shutdown, which
+// runs as the tray's exit callback: on macOS nothing after the tray's Run
+// runs (binding.go), so the code below it is only for a Run that failed
+// to start. SIGTERM, SIGINT and SIGHUP cancel ctx; the controller's loop
+// then quits the tray, and the exit callback runs the same sequence.
+func runAppWith(ctx context.Context, wf *service.Folders, tun *service.Tuning, stderr io.Writer, runTray tray.RunFunc) int {
 	if msg := noDesktop(runtime.GOOS, os.Getenv); msg != "" {
 		fmt.Fprintln(stderr, msg)
 		return exitNoDesktop
@@ -77,20 +94,57 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 	if !ok {
 		return exitFailed
 	}
-	defer release()
 	log := appLogger(stderr)
+	stop := &tray.Shutdown{Log: log, Bound: quitBound}
+	defer stop.Run() // only when the menu bar never came up
+	stop.Defer("release the one-instance lock", release)
+	ctx, stopSignals := signal.NotifyContext(ctx, syscall.SIGHUP)
+	stop.Defer("stop listening for SIGHUP", stopSignals)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	stop.Defer("cancel", cancel)
 
 	w, st, closeStore, err := service.NewWatcher(ctx, wf, tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "forkwatch:", err)
 		return 1
 	}
-	defer closeStore()
+	// Close saves what the watcher marked and had not saved yet (it saves
+	// debounced, a second after the last change).
+	stop.Defer("close the history", closeStore)
 	db, _ := st.(*history.DB)
 	env := settings.DefaultEnv()
 	fixLoginItem(env, log)
+	ctrl, exp, spool := startRooms(ctx, env, wf, tun, st.Recent(), db, log)
+	stop.Defer("stop the exporter", exp.Stop)
+
+	go spool.Run(ctx)
+	watchDone := watchInto(ctx, w, ctrl.Events, func(ev monitor.Event) {
+		service.RecordEvent(db, ev, log)
+		spool.Kick()
+		exp.Kick()
+	}, log)
+	stop.Defer("wait for the watcher's last save", func() { <-watchDone })
+	stop.Defer("cancel", cancel)
+	go watchToggles(ctx, env, ctrl, log)
+	// First of all, before anything is waited for: no more menu updates.
+	stop.Defer("stop the menu's updates", ctrl.Stop)
+
+	err = runTray(ctrl.Clicks, func(ui tray.UI) {
+		go func() {
+			ctrl.Run(ctx, ui)
+			ui.Quit()
+		}()
+	}, stop.Run)
+	if err != nil {
+		fmt.Fprintln(stderr, "forkwatch:", err)
+		return 1
+	}
+	return 0
+}
+
+// startRooms builds the notifier, the managed settings with the exporter,
+// the spool sweeper and the menu's controller.
+func startRooms(ctx context.Context, env settings.Env, wf *service.Folders, tun *service.Tuning, recent []report.Report, db *history.DB, log *slog.Logger) (*tray.Controller, *service.ExportRunner, *service.SpoolSweeper) {
 	notifier := notify.NewApp(ctx, log, appinfo.Version(version))
 	var ctrl *tray.Controller
 	pol, exp := service.StartManaged(ctx, env, db, tun.ExportMaxBackoff, appinfo.Version(version), log, func() {
@@ -98,12 +152,11 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 			ctrl.RefreshToggles(ctx)
 		}
 	}, nil) // nil: enforced toggles are said in the app's log
-	defer exp.Stop()
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	ctrl = tray.NewController(tray.ControllerConfig{
 		Env: env, Desktop: desktop.New(runtime.GOOS), Notifier: notifier, NotifyPath: notifier.Path,
 		Alerter: notify.NewAlerter(notifier, tun.SummaryEvery, func(err error) { log.Warn("notification", "err", err) }),
-		Log:     log, CoreDir: wf.CoresDir, CoreName: wf.CoreName, SupportDir: appinfo.SupportDir(), Recent: st.Recent(), ReportDirs: wf.ReportDirs,
+		Log:     log, CoreDir: wf.CoresDir, CoreName: wf.CoreName, SupportDir: appinfo.SupportDir(), Recent: recent, ReportDirs: wf.ReportDirs,
 		FileManager: desktop.FileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
 		History: db, Tracer: service.TraceManager(), Policy: pol.Get, OnTraceChange: spool.Kick,
 		ExportLine: func(ctx context.Context) string {
@@ -114,32 +167,19 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 		},
 	})
 	notifier.OnAction(ctrl.NotificationAction)
+	return ctrl, exp, spool
+}
 
-	go spool.Run(ctx)
-	watchDone := watchInto(ctx, w, ctrl.Events, func(ev monitor.Event) {
-		service.RecordEvent(db, ev, log)
-		spool.Kick()
-		exp.Kick()
-	}, log)
-	go monitor.WatchFolders(ctx, service.SettingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
-
-	err = tray.Run(ctrl.Clicks, func(ui tray.UI) {
-		go func() {
-			ctrl.Run(ctx, ui)
-			ui.Quit()
-		}()
-	}, cancel)
-	cancel()
-	select {
-	case <-watchDone:
-	case <-time.After(5 * time.Second):
-		log.Warn("watcher did not stop in time")
+// watchToggles reads the toggles again when a file they read changes:
+// the shell start-up files and LaunchAgents are watched as files, since
+// an in-place edit (an append to ~/.zshrc) does not wake a watch on their
+// folder on macOS (kqueue's NOTE_WRITE on a folder fires for entries
+// added, removed or renamed; see docs/macos.md), and folders for files
+// that appear.
+func watchToggles(ctx context.Context, env settings.Env, ctrl *tray.Controller, log *slog.Logger) {
+	if err := settings.Watch(ctx, env, 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) }); err != nil && ctx.Err() == nil {
+		log.Warn("toggle files: not watched; the menu's toggles are read again only after a change from the menu", "err", err)
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "forkwatch:", err)
-		return 1
-	}
-	return 0
 }
 
 // fixLoginItem points the login item at this executable when it moved.

@@ -34,13 +34,15 @@ var appRooms = map[string][]string{
 	"app/service":          {"app/internal/appinfo", "app/internal/policy", "app/internal/wording"},
 	"app/tray": {"app/internal/appinfo", "app/internal/policy", "app/internal/wording",
 		"app/desktop", "app/notify", "app/lldb", "app/pages"},
+	"app/tray/traytest": {"app/internal/appinfo", "app/internal/policy", "app/internal/wording",
+		"app/desktop", "app/notify", "app/lldb", "app/pages", "app/tray"},
 	"app": {"app/internal/appinfo", "app/internal/policy", "app/internal/wording",
 		"app/desktop", "app/notify", "app/lldb", "app/pages", "app/service", "app/tray"},
 }
 
 // systrayOnly: only the tray binding (and so the tray and the command that
 // starts it) may pull in the systray library.
-var systrayOnly = map[string]bool{"app/tray": true, "app": true}
+var systrayOnly = map[string]bool{"app/tray": true, "app/tray/traytest": true, "app": true}
 
 // appDeps is `go list -deps` of every package under app/, as
 // package -> its transitive dependencies (.Deps, which is what -deps

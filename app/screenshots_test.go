@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/forkwatch/forkwatch/internal/chromium"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
@@ -108,15 +111,42 @@ func seedRealisticHistory(t *testing.T, path string, now time.Time) {
 
 // TestHistoryScreenshot makes docs/history.png from a realistic history
 // (seedRealisticHistory) through the real `history --page`, in headless
-// Chromium.
+// Chromium (chromium.Find: Chromium on PATH, or the Chrome app bundle of a
+// Mac, as on the macos-15 runner image, which has no chromium on PATH).
 func TestHistoryScreenshot(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("chromium")
+	historyScreenshot(t, *updateScreenshots)
+}
+
+// TestHistoryScreenshotLongHome: the same with a home folder as long as a
+// Mac user's can be and TMPDIR inside it. Chromium binds its singleton
+// socket in a folder under TMPDIR and dies with "Socket path too long"
+// when the path passes sun_path (104 bytes on macOS, 108 on Linux;
+// internal/chromium); chromium.NewScratch keeps the profile and TMPDIR of
+// the run short whatever HOME and TMPDIR are.
+func TestHistoryScreenshotLongHome(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "Users", strings.Repeat("n", 64))
+	long := filepath.Join(home, "Library", "Caches", "forkwatch-tests")
+	if err := os.MkdirAll(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if chromium.SocketFits(long, runtime.GOOS) {
+		t.Fatalf("TMPDIR %s (%d bytes) is too short to show anything", long, len(long))
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("TMPDIR", long)
+	historyScreenshot(t, false)
+}
+
+// historyScreenshot seeds a history, writes its page with the real binary
+// and shoots it in headless Chromium; update writes docs/history.png.
+func historyScreenshot(t *testing.T, update bool) {
+	bin, err := chromium.Find(runtime.GOOS)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is missing (CI installs it)")
+			t.Fatalf("%v (CI installs a browser)", err)
 		}
-		t.Skip("no chromium: apt-get install chromium")
+		t.Skipf("%v: apt-get install chromium", err)
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "history.db")
@@ -126,14 +156,20 @@ func TestHistoryScreenshot(t *testing.T) {
 		t.Fatalf("history --page: %d %s", code, errOut)
 	}
 	shot := filepath.Join(dir, "history.png")
-	if *updateScreenshots {
+	if update {
 		shot, _ = filepath.Abs(filepath.Join("..", "docs", "history.png"))
 	}
+	scratch, err := chromium.NewScratch(runtime.GOOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { scratch.Remove() })
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+filepath.Join(dir, "profile"),
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+scratch.Profile,
 		"--hide-scrollbars", "--window-size=1200,1400", "--screenshot="+shot, "file://"+page)
+	cmd.Env = scratch.Env(os.Environ())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("chromium: %v\n%s", err, out)
 	}

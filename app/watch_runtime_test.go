@@ -27,6 +27,11 @@ import (
 // after fork()" or leads with the program and never speaks Python, and the
 // watch line's advice. (The tool's own name and fix come with issue 19's
 // recognition; they are not asserted here.)
+//
+// Under CI=true a missing ruby, php or perl fails the test: .ci/run
+// installs all three on Linux; on macOS ruby and perl come with the
+// macos-15 image and .github/workflows/macos.yml brew-installs php (the
+// arm64 image has none).
 func TestWatchAttributesOtherRuntimes(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -55,7 +60,7 @@ func TestWatchAttributesOtherRuntimes(t *testing.T) {
 		exe, err := exec.LookPath(tc.interp)
 		if err != nil {
 			if os.Getenv("CI") != "" {
-				t.Fatalf("CI: needs %s (.ci/run installs ruby php-cli perl)", tc.interp)
+				t.Fatalf("CI: needs %s (.ci/run installs ruby php-cli perl; the macOS workflow brew-installs php)", tc.interp)
 			}
 			t.Logf("no %s: skipped", tc.interp)
 			continue

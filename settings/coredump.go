@@ -16,6 +16,10 @@ import (
 // constant with absolute paths; nothing from the user, a report or a file
 // name is ever part of it. It is passed to AppleScript as an argument
 // (`on run argv`), so there is no AppleScript quoting to get wrong.
+// `do shell script` is a Standard Additions command osascript runs itself:
+// it sends no Apple Event to another application, so it needs no
+// Automation consent and no apple-events entitlement under the hardened
+// runtime (unlike `tell application "Finder"`; docs/macos.md).
 //
 // To keep the setting after a restart, the script installs a LaunchDaemon
 // that runs `/usr/sbin/sysctl -w kern.coredump=0` at boot (RunAtLoad,

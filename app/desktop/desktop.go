@@ -40,13 +40,18 @@ var ErrNoTool = errors.New("not available on this desktop")
 // tools).
 func New(goos string) Desktop {
 	if goos == "darwin" {
-		return macDesktop{}
+		return macDesktop{trash: platformTrash()}
 	}
 	return linuxDesktop{}
 }
 
-// macDesktop uses open(1), osascript(1) and pbcopy(1).
-type macDesktop struct{}
+// macDesktop uses open(1), Foundation, osascript(1) and pbcopy(1). It
+// sends no Apple Event to another app: under the hardened runtime that
+// needs the com.apple.security.automation.apple-events entitlement, which
+// the bundle does not have, and fails with -1743 without it (docs/macos.md).
+type macDesktop struct {
+	trash trashOne // Foundation's trashItemAtURL (trash_darwin.go); tests fake it
+}
 
 func (macDesktop) OpenReport(ctx context.Context, path string) error {
 	_, err := syscmd.Run(ctx, 0, "open", "-a", "Console", path)
@@ -73,6 +78,10 @@ func (macDesktop) OpenDocument(ctx context.Context, path string) error {
 }
 
 // confirmScript shows a dialog; its text and button come from argv.
+// `display dialog` is a Standard Additions command that osascript runs
+// itself, in its own process: no Apple Event goes to another application,
+// so no Automation consent or entitlement is involved (the events that
+// need them are those sent to another app, Apple Events Entitlement).
 var confirmScript = []string{
 	"-e", "on run argv",
 	"-e", `display dialog (item 1 of argv) buttons {"Cancel", (item 2 of argv)} default button "Cancel" cancel button "Cancel" with icon caution with title "Forkwatch"`,
@@ -91,19 +100,14 @@ func (macDesktop) Confirm(ctx context.Context, question, yes string) (bool, erro
 	return true, nil
 }
 
-// trashScript asks Finder to move each argv path to the Trash.
-var trashScript = []string{
-	"-e", "on run argv",
-	"-e", "repeat with p in argv",
-	"-e", `tell application "Finder" to delete (POSIX file (p as text))`,
-	"-e", "end repeat",
-	"-e", "end run",
-}
-
-func (macDesktop) Trash(ctx context.Context, paths []string) error {
-	args := append(append([]string{}, trashScript...), paths...)
-	_, err := syscmd.Run(ctx, time.Minute, "osascript", args...)
-	return err
+// Trash moves each path to the Trash through Foundation, not Finder: no
+// Apple Event, and no Put Back either (TrashNote).
+func (d macDesktop) Trash(ctx context.Context, paths []string) error {
+	one := d.trash
+	if one == nil {
+		one = platformTrash()
+	}
+	return trashAll(ctx, one, paths)
 }
 
 func (macDesktop) Copy(ctx context.Context, text string) error {

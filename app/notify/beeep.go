@@ -10,7 +10,11 @@ import (
 
 // beeepNotifier sends notifications with beeep: on macOS through
 // terminal-notifier or osascript (beeep quotes the text with Go's %q, and
-// our text has no control characters), on Linux over D-Bus. A notification
+// our text has no control characters), on Linux over D-Bus. beeep's
+// osascript runs `display notification`, a Standard Additions command
+// osascript carries out itself: no Apple Event goes to another app, so it
+// needs no apple-events entitlement (the notification is shown as coming
+// from Script Editor, macos-facts.md, unverified). A notification
 // that takes longer than the timeout is abandoned, never waited for.
 type beeepNotifier struct {
 	timeout time.Duration

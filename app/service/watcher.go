@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
@@ -13,7 +12,6 @@ import (
 	"github.com/forkwatch/forkwatch/monitor/forktrace"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
-	"github.com/forkwatch/forkwatch/settings"
 	"github.com/forkwatch/forkwatch/settings/doctor"
 )
 
@@ -108,14 +106,4 @@ func RecordEvent(db *history.DB, ev monitor.Event, log *slog.Logger) {
 // TraceManager is the tracer manager for the user's support folder.
 func TraceManager() *forktrace.Manager {
 	return forktrace.New(appinfo.SupportDir(), appinfo.Home())
-}
-
-// SettingsFolders are the folders whose changes may change a toggle's
-// state: the start-up files' folders and the LaunchAgents folder.
-func SettingsFolders(env settings.Env) []string {
-	dirs := []string{env.Home, filepath.Join(env.Home, "Library", "LaunchAgents"), filepath.Join(env.Home, ".config", "autostart"), filepath.Join(env.Home, ".config", "fish")}
-	if env.ZDOTDIR != "" {
-		dirs = append(dirs, env.ZDOTDIR)
-	}
-	return dirs
 }

@@ -9,6 +9,7 @@
 package tray
 
 import (
+	"os"
 	"runtime"
 
 	"github.com/getlantern/systray"
@@ -16,8 +17,21 @@ import (
 	"github.com/forkwatch/forkwatch/assets"
 )
 
-// Run runs the menu bar on the calling (main) goroutine until it quits.
-// onReady receives the UI once systray is up; clicks go to the channel.
+// Run runs the menu bar on the calling (main) goroutine. onReady receives
+// the UI once systray is up; clicks go to the channel. onExit is the last
+// code that runs: Run never returns once the menu bar is up, on any
+// platform, so the caller's whole stop sequence belongs in onExit.
+//
+// That is how macOS behaves, and Linux is made to behave the same way.
+// getlantern/systray v1.2.2 on darwin: Quit → C quit() → -[AppDelegate
+// quit] → [NSApp terminate:self] (systray_darwin.m:206-209) →
+// -applicationWillTerminate: → systray_on_exit → onExit (systray.go:105),
+// and "the app will terminate after this method returns" (Apple,
+// NSApplicationDelegate applicationWillTerminate:), so nothing after
+// systray.Run runs there. On Linux nativeLoop returns from gtk_main after
+// do_quit's gtk_main_quit, calls systray_on_exit (systray_linux.c:44-48,
+// 217-223) and systray.Run returns; we then end the process at once, as
+// [NSApp terminate:] does, so that code after Run is never relied on.
 func Run(clicks chan<- string, onReady func(UI), onExit func()) error {
 	systray.Run(func() {
 		ui := &trayUI{items: map[string]*systray.MenuItem{}, last: map[string]Item{}, clicks: clicks}
@@ -25,6 +39,8 @@ func Run(clicks chan<- string, onReady func(UI), onExit func()) error {
 		systray.SetTooltip("Forkwatch")
 		onReady(ui)
 	}, onExit)
+	// Reached on Linux only (see above): end the process as macOS does.
+	os.Exit(0)
 	return nil
 }
 

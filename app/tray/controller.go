@@ -3,8 +3,10 @@ package tray
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/desktop"
@@ -45,6 +47,7 @@ type Controller struct {
 	Events   chan monitor.Event
 	Clicks   chan string
 	now      func() time.Time
+	stopped  atomic.Bool // Stop was called: the UI is not touched again
 }
 
 // NewController sets up the state; Run shows it.
@@ -65,14 +68,15 @@ func NewController(cfg ControllerConfig) *Controller {
 		switches: toggleSwitch{env: cfg.Env, all: settings.All(cfg.Env), support: cfg.SupportDir, history: cfg.History, log: cfg.Log, busy: map[string]bool{}},
 		traces:   traceSection{tracer: cfg.Tracer, changed: cfg.OnTraceChange},
 		counts:   countReader{db: cfg.History, log: cfg.Log},
-		cores:    coreShelf{dir: cfg.CoreDir, name: cfg.CoreName, history: cfg.History, log: cfg.Log},
+		cores:    coreShelf{dir: cfg.CoreDir, name: cfg.CoreName, history: cfg.History, log: cfg.Log, note: desktop.TrashNote(cfg.Env.GOOS)},
 		Events:   make(chan monitor.Event, 1024), Clicks: make(chan string, 64),
 		offLoop: offLoop{results: make(chan func(), 64), log: cfg.Log, notifier: cfg.Notifier},
 		now:     time.Now,
 	}
-	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, Crashes: append([]report.Report(nil), cfg.Recent...)}
+	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, TrashNote: desktop.TrashNote(cfg.Env.GOOS), Crashes: append([]report.Report(nil), cfg.Recent...)}
 	for _, t := range c.switches.all {
-		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
+		// A macOS-only toggle elsewhere is shown, greyed, as `status` says it.
+		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true, MacOnly: errors.Is(cfg.Env.Supported(t.Name()), settings.ErrMacOnly)})
 	}
 	return c
 }
@@ -108,7 +112,18 @@ func (c *Controller) Run(ctx context.Context, ui UI) {
 	}
 }
 
+// Stop stops the menu's updates: after it returns the controller calls
+// nothing of the UI (one call already under way may finish or not). The
+// shutdown calls it first: on macOS it runs on the main thread, which
+// every systray setter waits for, so a render under way or to come would
+// otherwise wait for the shutdown while the shutdown waits for it. It may
+// be called from any goroutine.
+func (c *Controller) Stop() { c.stopped.Store(true) }
+
 func (c *Controller) render() {
+	if c.stopped.Load() {
+		return
+	}
 	// Core files grow and vanish without an event each time; listing the
 	// folder (a handful of entries, never opened) keeps the line true.
 	c.listCores()
@@ -121,7 +136,13 @@ func (c *Controller) render() {
 		s.NotifyPath = "Notifications: " + c.cfg.NotifyPath()
 	}
 	items := BuildMenu(s)
+	if c.stopped.Load() {
+		return
+	}
 	c.ui.Update(items)
+	if c.stopped.Load() {
+		return
+	}
 	c.ui.SetAlert(s.Unseen > 0)
 	if c.cfg.MenuDump != "" {
 		if b, err := json.Marshal(items); err == nil {

@@ -194,8 +194,13 @@ func TestControllerTrash(t *testing.T) {
 	desk.mu.Lock()
 	q := desk.question
 	desk.mu.Unlock()
-	if !strings.Contains(q, "Move 2 core files (4.0 kB)") {
+	// Foundation's trash keeps no Put Back (desktop.TrashNote): the
+	// question says so, and so does the item's help.
+	if !strings.Contains(q, "Move 2 core files (4.0 kB)") || !strings.Contains(q, "Put Back is not offered") {
 		t.Errorf("question: %q", q)
+	}
+	if tip := ui.item("cores.trash").Tooltip; !strings.Contains(tip, "Put Back is not offered") {
+		t.Errorf("Move to Trash… help: %q", tip)
 	}
 	time.Sleep(200 * time.Millisecond)
 	desk.mu.Lock()
@@ -245,4 +250,158 @@ func TestControllerMenuActions(t *testing.T) {
 	eventually(t, "resumed", func() bool { return ui.item("pause").Title == "Pause Notifications" })
 	c.Clicks <- "quit"
 	eventually(t, "quit", func() bool { ui.mu.Lock(); defer ui.mu.Unlock(); return ui.quit })
+}
+
+// TestStopEndsMenuUpdates: after Stop the controller calls nothing of the
+// UI, though events keep coming (the shutdown stops the menu's updates
+// before anything else; see Shutdown).
+func TestStopEndsMenuUpdates(t *testing.T) {
+	c, ui, _, _, _, _ := newTestController(t)
+	eventually(t, "the first render", func() bool { return ui.item("status").Title != "" })
+	c.Stop()
+	ui.mu.Lock()
+	ui.items = nil
+	ui.mu.Unlock()
+	c.Events <- monitor.Event{Kind: monitor.KindError, Path: "/x/DiagnosticReports", Err: "unreadable"}
+	c.RefreshToggles(context.Background())
+	time.Sleep(200 * time.Millisecond) // what a render would take, many times over
+	if it := ui.item("status"); !strings.HasPrefix(it.ID, "missing:") {
+		t.Errorf("the menu was updated after Stop: %+v", it)
+	}
+}
+
+// TestMacOnlyTogglesInLinuxMenu: on Linux the menu shows kern.coredump
+// and the launchd variable as `status` does, "… (macOS only)", greyed,
+// with the reason as help, never read (no sysctl or launchctl run) and
+// never set by a click; the toggles Linux has stay live.
+func TestMacOnlyTogglesInLinuxMenu(t *testing.T) {
+	env := fakeCommands(t, testEnv(t))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	home := envValue(env, "HOME")
+	recorder(t, filepath.Join(home, "fakebin"), "launchctl")
+	recorder(t, filepath.Join(home, "fakebin"), "sysctl")
+	recorder(t, filepath.Join(home, "fakebin"), "osascript")
+	senv := settings.Env{Home: home, GOOS: "linux", UID: 1000, Exe: "/usr/bin/forkwatch", PromptTimeout: 5 * time.Second, SupportDir: filepath.Join(home, "support")}
+	c := NewController(ControllerConfig{Env: senv, CoreDir: filepath.Join(home, "cores"), SupportDir: senv.SupportDir})
+	ui := &fakeUI{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx, ui); close(done) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "toggles read", func() bool { it := ui.item("toggle.ulimit-core"); return it.Title != "" && !it.Disabled })
+	for _, name := range []string{settings.CoredumpOff, settings.ForkSafetyOff} {
+		it := ui.item("toggle." + name)
+		if !strings.HasSuffix(it.Title, " (macOS only)") || !it.Disabled || it.Checked || !strings.Contains(it.Tooltip, "macOS only") {
+			t.Errorf("%s: %+v", name, it)
+		}
+		c.Clicks <- "toggle." + name
+	}
+	if it := ui.item("toggle.ulimit-core"); strings.Contains(it.Title, "macOS only") || it.Disabled {
+		t.Errorf("ulimit-core on Linux: %+v", it)
+	}
+	c.Clicks <- "toggle.nothing" // the loop has handled the clicks before it
+	time.Sleep(100 * time.Millisecond)
+	for _, name := range []string{"launchctl", "sysctl", "osascript"} {
+		if b, err := os.ReadFile(filepath.Join(home, "fakebin", name+".log")); err == nil {
+			t.Errorf("%s ran for a macOS-only toggle on Linux:\n%s", name, b)
+		}
+	}
+}
+
+// fakeLoginService keeps SMAppService's documented states: register makes
+// it enabled (or requiresApproval, the user's switch in System Settings),
+// unregister notRegistered.
+type fakeLoginService struct {
+	mu        sync.Mutex
+	status    settings.ServiceStatus
+	approval  bool // register leaves it requiring approval
+	registers int
+}
+
+func (f *fakeLoginService) Register() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.registers++
+	f.status = settings.ServiceEnabled
+	if f.approval {
+		f.status = settings.ServiceRequiresApproval
+	}
+	return nil
+}
+
+func (f *fakeLoginService) Unregister() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status = settings.ServiceNotRegistered
+	return nil
+}
+
+func (f *fakeLoginService) Status() (settings.ServiceStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status, nil
+}
+
+// TestLoginItemInMenu: the login item's check mark is SMAppService's
+// status read back after the click; requiresApproval is not "on" and its
+// help says where to approve; a copy running from an App Translocation
+// path is never registered, and the item and the notification say to
+// move Forkwatch to Applications first.
+func TestLoginItemInMenu(t *testing.T) {
+	for _, tc := range []struct {
+		name, exe string
+		approval  bool
+	}{
+		{"enabled", "/Applications/Forkwatch.app/Contents/MacOS/forkwatch", false},
+		{"requires approval", "/Applications/Forkwatch.app/Contents/MacOS/forkwatch", true},
+		{"translocated", "/private/var/folders/x7/abc/T/AppTranslocation/6A1F3C1E-0D0B-4E7E-9F0A-1B2C3D4E5F60/d/Forkwatch.app/Contents/MacOS/forkwatch", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := fakeCommands(t, testEnv(t))
+			for _, kv := range env {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			home := envValue(env, "HOME")
+			svc := &fakeLoginService{approval: tc.approval}
+			senv := settings.Env{Home: home, GOOS: "darwin", UID: 501, Exe: tc.exe, PromptTimeout: 5 * time.Second, SupportDir: filepath.Join(home, "support"), LoginService: svc}
+			n := &fakeNotifier{}
+			c := NewController(ControllerConfig{Env: senv, Notifier: n, CoreDir: filepath.Join(home, "cores"), SupportDir: senv.SupportDir})
+			ui := &fakeUI{}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { c.Run(ctx, ui); close(done) }()
+			defer func() { cancel(); <-done }()
+			eventually(t, "toggles read", func() bool {
+				it := ui.item("toggle.login-item")
+				return it.Title != "" && !strings.Contains(it.Title, "working")
+			})
+			c.Clicks <- "toggle.login-item"
+			switch tc.name {
+			case "enabled":
+				eventually(t, "checked", func() bool { return ui.item("toggle.login-item").Checked })
+				if tip := ui.item("toggle.login-item").Tooltip; !strings.Contains(tip, "Open at Login") {
+					t.Errorf("help: %q", tip)
+				}
+			case "requires approval":
+				eventually(t, "registered", func() bool { svc.mu.Lock(); defer svc.mu.Unlock(); return svc.registers == 1 })
+				eventually(t, "the approval named", func() bool {
+					it := ui.item("toggle.login-item")
+					return !it.Checked && !it.Disabled && strings.Contains(it.Tooltip, "System Settings → General → Login Items")
+				})
+			case "translocated":
+				eventually(t, "told to move", func() bool { return strings.Contains(n.all(), "Move Forkwatch to Applications first") })
+				eventually(t, "the item says so", func() bool {
+					it := ui.item("toggle.login-item")
+					return strings.HasSuffix(it.Title, "— Move Forkwatch to Applications first") && it.Disabled && !it.Checked
+				})
+				if svc.registers != 0 {
+					t.Error("a translocated copy was registered")
+				}
+			}
+		})
+	}
 }

@@ -22,6 +22,9 @@ type coreShelf struct {
 	dir, name string      // the folder and file pattern of kern.corefile
 	history   *history.DB // where removed core files are recorded (may be nil)
 	log       *slog.Logger
+	// note is said in the confirmation: on macOS, that a file moved to
+	// the Trash by Forkwatch has no Put Back (desktop.TrashNote).
+	note string
 }
 
 // list reads the folder; a folder that does not exist holds none.
@@ -44,6 +47,9 @@ func (s coreShelf) trash(ctx context.Context, desk desktop.Desktop, cores []repo
 		total += cf.Size
 	}
 	q := fmt.Sprintf("Move %d core %s (%s) in %s to the Trash?", len(cores), wording.Plural(len(cores), "file", "files"), wording.HumanBytes(total), s.dir)
+	if s.note != "" {
+		q += "\n\n" + s.note
+	}
 	ok, err := desk.Confirm(ctx, q, "Move to Trash")
 	if err != nil {
 		return false, "Could not ask before moving core files", err

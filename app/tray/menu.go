@@ -34,6 +34,9 @@ type MenuState struct {
 	Problem     string // a watcher problem worth a line (folder unreadable)
 	// FileManager names the file manager in "Reveal in ..." (Finder on macOS).
 	FileManager string
+	// TrashNote is the help of Move to Trash… (desktop.TrashNote: no Put
+	// Back on macOS).
+	TrashNote string
 	// Traces are the interpreters and venvs fork tracing can be turned on
 	// for, with the state read back from their site-packages.
 	Traces []TraceView
@@ -81,6 +84,13 @@ type ToggleView struct {
 	// Managed: a configuration profile enforces this toggle; the item is
 	// greyed and says so.
 	Managed bool
+	// MacOnly: the toggle exists only on macOS (settings.ErrMacOnly) and
+	// this is not macOS; the item is greyed and says so.
+	MacOnly bool
+	// Translocated: this copy runs from an App Translocation path, which
+	// is never registered as a login item: the item says to move
+	// Forkwatch to Applications first.
+	Translocated bool
 }
 
 // Item is one menu entry. IDs are stable: the binding creates each once.
@@ -201,7 +211,7 @@ func coreItems(s MenuState) []Item {
 	return []Item{
 		{ID: "cores", Title: coreLine, Disabled: true, Separator: true},
 		{ID: "cores.reveal", Title: "Reveal in " + fm, Disabled: s.CoreDir == ""},
-		{ID: "cores.trash", Title: "Move to Trash…", Disabled: len(s.Cores) == 0},
+		{ID: "cores.trash", Title: "Move to Trash…", Tooltip: s.TrashNote, Disabled: len(s.Cores) == 0},
 	}
 }
 
@@ -223,7 +233,15 @@ func toggleItems(s MenuState) []Item {
 			title += " — " + policy.ManagedReason
 			tip = policy.ManagedReason + ". " + tip
 		}
-		items = append(items, Item{ID: "toggle." + t.Name, Title: title, Tooltip: tip, Checkbox: true, Checked: t.State.On, Disabled: t.Busy || t.Managed, Separator: i == 0})
+		if t.MacOnly {
+			title, tip = t.Label+" (macOS only)", t.State.Detail
+		}
+		// Turning it on would register a temporary copy: only off is offered.
+		stuck := t.Translocated && !t.State.On
+		if t.Translocated {
+			title += " — " + translocatedTitle
+		}
+		items = append(items, Item{ID: "toggle." + t.Name, Title: title, Tooltip: tip, Checkbox: true, Checked: t.State.On && !t.MacOnly, Disabled: t.Busy || t.Managed || t.MacOnly || stuck, Separator: i == 0})
 		conflicts = append(conflicts, t.State.Conflicts...)
 	}
 	if len(conflicts) > 0 {

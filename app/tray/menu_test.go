@@ -80,6 +80,24 @@ func TestBuildMenu(t *testing.T) {
 				"pause.resume":        func(i Item) bool { return !i.Hidden },
 			},
 		},
+		{
+			name: "off macOS the macOS-only toggles are greyed and say so; a translocated copy says where to move",
+			state: MenuState{Now: noon, Toggles: []ToggleView{
+				{Name: "coredump-off", Label: "Dumps", MacOnly: true, State: settings.State{Detail: "coredump-off is macOS only (kern.coredump is a macOS sysctl); on linux there is nothing to change"}},
+				{Name: "login-item", Label: "Start Forkwatch at login", Translocated: true, State: settings.State{Detail: "Forkwatch does not start at login", Conflicts: []string{settings.ErrTranslocated.Error()}}},
+			}},
+			check: map[string]func(Item) bool{
+				"toggle.coredump-off": func(i Item) bool {
+					return i.Title == "Dumps (macOS only)" && i.Disabled && !i.Checked && strings.Contains(i.Tooltip, "macOS only")
+				},
+				"toggle.login-item": func(i Item) bool {
+					return i.Title == "Start Forkwatch at login — Move Forkwatch to Applications first" && i.Disabled && i.Tooltip == "Forkwatch does not start at login"
+				},
+				"conflicts": func(i Item) bool {
+					return !i.Hidden && strings.Contains(i.Tooltip, "move Forkwatch to the Applications folder")
+				},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/policy"
@@ -29,6 +30,11 @@ type toggleSwitch struct {
 func (s *toggleSwitch) states(ctx context.Context) []settings.State {
 	states := make([]settings.State, len(s.all))
 	for i, t := range s.all {
+		if err := s.env.Supported(t.Name()); err != nil {
+			// Not read: the commands it needs are not here (as `status`).
+			states[i] = settings.State{Detail: err.Error()}
+			continue
+		}
 		states[i] = t.State(ctx)
 	}
 	return states
@@ -64,10 +70,23 @@ func (s *toggleSwitch) set(ctx context.Context, t settings.Toggle, want bool, no
 	return st, err
 }
 
+// translocatedTitle is what the login item says when this copy runs from
+// an App Translocation path, which must never be registered (see
+// settings.ErrTranslocated).
+const translocatedTitle = "Move Forkwatch to Applications first"
+
+// isTranslocated: the state says this copy runs translocated.
+func isTranslocated(st settings.State) bool {
+	return slices.Contains(st.Conflicts, settings.ErrTranslocated.Error())
+}
+
 // failTitle is the notification's title when turning t on or off failed.
 func failTitle(t settings.Toggle, want bool, err error) string {
 	if errors.Is(err, settings.ErrCancelled) {
 		return "Nothing changed"
+	}
+	if errors.Is(err, settings.ErrTranslocated) {
+		return translocatedTitle
 	}
 	return "Could not turn " + wording.OnOff(want) + ": " + t.Label()
 }
@@ -85,6 +104,7 @@ func (s *toggleSwitch) refresh(ctx context.Context, o offLoop, st *MenuState, ma
 		return func() {
 			for i := range st.Toggles {
 				st.Toggles[i].State = states[i]
+				st.Toggles[i].Translocated = isTranslocated(states[i])
 				st.Toggles[i].Busy = s.busy[s.all[i].Name()]
 				_, st.Toggles[i].Managed = pol.Enforced(s.all[i].Name())
 			}
@@ -99,7 +119,7 @@ func (s *toggleSwitch) refresh(ctx context.Context, o offLoop, st *MenuState, ma
 // back from the system says so; then done runs (on the loop).
 func (s *toggleSwitch) flip(ctx context.Context, o offLoop, st *MenuState, name string, pol managed.Settings, now func() time.Time, done func()) {
 	i := s.index(name)
-	if s.busy[name] || i < 0 {
+	if s.busy[name] || i < 0 || st.Toggles[i].MacOnly {
 		return
 	}
 	if err := policy.Refuse(pol, name); err != nil {
@@ -114,6 +134,7 @@ func (s *toggleSwitch) flip(ctx context.Context, o offLoop, st *MenuState, name 
 		return func() {
 			s.busy[name] = false
 			st.Toggles[i].State, st.Toggles[i].Busy = got, false
+			st.Toggles[i].Translocated = isTranslocated(got) || errors.Is(err, settings.ErrTranslocated)
 			if err != nil {
 				o.fail(failTitle(t, want, err), err)
 			}
