@@ -81,6 +81,15 @@ func (s *scanner) command(file string, line int, text, cmd string) {
 	if !ok || len(words) == 0 {
 		return
 	}
+	s.commandWords(file, line, text, words)
+}
+
+// commandWords recognises a command already split into words (a Compose
+// file's list form).
+func (s *scanner) commandWords(file string, line int, text string, words []string) {
+	if len(words) == 0 {
+		return
+	}
 	env := map[string]string{}
 	for len(words) > 0 && isAssignment(words[0]) {
 		k, v, _ := strings.Cut(words[0], "=")
