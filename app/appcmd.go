@@ -122,6 +122,12 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 		spool.Kick()
 		exp.Kick()
 	}, log)
+	go runRiskWatcher(ctx, db, log, func(ev monitor.Event) {
+		select {
+		case ctrl.Events <- ev:
+		case <-ctx.Done():
+		}
+	})
 	go monitor.WatchFolders(ctx, service.SettingsFolders(env), 300*time.Millisecond, func() { ctrl.RefreshToggles(ctx) })
 
 	err = tray.Run(ctrl.Clicks, func(ui tray.UI) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/desktop"
@@ -150,7 +151,22 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 	}
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	go spool.Run(ctx)
+	var mu sync.Mutex // the watcher's and the risk watcher's goroutines
+	go runRiskWatcher(ctx, db, log, func(ev monitor.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if asJSON {
+			writeJSONLine(stdout, ev)
+		} else {
+			io.WriteString(stdout, eventLine(ev))
+		}
+		if alerter != nil {
+			alerter.Event(ev)
+		}
+	})
 	err = w.Run(ctx, func(ev monitor.Event) {
+		mu.Lock()
+		defer mu.Unlock()
 		spool.Kick()
 		if asJSON {
 			writeJSONLine(stdout, ev)
@@ -213,8 +229,33 @@ func eventLine(ev monitor.Event) string {
 			who = " from " + c.Process
 		}
 		return fmt.Sprintf("%s core file %s (pid %d%s): %s, %s\n", prefix, c.Path, c.PID, who, wording.HumanBytes(c.Size), state)
+	case monitor.KindRiskyFork:
+		return prefix + " " + riskyForkLines(ev.Risk)
 	default:
 		return fmt.Sprintf("%s error: %s\n", prefix, ev.Err)
+	}
+}
+
+// riskyForkLines is the terminal form of a first-risky-fork warning.
+func riskyForkLines(w *monitor.RiskyFork) string {
+	s := "at risk: " + notify.RiskyForkTitle(*w) + "\n"
+	s += "    " + w.Reason + "; " + w.Meaning + "\n"
+	if len(w.Threads) > 0 {
+		s += "    threads: " + strings.Join(w.Threads, ", ") + "\n"
+	}
+	s += "    fix: " + w.Fix + "\n"
+	return s
+}
+
+// runRiskWatcher gives the first-risky-fork warnings (issue 30) through
+// emit until ctx is done, remembered in the history when there is one.
+func runRiskWatcher(ctx context.Context, db *history.DB, log *slog.Logger, emit func(monitor.Event)) {
+	rw := &service.RiskWatcher{Spool: service.TraceManager().SpoolDir(), Log: log}
+	if db != nil {
+		rw.Remember = db.RecordRiskyFork
+	}
+	if err := rw.Run(ctx, emit); err != nil {
+		log.Warn("fork tracer: risky-fork warnings stopped", "err", err)
 	}
 }
 

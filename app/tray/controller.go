@@ -168,6 +168,10 @@ func (c *Controller) onEvent(ev monitor.Event) {
 		c.state.addCrash(ev.Report, ev.History)
 	case monitor.KindCore:
 		c.listCores()
+	case monitor.KindRiskyFork:
+		if ev.Risk != nil {
+			c.state.addRisky(*ev.Risk)
+		}
 	case monitor.KindError:
 		if ev.Path != "" && (strings.HasSuffix(ev.Path, "DiagnosticReports") || ev.Path == c.cores.dir) {
 			c.state.Problem = ev.Err
