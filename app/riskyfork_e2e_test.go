@@ -110,22 +110,7 @@ func TestRiskyForkWarningEndToEnd(t *testing.T) {
 	// Alerter, fed by the risk watcher on the same spool.
 	menu, notes := startRiskMenu(t, e)
 
-	run := func(mode string) time.Time {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(venv, "bin", "python"), script, mode)
-		cmd.Dir = filepath.Dir(script)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("forks.py %s: %v %s", mode, err, out)
-		}
-		var res struct {
-			FirstFork float64 `json:"first_fork"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			t.Fatalf("forks.py %s printed %q", mode, out)
-		}
-		return time.Unix(0, int64(res.FirstFork*1e9))
-	}
+	run := func(mode string) time.Time { return runRiskyScript(t, venv, script, mode) }
 	first := run("threaded")
 	ev := p.event(wait)
 	latency := time.Since(first)
@@ -168,7 +153,12 @@ func TestRiskyForkWarningEndToEnd(t *testing.T) {
 	for l, ok := p.next(0); ok; l, ok = p.next(0) {
 		t.Errorf("more output: %s", l)
 	}
+	checkRiskyHistory(t, e, wantSite, fmt.Sprintf("forks.py:%d", sites["control"]))
+}
 
+// checkRiskyHistory: the history holds one row per warning, in order.
+func checkRiskyHistory(t *testing.T, e *traceEnv, sites ...string) {
+	t.Helper()
 	db, err := history.Open(filepath.Join(e.home, ".config", "forkwatch", "history.db"), history.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -178,9 +168,33 @@ func TestRiskyForkWarningEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Site != wantSite || rows[0].Fix == "" || rows[1].Site != fmt.Sprintf("forks.py:%d", sites["control"]) {
-		t.Errorf("history rows: %+v", rows)
+	if len(rows) != len(sites) {
+		t.Fatalf("history rows: %+v, want %d", rows, len(sites))
 	}
+	for i, r := range rows {
+		if r.Site != sites[i] || r.Fix == "" || r.Reason == "" {
+			t.Errorf("history row %d: %+v, want site %s", i, r, sites[i])
+		}
+	}
+}
+
+// runRiskyScript runs forks.py in mode with the venv's python and returns
+// the time of its first fork.
+func runRiskyScript(t *testing.T, venv, script, mode string) time.Time {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(venv, "bin", "python"), script, mode)
+	cmd.Dir = filepath.Dir(script)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("forks.py %s: %v %s", mode, err, out)
+	}
+	var res struct {
+		FirstFork float64 `json:"first_fork"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("forks.py %s printed %q", mode, out)
+	}
+	return time.Unix(0, int64(res.FirstFork*1e9))
 }
 
 // startRiskMenu runs a tray controller fed by a risk watcher on e's

@@ -151,31 +151,11 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 	}
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	go spool.Run(ctx)
-	var mu sync.Mutex // the watcher's and the risk watcher's goroutines
-	go runRiskWatcher(ctx, db, log, func(ev monitor.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		if asJSON {
-			writeJSONLine(stdout, ev)
-		} else {
-			io.WriteString(stdout, eventLine(ev))
-		}
-		if alerter != nil {
-			alerter.Event(ev)
-		}
-	})
+	show := eventPrinter(stdout, asJSON, alerter)
+	go runRiskWatcher(ctx, db, log, show)
 	err = w.Run(ctx, func(ev monitor.Event) {
-		mu.Lock()
-		defer mu.Unlock()
 		spool.Kick()
-		if asJSON {
-			writeJSONLine(stdout, ev)
-		} else {
-			io.WriteString(stdout, eventLine(ev))
-		}
-		if alerter != nil {
-			alerter.Event(ev)
-		}
+		show(ev)
 		service.RecordEvent(db, ev, log)
 		exp.Kick()
 	})
@@ -184,6 +164,25 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		return 1
 	}
 	return 0
+}
+
+// eventPrinter prints each event (a JSON line, or eventLine) and hands it
+// to the alerter; it is called from the watcher's and the risk watcher's
+// goroutines, one at a time.
+func eventPrinter(stdout io.Writer, asJSON bool, alerter *notify.Alerter) func(monitor.Event) {
+	var mu sync.Mutex
+	return func(ev monitor.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if asJSON {
+			writeJSONLine(stdout, ev)
+		} else {
+			io.WriteString(stdout, eventLine(ev))
+		}
+		if alerter != nil {
+			alerter.Event(ev)
+		}
+	}
 }
 
 // eventLine is the terminal form of an event.

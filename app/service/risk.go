@@ -180,4 +180,3 @@ func programOf(rec *forktrace.Record, tool string) string {
 	}
 	return "python"
 }
-

@@ -41,11 +41,9 @@ func versionCaveats(f *Finding, v map[string]string) []string {
 		spawns, known := report.BilliardSpawns(b)
 		switch {
 		case b != "" && known && spawns:
+			// Still at risk: spawned, not forked, but with celery 5.6.3 or
+			// older every prefork task fails there.
 			out = append(out, "The project has billiard "+report.Clean(b, 32)+", which spawns prefork children on macOS (4.3.0rc1 and later): with celery 5.6.3 or older every prefork task fails (celery#10683).")
-			if f.Forks && f.Mode != "celery beat" {
-				// Spawned, not forked: not the fork check's risk.
-				f.Forks = false
-			}
 		case f.Forks && f.Mode != "celery beat" && (b == "" || !known):
 			out = append(out, "The project pins no billiard version (nor has one installed): the prefork pool forks its children with billiard older than 4.3.0rc1, so this counts as at risk.")
 		}
