@@ -107,6 +107,7 @@ func runApp(ctx context.Context, wf *service.Folders, tun *service.Tuning, stdou
 		Log:     log, CoreDir: wf.CoresDir, CoreName: wf.CoreName, SupportDir: appinfo.SupportDir(), Recent: st.Recent(), ReportDirs: wf.ReportDirs,
 		FileManager: desktop.FileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
 		History: db, Tracer: service.TraceManager(), Policy: pol.Get, OnTraceChange: spool.Kick,
+		ChooseFolder: desktop.ChooserFor(runtime.GOOS), CheckProject: checkVerdict,
 		ExportLine: func(ctx context.Context) string {
 			if db == nil {
 				return ""

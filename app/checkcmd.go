@@ -158,3 +158,26 @@ func relTo(dir, file string) string {
 	}
 	return file
 }
+
+// checkVerdict is "Check a Project…"'s notification for dir: the verdict
+// as a title, the tools at risk with their places (or that nothing is) as
+// the body.
+func checkVerdict(dir string) (title, body string, err error) {
+	res, err := project.Scan(dir)
+	if err != nil {
+		return "", "", err
+	}
+	var parts []string
+	for _, f := range res.Findings {
+		if f.Forks {
+			parts = append(parts, fmt.Sprintf("%s (%s:%d)", f.Tool, relTo(res.Dir, f.File), f.Line))
+		}
+	}
+	name := appinfo.TildePath(res.Dir)
+	if len(parts) == 0 {
+		return "Nothing at risk in " + name, "No tool configured here forks without exec. Run forkwatch check " + name + " for the details.", nil
+	}
+	title = fmt.Sprintf("At risk: %s in %s", wording.Plural(len(parts), "1 setting", fmt.Sprintf("%d settings", len(parts))), name)
+	body = strings.Join(parts, ", ") + " fork without exec: on macOS a child of a threaded parent is killed at its first +initialize. Run forkwatch check " + name + " for each fix."
+	return title, body, nil
+}

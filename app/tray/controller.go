@@ -70,7 +70,8 @@ func NewController(cfg ControllerConfig) *Controller {
 		offLoop: offLoop{results: make(chan func(), 64), log: cfg.Log, notifier: cfg.Notifier},
 		now:     time.Now,
 	}
-	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, Crashes: append([]report.Report(nil), cfg.Recent...)}
+	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, Crashes: append([]report.Report(nil), cfg.Recent...),
+		CanCheckProject: cfg.ChooseFolder != nil && cfg.CheckProject != nil}
 	for _, t := range c.switches.all {
 		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true})
 	}
@@ -205,6 +206,8 @@ func (c *Controller) onClick(ctx context.Context, id string) {
 		c.do(ctx, "Could not reveal the core files", func() error { return c.cfg.Desktop.Reveal(ctx, target) })
 	case id == "cores.trash":
 		c.cores.trashListed(ctx, c.offLoop, &c.state, c.cfg.Desktop, c.now)
+	case id == "checkproject":
+		c.checkProject(ctx)
 	case id == "doctor" || id == "probe":
 		probe := id == "probe"
 		c.openPage(ctx, id, "Could not check this Mac", func() (string, error) {
