@@ -87,7 +87,9 @@ func TestCheckProjectItem(t *testing.T) {
 	eventually(t, "the item", func() bool { it := ui2.item("checkproject"); return it.ID == "checkproject" && !it.Hidden })
 	answers <- answer{"/home/u/src/shop", true, nil}
 	c.Clicks <- "checkproject"
-	eventually(t, "the verdict", func() bool { return strings.Contains(n.all(), "At risk: 1 setting in ~/src/shop | gunicorn (Procfile:1)") })
+	eventually(t, "the verdict", func() bool {
+		return strings.Contains(n.all(), "At risk: 1 setting in ~/src/shop | gunicorn (Procfile:1)")
+	})
 	eventually(t, "the item free again", func() bool { return !ui2.item("checkproject").Disabled })
 	answers <- answer{"", false, nil} // Cancel
 	c.Clicks <- "checkproject"
