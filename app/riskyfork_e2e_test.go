@@ -228,3 +228,17 @@ func startRiskMenu(t *testing.T, e *traceEnv) (*menuUI, *countingNotifier) {
 	}
 	return ui, n
 }
+
+// TestRiskyForkWatchLine: the terminal form of a warning names the
+// program, project and site, the reason, whose risk it is, the threads and
+// the fix.
+func TestRiskyForkWatchLine(t *testing.T) {
+	w := &monitor.RiskyFork{Program: "gunicorn", Project: "/srv/shop", Site: "app.py:12", Reason: "exited without exec",
+		Meaning: monitor.RiskyForkMeaning, Threads: []string{"MainThread", "poller"}, Fix: "Do not preload the app."}
+	got := eventLine(monitor.Event{Kind: monitor.KindRiskyFork, Risk: w})
+	for _, want := range []string{" at risk: gunicorn in /srv/shop forks from a threaded process at app.py:12\n", "exited without exec; On macOS", "every system", "threads: MainThread, poller\n", "fix: Do not preload the app.\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("watch line lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -35,10 +35,13 @@ func alertFor(ev monitor.Event) (title, body, from string, ok bool) {
 		return title, body, "core files", true
 	case ev.Kind == monitor.KindRiskyFork && ev.Risk != nil:
 		title, body = RiskyForkMessage(*ev.Risk)
-		return title, body, "at-risk forks", true
+		return title, body, riskyFrom, true
 	}
 	return "", "", "", false
 }
+
+// riskyFrom is what held-back first-risky-fork warnings are summarised as.
+const riskyFrom = "forks at risk"
 
 // RiskyForkTitle is the one-line form of a first-risky-fork warning, as
 // the menu and `watch` show it: "gunicorn in ~/src/shop forks from a
@@ -78,6 +81,10 @@ func RiskyForkMessage(w monitor.RiskyFork) (title, body string) {
 // python says every held alert was a Python crash: only then does the
 // title name Python.
 func summaryMessage(held int, heldFrom map[string]int, python bool) (title, body string) {
+	if len(heldFrom) == 1 && heldFrom[riskyFrom] == held {
+		// Only first-risky-fork warnings were held: no crash to count.
+		return fmt.Sprintf("%d more %s at risk", held, wording.Plural(held, "fork", "forks")), "In the last minute, each from a threaded process without exec. Open Forkwatch for details."
+	}
 	var parts []string
 	for from, n := range heldFrom {
 		parts = append(parts, fmt.Sprintf("%d from %s", n, from))

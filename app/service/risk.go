@@ -103,6 +103,7 @@ func (w *RiskWatcher) Run(ctx context.Context, emit func(monitor.Event)) error {
 // look again (0: nothing pending).
 func (w *RiskWatcher) look(emit func(monitor.Event)) time.Duration {
 	risky, next, err := forktrace.RiskyForks(w.Spool, time.Now(), pidAlive)
+	w.Log.Debug("fork tracer: looked for risky forks", "risky", len(risky), "next", next)
 	if err != nil {
 		w.Log.Warn("fork tracer: read the records for risky forks", "err", err)
 		return 0
