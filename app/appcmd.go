@@ -124,6 +124,14 @@ func runAppWith(ctx context.Context, wf *service.Folders, tun *service.Tuning, s
 		exp.Kick()
 	}, log)
 	stop.Defer("wait for the watcher's last save", func() { <-watchDone })
+	// The risk watcher records its warnings in the history: it is waited
+	// for before the history closes (no write after the store is closed).
+	stop.Defer("stop the risk watcher", startRiskWatcher(ctx, db, log, func(ev monitor.Event) {
+		select {
+		case ctrl.Events <- ev:
+		case <-ctx.Done():
+		}
+	}))
 	stop.Defer("cancel", cancel)
 	go watchToggles(ctx, env, ctrl, log)
 	// First of all, before anything is waited for: no more menu updates.
@@ -159,6 +167,7 @@ func startRooms(ctx context.Context, env settings.Env, wf *service.Folders, tun 
 		Log:     log, CoreDir: wf.CoresDir, CoreName: wf.CoreName, SupportDir: appinfo.SupportDir(), Recent: recent, ReportDirs: wf.ReportDirs,
 		FileManager: desktop.FileManagerName(runtime.GOOS), MenuDump: os.Getenv("FORKWATCH_MENU_DUMP"),
 		History: db, Tracer: service.TraceManager(), Policy: pol.Get, OnTraceChange: spool.Kick,
+		ChooseFolder: desktop.ChooserFor(runtime.GOOS), CheckProject: checkVerdict,
 		ExportLine: func(ctx context.Context) string {
 			if db == nil {
 				return ""

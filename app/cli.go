@@ -69,6 +69,7 @@ func newRootCmd(c *cli) *cobra.Command {
 		c.setCmd(),
 		c.uninstallCmd(),
 		c.doctorCmd(),
+		c.checkCmd(),
 		c.historyCmd(),
 		c.traceCmd(),
 		c.notifyCmd(),

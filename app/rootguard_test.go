@@ -210,7 +210,7 @@ func TestRootSetThroughUsersLink(t *testing.T) {
 // folder; a command added later is refused until it says otherwise (the
 // default), and one that says so is listed here, on purpose.
 func TestRootGuardCoversTree(t *testing.T) {
-	noHomeCmds := map[string]bool{"forkwatch inspect": true, "forkwatch version": true, "forkwatch help": true,
+	noHomeCmds := map[string]bool{"forkwatch inspect": true, "forkwatch version": true, "forkwatch help": true, "forkwatch check": true,
 		"forkwatch completion": true, "forkwatch completion zsh": true, "forkwatch completion bash": true,
 		"forkwatch completion fish": true, "forkwatch completion powershell": true,
 		"forkwatch __complete": true, "forkwatch __completeNoDesc": true}

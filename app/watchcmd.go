@@ -151,16 +151,13 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 	}
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	go spool.Run(ctx)
+	show := eventPrinter(stdout, asJSON, alerter)
+	// Stopped, and waited for, before the history closes (deferred calls
+	// run last first).
+	defer startRiskWatcher(ctx, db, log, show)()
 	err = w.Run(ctx, func(ev monitor.Event) {
 		spool.Kick()
-		if asJSON {
-			writeJSONLine(stdout, ev)
-		} else {
-			io.WriteString(stdout, eventLine(ev))
-		}
-		if alerter != nil {
-			alerter.Event(ev)
-		}
+		show(ev)
 		service.RecordEvent(db, ev, log)
 		exp.Kick()
 	})
@@ -179,6 +176,25 @@ func lineTo(w io.Writer, prefix string) func(string) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintln(w, prefix+line)
+	}
+}
+
+// eventPrinter prints each event (a JSON line, or eventLine) and hands it
+// to the alerter; it is called from the watcher's and the risk watcher's
+// goroutines, one at a time.
+func eventPrinter(stdout io.Writer, asJSON bool, alerter *notify.Alerter) func(monitor.Event) {
+	var mu sync.Mutex
+	return func(ev monitor.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if asJSON {
+			writeJSONLine(stdout, ev)
+		} else {
+			io.WriteString(stdout, eventLine(ev))
+		}
+		if alerter != nil {
+			alerter.Event(ev)
+		}
 	}
 }
 
@@ -225,8 +241,47 @@ func eventLine(ev monitor.Event) string {
 			who = " from " + c.Process
 		}
 		return fmt.Sprintf("%s core file %s (pid %d%s): %s, %s\n", prefix, c.Path, c.PID, who, wording.HumanBytes(c.Size), state)
+	case monitor.KindRiskyFork:
+		return prefix + " " + riskyForkLines(ev.Risk)
 	default:
 		return fmt.Sprintf("%s error: %s\n", prefix, ev.Err)
+	}
+}
+
+// riskyForkLines is the terminal form of a first-risky-fork warning.
+func riskyForkLines(w *monitor.RiskyFork) string {
+	s := "at risk: " + notify.RiskyForkTitle(*w) + "\n"
+	s += "    " + w.Reason + "; " + w.Meaning + "\n"
+	if len(w.Threads) > 0 {
+		s += "    threads: " + strings.Join(w.Threads, ", ") + "\n"
+	}
+	s += "    fix: " + w.Fix + "\n"
+	return s
+}
+
+// startRiskWatcher runs the risk watcher in its own goroutine and returns
+// what stops it and waits until it has stopped. The risk watcher records
+// its warnings in the history, so its stop must come before the history
+// closes: no write after the store is closed.
+func startRiskWatcher(ctx context.Context, db *history.DB, log *slog.Logger, emit func(monitor.Event)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runRiskWatcher(ctx, db, log, emit)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// runRiskWatcher gives the first-risky-fork warnings (issue 30) through
+// emit until ctx is done, remembered in the history when there is one.
+func runRiskWatcher(ctx context.Context, db *history.DB, log *slog.Logger, emit func(monitor.Event)) {
+	rw := &service.RiskWatcher{Spool: service.TraceManager().SpoolDir(), Log: log}
+	if db != nil {
+		rw.Remember = db.RecordRiskyFork
+	}
+	if err := rw.Run(ctx, emit); err != nil {
+		log.Warn("fork tracer: risky-fork warnings stopped", "err", err)
 	}
 }
 

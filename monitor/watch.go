@@ -34,6 +34,7 @@ type Event struct {
 	Core    *report.CoreFile // KindCore, or the crash's core file when known
 	Path    string           // KindError
 	Err     string           // KindError
+	Risk    *RiskyFork       // KindRiskyFork
 	History bool
 }
 
@@ -62,6 +63,11 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		return json.Marshal(crash{e.Kind, e.Report, e.History, e.Core})
 	case KindCore:
 		return json.Marshal(core{e.Kind, e.Core, e.History})
+	case KindRiskyFork:
+		return json.Marshal(struct {
+			Kind string `json:"kind"`
+			*RiskyFork
+		}{e.Kind, e.Risk})
 	default:
 		f := failure{Kind: KindError, Path: e.Path, Error: e.Err}
 		if e.Report != nil {

@@ -33,14 +33,58 @@ func alertFor(ev monitor.Event) (title, body, from string, ok bool) {
 		title = "Core file: " + wording.HumanBytes(ev.Core.Size)
 		body = fmt.Sprintf("%s (pid %d) left %s in %s. Forkwatch can turn core dumps off from its menu.", who, ev.Core.PID, wording.HumanBytes(ev.Core.Size), ev.Core.Path)
 		return title, body, "core files", true
+	case ev.Kind == monitor.KindRiskyFork && ev.Risk != nil:
+		title, body = RiskyForkMessage(*ev.Risk)
+		return title, body, riskyFrom, true
 	}
 	return "", "", "", false
+}
+
+// riskyFrom is what held-back first-risky-fork warnings are summarised as.
+const riskyFrom = "forks at risk"
+
+// RiskyForkTitle is the one-line form of a first-risky-fork warning, as
+// the menu and `watch` show it: "gunicorn in ~/src/shop forks from a
+// threaded process at app.py:12".
+func RiskyForkTitle(w monitor.RiskyFork) string {
+	s := w.Program
+	if w.Project != "" {
+		s += " in " + appinfo.TildePath(w.Project)
+	}
+	s += " forks from a threaded process"
+	if w.Site != "" {
+		s += " at " + w.Site
+	}
+	return s
+}
+
+// RiskyForkMessage is the notification for a first risky fork: what, the
+// threads' names where known, whose risk it is, and the tool's fix.
+func RiskyForkMessage(w monitor.RiskyFork) (title, body string) {
+	title = "At risk: " + w.Program
+	if w.Project != "" {
+		title += " in " + appinfo.TildePath(w.Project)
+	}
+	body = "Forks from a threaded process"
+	if w.Site != "" {
+		body += " at " + w.Site
+	}
+	body += " and the child " + w.Reason + "."
+	if len(w.Threads) > 0 {
+		body += " Threads: " + strings.Join(w.Threads, ", ") + "."
+	}
+	body += " The kill is macOS's, the deadlock risk everyone's. Fix: " + w.Fix
+	return title, body
 }
 
 // summaryMessage is the one notification for alerts held back in a window.
 // python says every held alert was a Python crash: only then does the
 // title name Python.
 func summaryMessage(held int, heldFrom map[string]int, python bool) (title, body string) {
+	if len(heldFrom) == 1 && heldFrom[riskyFrom] == held {
+		// Only first-risky-fork warnings were held: no crash to count.
+		return fmt.Sprintf("%d more %s at risk", held, wording.Plural(held, "fork", "forks")), "In the last minute, each from a threaded process without exec. Open Forkwatch for details."
+	}
 	var parts []string
 	for from, n := range heldFrom {
 		parts = append(parts, fmt.Sprintf("%d from %s", n, from))

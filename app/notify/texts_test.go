@@ -91,3 +91,18 @@ func TestSummaryNamesPythonOnlyWhenAllAre(t *testing.T) {
 		t.Errorf("notifications %q", got)
 	}
 }
+
+// TestRiskyForkSummary: warnings held back in a window are summarised as
+// forks at risk, never as crashes; mixed with crashes they count as alerts
+// of their source.
+func TestRiskyForkSummary(t *testing.T) {
+	title, body := summaryMessage(2, map[string]int{riskyFrom: 2}, false)
+	if title != "2 more forks at risk" || strings.Contains(title+body, "crash") {
+		t.Errorf("summary: %q %q", title, body)
+	}
+	w := monitor.RiskyFork{Program: "gunicorn", Site: "app.py:12", Reason: "exited without exec", Fix: "Do not preload.", Threads: []string{"MainThread", "poller"}}
+	title, body = RiskyForkMessage(w)
+	if title != "At risk: gunicorn" || !strings.Contains(body, "at app.py:12 and the child exited without exec.") || !strings.Contains(body, "Threads: MainThread, poller.") || !strings.HasSuffix(body, "Fix: Do not preload.") {
+		t.Errorf("message: %q %q", title, body)
+	}
+}

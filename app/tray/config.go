@@ -50,4 +50,10 @@ type ControllerConfig struct {
 	// OnTraceChange is told when fork tracing was turned on or off from
 	// the menu (the spool sweeper decides its interval again); may be nil.
 	OnTraceChange func()
+	// ChooseFolder shows a folder chooser (desktop.ChooserFor; nil: none,
+	// and "Check a Project…" is hidden); CheckProject checks the folder
+	// chosen and says the verdict as a notification's title and body
+	// (`forkwatch check`'s rules; wired by the app).
+	ChooseFolder func(ctx context.Context, prompt string) (dir string, ok bool, err error)
+	CheckProject func(dir string) (title, body string, err error)
 }

@@ -73,7 +73,9 @@ func NewController(cfg ControllerConfig) *Controller {
 		offLoop: offLoop{results: make(chan func(), 64), log: cfg.Log, notifier: cfg.Notifier},
 		now:     time.Now,
 	}
-	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, TrashNote: desktop.TrashNote(cfg.Env.GOOS), Crashes: append([]report.Report(nil), cfg.Recent...)}
+	c.state = MenuState{CoreDir: cfg.CoreDir, FileManager: cfg.FileManager, TrashNote: desktop.TrashNote(cfg.Env.GOOS),
+		Crashes:         append([]report.Report(nil), cfg.Recent...),
+		CanCheckProject: cfg.ChooseFolder != nil && cfg.CheckProject != nil}
 	for _, t := range c.switches.all {
 		// A macOS-only toggle elsewhere is shown, greyed, as `status` says it.
 		c.state.Toggles = append(c.state.Toggles, ToggleView{Name: t.Name(), Label: t.Label(), Busy: true, MacOnly: errors.Is(cfg.Env.Supported(t.Name()), settings.ErrMacOnly)})
@@ -189,6 +191,10 @@ func (c *Controller) onEvent(ev monitor.Event) {
 		c.state.addCrash(ev.Report, ev.History)
 	case monitor.KindCore:
 		c.listCores()
+	case monitor.KindRiskyFork:
+		if ev.Risk != nil {
+			c.state.addRisky(*ev.Risk)
+		}
 	case monitor.KindError:
 		if ev.Path != "" && (strings.HasSuffix(ev.Path, "DiagnosticReports") || ev.Path == c.cores.dir) {
 			c.state.Problem = ev.Err
@@ -222,6 +228,8 @@ func (c *Controller) onClick(ctx context.Context, id string) {
 		c.do(ctx, "Could not reveal the core files", func() error { return c.cfg.Desktop.Reveal(ctx, target) })
 	case id == "cores.trash":
 		c.cores.trashListed(ctx, c.offLoop, &c.state, c.cfg.Desktop, c.now)
+	case id == "checkproject":
+		c.checkProject(ctx)
 	case id == "doctor" || id == "probe":
 		probe := id == "probe"
 		c.openPage(ctx, id, "Could not check this Mac", func() (string, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/app/notify"
+	"github.com/forkwatch/forkwatch/monitor"
 	"github.com/forkwatch/forkwatch/monitor/report"
 
 	"github.com/forkwatch/forkwatch/settings"
@@ -53,6 +54,47 @@ type MenuState struct {
 	ExportLine string
 	// TracingRefused: a profile turned fork tracing off.
 	TracingRefused bool
+	// Risky are the first-risky-fork warnings of this run (issue 30),
+	// newest first, at most maxRisky.
+	Risky []monitor.RiskyFork
+	// CanCheckProject: a folder chooser exists ("Check a Project…" is
+	// shown: osascript's choose folder on macOS, zenity elsewhere).
+	CanCheckProject bool
+}
+
+// maxRisky is how many at-risk lines the menu keeps.
+const maxRisky = 3
+
+// riskyItems: one line per first risky fork ("At risk: gunicorn in
+// ~/src/shop forks from a threaded process at app.py:12"), its fix as a
+// disabled line beneath, each slot hidden when empty.
+func riskyItems(s MenuState) []Item {
+	var items []Item
+	for i := 0; i < maxRisky; i++ {
+		id := fmt.Sprintf("risk.%d", i)
+		if i >= len(s.Risky) {
+			items = append(items, Item{ID: id, Hidden: true, Disabled: true}, Item{ID: id + ".fix", Parent: id, Hidden: true, Disabled: true})
+			continue
+		}
+		w := s.Risky[i]
+		title := "At risk: " + notify.RiskyForkTitle(w)
+		tip := w.Reason + ". " + w.Meaning
+		if len(w.Threads) > 0 {
+			tip += " Threads: " + strings.Join(w.Threads, ", ") + "."
+		}
+		items = append(items,
+			Item{ID: id, Title: wording.Truncate(title, 90), Tooltip: tip},
+			Item{ID: id + ".fix", Parent: id, Title: "Fix: " + wording.Truncate(w.Fix, 120), Tooltip: w.Fix, Disabled: true})
+	}
+	return items
+}
+
+// addRisky lists a warning first, keeping maxRisky.
+func (s *MenuState) addRisky(w monitor.RiskyFork) {
+	s.Risky = append([]monitor.RiskyFork{w}, s.Risky...)
+	if len(s.Risky) > maxRisky {
+		s.Risky = s.Risky[:maxRisky]
+	}
 }
 
 // CrashCounts are the history's counts for the status line, and the
@@ -111,7 +153,7 @@ type Item struct {
 func BuildMenu(s MenuState) []Item {
 	var items []Item
 	for _, section := range []func(MenuState) []Item{
-		statusItems, recentItems, coreItems, toggleItems, pauseItems, pageItems, traceItems, aboutItems,
+		statusItems, riskyItems, recentItems, coreItems, toggleItems, pauseItems, pageItems, traceItems, aboutItems,
 	} {
 		items = append(items, section(s)...)
 	}
@@ -272,6 +314,7 @@ func pageItems(s MenuState) []Item {
 		{ID: "doctor", Title: workingTitle("Check This Mac…", s.Working["doctor"]), Disabled: s.Working["doctor"], Separator: true},
 		{ID: "probe", Title: workingTitle("Test Fork Safety…", s.Working["probe"]), Disabled: s.Working["probe"]},
 		{ID: "history", Title: workingTitle("Crash History…", s.Working["history"]), Disabled: s.Working["history"]},
+		{ID: "checkproject", Title: workingTitle("Check a Project…", s.Working["checkproject"]), Disabled: s.Working["checkproject"], Hidden: !s.CanCheckProject},
 	}
 }
 

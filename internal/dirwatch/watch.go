@@ -26,6 +26,14 @@ import (
 // inotify_add_watch follow the link), and watched again when the link or
 // the target is replaced.
 func Watch(ctx context.Context, dirs, files []string, settle time.Duration, onChange func()) error {
+	return WatchReady(ctx, dirs, files, settle, nil, onChange)
+}
+
+// WatchReady is Watch that calls ready (when not nil) once the first
+// watches are in place: a change after ready returns is seen. A caller
+// that reads the watched files once at start reads them after ready, so
+// that no change falls between its read and the watch.
+func WatchReady(ctx context.Context, dirs, files []string, settle time.Duration, ready, onChange func()) error {
 	n, err := New(true)
 	if err != nil {
 		return err
@@ -33,6 +41,9 @@ func Watch(ctx context.Context, dirs, files []string, settle time.Duration, onCh
 	defer n.Close()
 	s := newWatchSet(n, dirs, files)
 	s.ensure()
+	if ready != nil {
+		ready()
+	}
 	var timer <-chan time.Time
 	var lastErr error
 	for {

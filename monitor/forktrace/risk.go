@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -118,6 +119,9 @@ func RiskyForks(spoolDir string, now time.Time, alive func(int) bool) (risky []*
 			}
 			switch v, _ := rec.Judge(now, alive); v {
 			case Risky:
+				if rec.End == "" && !rereadSafe(f, off+int64(i), rec, now, alive) {
+					continue
+				}
 				risky = append(risky, rec)
 			case Pending:
 				if d := rec.When().Add(RiskAfter).Sub(now); next == 0 || d < next {
@@ -131,6 +135,29 @@ func RiskyForks(spoolDir string, now time.Time, alive func(int) bool) (risky []*
 	}
 	sort.Slice(risky, func(i, j int) bool { return risky[i].Time < risky[j].Time })
 	return risky, next, nil
+}
+
+// rereadSafe reads a slot's end mark again for a record judged risky
+// without one, and says whether it is still risky. The slot was read
+// before alive was asked: a child that marked its exec (or exit) and ended
+// in between would otherwise be "ended without exec". Once the child has
+// ended its mark is final, so this read is the last word.
+func rereadSafe(f *os.File, slotOff int64, rec *Record, now time.Time, alive func(int) bool) bool {
+	slot := make([]byte, SlotSize)
+	if n, err := f.ReadAt(slot, slotOff); n != SlotSize && err != nil {
+		return true
+	}
+	end := endMark(slot, rec.PID)
+	if end == "" {
+		return true
+	}
+	again := *rec
+	again.End = end
+	if v, _ := again.Judge(now, alive); v != Risky {
+		return false
+	}
+	rec.End = end
+	return true
 }
 
 // threadedHint skips the JSON decoding of the records of unthreaded

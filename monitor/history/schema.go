@@ -164,6 +164,23 @@ var migrations = []string{
 		WHEN lower(process) IN ('node', 'nodejs') THEN 'node'
 		ELSE 'other' END;
 	CREATE INDEX crashes_runtime ON crashes(runtime, time);`,
+	// 5: the first-risky-fork warnings (issue 30), one row per program,
+	// project and fork site (key), so that a warning is given once, across
+	// restarts too.
+	`CREATE TABLE risky_forks(
+		key TEXT PRIMARY KEY,
+		time INTEGER NOT NULL,
+		program TEXT NOT NULL DEFAULT '',
+		project TEXT NOT NULL DEFAULT '',
+		site TEXT NOT NULL DEFAULT '',
+		fork_via TEXT NOT NULL DEFAULT '',
+		tool TEXT NOT NULL DEFAULT '',
+		fix TEXT NOT NULL DEFAULT '',
+		threads TEXT NOT NULL DEFAULT '',
+		reason TEXT NOT NULL DEFAULT '',
+		payload TEXT NOT NULL DEFAULT ''
+	) WITHOUT ROWID;
+	CREATE INDEX risky_forks_time ON risky_forks(time);`,
 }
 
 // SchemaVersion is the version this Forkwatch writes.

@@ -66,6 +66,15 @@ type Result struct {
 	Findings []Finding         `json:"findings"`
 	Versions map[string]string `json:"versions,omitempty"`
 	Skipped  []Skip            `json:"skipped,omitempty"`
+	// Installed are the versions read from the project's venv (key as in
+	// Versions), with the METADATA file each came from.
+	Installed map[string]Installed `json:"installed,omitempty"`
+}
+
+// Installed is one distribution's version as the venv has it installed.
+type Installed struct {
+	Version string `json:"version"`
+	File    string `json:"file"`
 }
 
 // Options bound a scan.
@@ -77,6 +86,9 @@ type Options struct {
 	// MaxWalk caps the files looked at while searching test files and
 	// Django settings (DefaultMaxWalk when 0).
 	MaxWalk int
+	// VirtualEnv is a venv to read when the project has no .venv or venv
+	// folder ($VIRTUAL_ENV for Scan); read only when the user owns it.
+	VirtualEnv string
 }
 
 // Defaults for Options.
@@ -91,7 +103,7 @@ var ErrNotProject = errors.New("not a project folder the user owns")
 
 // Scan reads the project in dir as the current user.
 func Scan(dir string) (Result, error) {
-	return ScanWith(dir, Options{UID: os.Getuid()})
+	return ScanWith(dir, Options{UID: os.Getuid(), VirtualEnv: os.Getenv("VIRTUAL_ENV")})
 }
 
 // ScanWith reads the project in dir with the given bounds. It fails only
@@ -112,7 +124,9 @@ func ScanWith(dir string, o Options) (Result, error) {
 	s := &scanner{dir: dir, o: o, res: &res}
 	s.gemfileLock()
 	s.requirements()
+	s.venv()
 	s.procfiles()
+	s.compose()
 	s.gunicornConf()
 	s.pytestConfig()
 	s.forkedMarkers()

@@ -81,6 +81,15 @@ func (s *scanner) command(file string, line int, text, cmd string) {
 	if !ok || len(words) == 0 {
 		return
 	}
+	s.commandWords(file, line, text, words)
+}
+
+// commandWords recognises a command already split into words (a Compose
+// file's list form).
+func (s *scanner) commandWords(file string, line int, text string, words []string) {
+	if len(words) == 0 {
+		return
+	}
 	env := map[string]string{}
 	for len(words) > 0 && isAssignment(words[0]) {
 		k, v, _ := strings.Cut(words[0], "=")
@@ -98,10 +107,25 @@ func (s *scanner) command(file string, line int, text, cmd string) {
 		s.add(Finding{Tool: "solid_queue", Mode: prog, Forks: false, File: file, Line: line, Text: text})
 	case tool == "" && prog == "locust" && env["LOCUST_PROCESSES"] != "":
 		s.add(Finding{Tool: "locust", Mode: "LOCUST_PROCESSES=" + env["LOCUST_PROCESSES"], Forks: true, File: file, Line: line, Text: text})
+	case tool == "celery" && prog == "celery beat" && !hasWord(words, "--detach"):
+		// Standalone beat runs its scheduler loop in its own process
+		// (celery/beat.py, Service.start); only --detach forks, to
+		// daemonise, and -B embeds it in a worker, which is the worker's.
+		s.add(Finding{Tool: tool, Mode: prog, Forks: false, File: file, Line: line, Text: text})
 	case tool != "":
 		fw, _ := report.FrameworkByName(tool)
 		s.add(Finding{Tool: tool, Mode: prog, Forks: !fw.NotAffected, File: file, Line: line, Text: text})
 	}
+}
+
+// hasWord says whether words holds w.
+func hasWord(words []string, w string) bool {
+	for _, x := range words {
+		if x == w {
+			return true
+		}
+	}
+	return false
 }
 
 var reAssignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)

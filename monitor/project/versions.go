@@ -37,10 +37,15 @@ func versionCaveats(f *Finding, v map[string]string) []string {
 			out = append(out, "The project pins no rq version: SpawnWorker needs rq 2.2 or later.")
 		}
 	case "celery":
-		if b := v["py:billiard"]; b != "" {
-			if spawns, known := report.BilliardSpawns(b); known && spawns {
-				out = append(out, "requirements pin billiard "+report.Clean(b, 32)+", which spawns prefork children on macOS (4.3.0rc1 and later): with celery 5.6.3 or older every prefork task fails (celery#10683).")
-			}
+		b := v["py:billiard"]
+		spawns, known := report.BilliardSpawns(b)
+		switch {
+		case b != "" && known && spawns:
+			// Still at risk: spawned, not forked, but with celery 5.6.3 or
+			// older every prefork task fails there.
+			out = append(out, "The project has billiard "+report.Clean(b, 32)+", which spawns prefork children on macOS (4.3.0rc1 and later): with celery 5.6.3 or older every prefork task fails (celery#10683).")
+		case f.Forks && f.Mode != "celery beat" && (b == "" || !known):
+			out = append(out, "The project pins no billiard version (nor has one installed): the prefork pool forks its children with billiard older than 4.3.0rc1, so this counts as at risk.")
 		}
 	}
 	if strings.HasPrefix(rubyTool(f.Tool), "ruby") {
