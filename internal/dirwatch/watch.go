@@ -123,7 +123,22 @@ func (s *watchSet) handle(ev Event) {
 // ensure watches every target folder that exists and the nearest existing
 // parent of each that does not (parents no longer needed are let go), and
 // every file that exists, again when it is not the file it was.
+//
+// It looks again after adding a watch on a parent: a folder made between
+// the look at it and that watch raises no event (the watch came after
+// it), as in the crash watcher's ensureWatches. Each round watches a
+// deeper folder, so a path's depth bounds the rounds.
 func (s *watchSet) ensure() {
+	for range 256 {
+		if !s.ensureOnce() {
+			return
+		}
+	}
+}
+
+// ensureOnce is one round of ensure; it reports whether it added a watch
+// on a parent folder.
+func (s *watchSet) ensureOnce() (addedParent bool) {
 	need := map[string]bool{}
 	for _, t := range s.targets {
 		fi, err := os.Stat(t)
@@ -144,6 +159,7 @@ func (s *watchSet) ensure() {
 	for a := range need {
 		if !s.ancestors[a] && s.n.Add(a) == nil {
 			s.ancestors[a] = true
+			addedParent = true
 		}
 	}
 	for a := range s.ancestors {
@@ -175,6 +191,7 @@ func (s *watchSet) ensure() {
 			}
 		}
 	}
+	return addedParent
 }
 
 // existingAncestor is p's nearest existing parent folder, or "".

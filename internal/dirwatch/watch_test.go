@@ -18,8 +18,9 @@ func TestWatchPicksUpLateFolder(t *testing.T) {
 	changes := make(chan struct{}, 64)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go Watch(ctx, []string{agents}, nil, 50*time.Millisecond, func() { changes <- struct{}{} })
-	time.Sleep(200 * time.Millisecond)
+	ready := make(chan struct{})
+	go WatchReady(ctx, []string{agents}, nil, 50*time.Millisecond, func() { close(ready) }, func() { changes <- struct{}{} })
+	<-ready // the first watches are in place: what happens now is seen
 	expect := func(what string) {
 		t.Helper()
 		select {
