@@ -62,16 +62,55 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 		}
 	}
 	ex := service.ExportStatusOf(ctx, pol.Get())
+	hist, histLine := historyStatus(ctx)
 	if asJSON {
 		if ex != nil {
 			all["export"] = ex
 		}
+		if hist != nil {
+			all["history"] = hist
+		}
 		b, _ := json.MarshalIndent(all, "", "  ")
 		fmt.Fprintln(stdout, string(b))
-	} else if ex != nil {
-		fmt.Fprintln(stdout, ex.Line)
+	} else {
+		if ex != nil {
+			fmt.Fprintln(stdout, ex.Line)
+		}
+		if histLine != "" {
+			fmt.Fprintln(stdout, histLine)
+		}
 	}
 	return status
+}
+
+// historyPruned is status's history entry: how many crashes the retention
+// has removed, and when it last did.
+type historyPruned struct {
+	Pruned         int    `json:"pruned"`
+	LastPruned     string `json:"last_pruned,omitempty"`
+	RecordedBefore string `json:"last_recorded_before,omitempty"`
+}
+
+// historyStatus reads what the history's retention removed; nothing when
+// there is no history (or one this Forkwatch cannot read yet).
+func historyStatus(ctx context.Context) (*historyPruned, string) {
+	r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local)
+	if err != nil {
+		return nil, ""
+	}
+	defer r.Close()
+	n, last, err := r.PrunedTotal(ctx)
+	if err != nil {
+		return nil, ""
+	}
+	h := &historyPruned{Pruned: n}
+	line := "history: no crash removed by the retention (crashes recorded in the last year are kept)"
+	if n > 0 {
+		h.LastPruned, h.RecordedBefore = last.Time.Format(time.RFC3339), last.RecordedBefore.Format(time.RFC3339)
+		line = fmt.Sprintf("history: %d %s removed by the retention, the last on %s (%d recorded before %s)",
+			n, wording.Plural(n, "crash", "crashes"), last.Time.Format(time.DateOnly), last.Crashes, last.RecordedBefore.Format(time.DateOnly))
+	}
+	return h, line
 }
 
 func describeState(t settings.Toggle, st settings.State) string {

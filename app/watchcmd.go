@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forkwatch/forkwatch/app/desktop"
@@ -18,6 +20,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/forkwatch/forkwatch/app/service"
+	"github.com/forkwatch/forkwatch/internal/jsonfmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"github.com/forkwatch/forkwatch/settings"
 
@@ -113,6 +116,9 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		fmt.Fprintln(stderr, "forkwatch watch:", n)
 	}
 	log := slog.Default()
+	out := &lockedWriter{w: stdout}
+	stdout = out
+	tun.OnPrune = func(p history.Pruned) { out.WriteString(prunedLine(p, asJSON)) }
 	w, st, closeStore, err := service.NewWatcher(ctx, wf, tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)
@@ -142,11 +148,7 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		})
 	}
 	if !asJSON {
-		fmt.Fprintf(stdout, "Watching %s", strings.Join(wf.ReportDirs, ", "))
-		if wf.CoresDir != "" {
-			fmt.Fprintf(stdout, " and core files in %s", wf.CoresDir)
-		}
-		fmt.Fprintln(stdout, " (Ctrl-C to stop)")
+		fmt.Fprint(stdout, watchingLine(wf))
 	}
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	go spool.Run(ctx)
@@ -168,6 +170,47 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		return 1
 	}
 	return 0
+}
+
+// watchingLine is watch's first line: what it watches and how to stop.
+func watchingLine(wf *service.Folders) string {
+	s := "Watching " + strings.Join(wf.ReportDirs, ", ")
+	if wf.CoresDir != "" {
+		s += " and core files in " + wf.CoresDir
+	}
+	return s + " (Ctrl-C to stop)\n"
+}
+
+// lockedWriter serialises the watch loop's lines with the history's
+// pruning goroutine's.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) WriteString(s string) (int, error) { return l.Write([]byte(s)) }
+
+// prunedLine says what the history's retention removed: crashes Forkwatch
+// recorded more than the retention ago (never by the report's own date).
+func prunedLine(p history.Pruned, asJSON bool) string {
+	if asJSON {
+		b, _ := json.Marshal(struct {
+			Schema         int    `json:"schema"`
+			Kind           string `json:"kind"`
+			Time           string `json:"time"`
+			Crashes        int    `json:"crashes"`
+			RecordedBefore string `json:"recorded_before"`
+		}{jsonfmt.Schema, "pruned", p.Time.Format(time.RFC3339), p.Crashes, p.RecordedBefore.Format(time.RFC3339)})
+		return string(b) + "\n"
+	}
+	return fmt.Sprintf("%s history: removed %d %s recorded before %s (past the retention; `forkwatch status` counts them)\n",
+		p.Time.Format("15:04:05"), p.Crashes, wording.Plural(p.Crashes, "crash", "crashes"), p.RecordedBefore.Format(time.DateOnly))
 }
 
 // eventLine is the terminal form of an event.
