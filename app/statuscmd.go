@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -208,18 +209,63 @@ func runSet(ctx context.Context, env settings.Env, t settings.Toggle, on bool, d
 
 // uninstallCmd is `forkwatch uninstall`.
 func (c *cli) uninstallCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "uninstall",
+	var stop bool
+	cmd := &cobra.Command{
+		Use:   "uninstall [--stop]",
 		Short: "turn everything off, remove what Forkwatch created",
 		Long: `Turn every toggle off and remove what Forkwatch created (its support and log folders,
 its LaunchAgents and LaunchDaemon, the marked blocks in shell start-up files, the fork tracers),
-and nothing else. Toggles that exist only on macOS are skipped elsewhere.`,
-		Args: noArgs,
+and nothing else. Toggles that exist only on macOS are skipped elsewhere.
+While Forkwatch runs (the app or watch) it refuses, naming the pid, and removes nothing:
+the running one would go on printing crashes it no longer records. --stop stops it first
+(SIGTERM, the clean stop, then waits up to 15s for it to let go).`,
+		Example: "  forkwatch uninstall\n  forkwatch uninstall --stop",
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			release, ok := holdForUninstall(c.ctx, stop, c.stdout, c.stderr)
+			if !ok {
+				c.code = exitFailed
+				return nil
+			}
+			defer release()
 			c.code = runUninstall(c.ctx, c.stdout, c.stderr)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&stop, "stop", false, "stop a running Forkwatch (the app or watch) first")
+	return cmd
+}
+
+// uninstallStopBound is how long `uninstall --stop` waits for the running
+// Forkwatch to let go of the lock after SIGTERM.
+const uninstallStopBound = 15 * time.Second
+
+// holdForUninstall takes the one-instance lock for the uninstall, so that
+// no Forkwatch records into the folders being removed: a running one is
+// refused (naming its pid) or, with --stop, stopped cleanly first. On
+// failure it has said why.
+func holdForUninstall(ctx context.Context, stop bool, stdout, stderr io.Writer) (func(), bool) {
+	support := appinfo.SupportDir()
+	release, pid, err := appinfo.HoldInstance(support)
+	if err == nil {
+		return release, true
+	}
+	if !errors.Is(err, appinfo.ErrAlreadyRunning) {
+		fmt.Fprintln(stderr, "forkwatch uninstall:", err)
+		return nil, false
+	}
+	if !stop {
+		fmt.Fprintf(stderr, "forkwatch uninstall: Forkwatch is %v; nothing was removed. Quit it first (Quit in the menu, Ctrl-C in its terminal) or run forkwatch uninstall --stop\n", err)
+		return nil, false
+	}
+	fmt.Fprintf(stdout, "stopping Forkwatch (pid %d)\n", pid)
+	release, err = appinfo.StopInstance(ctx, support, pid, uninstallStopBound)
+	if err != nil {
+		fmt.Fprintf(stderr, "forkwatch uninstall: %v; nothing was removed\n", err)
+		return nil, false
+	}
+	fmt.Fprintf(stdout, "stopped Forkwatch (pid %d)\n", pid)
+	return release, true
 }
 
 // runUninstall turns every toggle off, then removes what Forkwatch created:
