@@ -245,6 +245,8 @@ func eventLine(ev monitor.Event) string {
 			s += "    " + fix + "\n"
 		}
 		return s
+	case monitor.KindWaiting:
+		return fmt.Sprintf("%s waiting for %s: %s\n", prefix, ev.Path, ev.Note)
 	case monitor.KindCore:
 		c := ev.Core
 		state := "being written"
