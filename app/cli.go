@@ -38,8 +38,10 @@ const (
 	exitOK      = 0
 	exitFailed  = 1
 	exitUsage   = 2
-	usageFooter = `Exit codes: 0 done, 1 a failure (or a finding the command reports as one), 2 a usage error,
-3 the menu-bar app found no desktop (run ` + "`forkwatch watch`" + ` instead).
+	// usageFooter ends every command's help; exit 3 is the app's alone
+	// (the root command), so only its help names it.
+	usageFooter = `Exit codes: 0 done, 1 a failure (or a finding the command reports as one), 2 a usage error{{if not .HasParent}},
+3 the menu-bar app found no desktop (run ` + "`forkwatch watch`" + ` instead){{end}}.
 Completion: forkwatch completion zsh|bash|fish --help says how to install it.`
 )
 
@@ -86,6 +88,13 @@ func newRootCmd(c *cli) *cobra.Command {
 	// fish/zsh completion descriptions are kept; the default command stays
 	// visible so that `forkwatch help` lists it.
 	root.CompletionOptions.HiddenDefaultCmd = false
+	// The completion group: a shell it does not know (tcsh) or none is a
+	// usage error with the shells it knows, not its help and exit 0.
+	root.InitDefaultCompletionCmd()
+	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
+		comp.Args = subcommandArgs
+		comp.RunE = func(cmd *cobra.Command, args []string) error { return subcommandArgs(cmd, args) }
+	}
 	return root
 }
 
@@ -116,7 +125,8 @@ func (c *cli) execute(args []string) int {
 
 // isCobraUsage recognises the argument errors cobra and pflag produce.
 func isCobraUsage(msg string) bool {
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs an argument", "bad flag syntax"} {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs an argument", "bad flag syntax",
+		"if any flags in the group", "at least one of the flags in the group", "required flag"} {
 		if strings.Contains(msg, p) {
 			return true
 		}

@@ -40,6 +40,9 @@ var (
 	ErrNewer = errors.New("history database is from a newer Forkwatch")
 	// ErrNoHistory means there is no database file yet (nothing recorded).
 	ErrNoHistory = errors.New("no history recorded yet")
+	// ErrNotHistory means OpenReader was given a file that is not a
+	// Forkwatch history database (a text file, another program's SQLite).
+	ErrNotHistory = errors.New("not a history database")
 )
 
 // Retention defaults: a year or 100,000 crashes, whichever is less.
