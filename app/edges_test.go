@@ -199,7 +199,7 @@ func TestMacOnlyTogglesOnLinux(t *testing.T) {
 	}
 	out, _, code = runSplit(t, env, "status", "--json")
 	var st map[string]map[string]any
-	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || !strings.Contains(st["coredump-off"]["detail"].(string), "macOS only") {
+	if code != 0 || unmarshalStatus([]byte(out), &st) != nil || !strings.Contains(st["coredump-off"]["detail"].(string), "macOS only") {
 		t.Errorf("status --json: exit %d %s", code, out)
 	}
 	for _, name := range []string{"fork-safety-off", "coredump-off"} {

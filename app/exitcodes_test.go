@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/forkwatch/forkwatch/internal/jsonfmt"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -49,6 +53,7 @@ var conflicts = [][]string{
 	{"history", "--out", "x.html"},
 	{"debug", "--open", "--exec", "r.ips"},
 	{"completion", "tcsh"},
+	{"status", "--pretty"},
 }
 
 // TestExitCodesEveryCommand walks the cobra tree: for every command, an
@@ -167,4 +172,26 @@ func checkUsage(t *testing.T, cmd *cobra.Command, wantUsage func(...string), exe
 func firstLines(s string) string {
 	l := strings.SplitN(s, "\n", 4)
 	return strings.Join(l[:min(3, len(l))], "\n")
+}
+
+// unmarshalStatus reads `status --json`: the toggles (and export, history)
+// by name, without the format's version.
+func unmarshalStatus(b []byte, m *map[string]map[string]any) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if string(raw["schema"]) != strconv.Itoa(jsonfmt.Schema) {
+		return fmt.Errorf("status --json: schema %s, want %d", raw["schema"], jsonfmt.Schema)
+	}
+	delete(raw, "schema")
+	*m = map[string]map[string]any{}
+	for k, v := range raw {
+		var o map[string]any
+		if err := json.Unmarshal(v, &o); err != nil {
+			return fmt.Errorf("status --json: %s: %w", k, err)
+		}
+		(*m)[k] = o
+	}
+	return nil
 }

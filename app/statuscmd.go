@@ -14,6 +14,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/app/service"
+	"github.com/forkwatch/forkwatch/internal/jsonfmt"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 	"github.com/spf13/cobra"
@@ -21,37 +22,46 @@ import (
 
 // statusCmd is `forkwatch status [--json]`.
 func (c *cli) statusCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, pretty bool
 	cmd := &cobra.Command{
-		Use:   "status [--json]",
+		Use:   "status [--json [--pretty]]",
 		Short: "the mitigations, read from the system",
 		Long: `Show each toggle's state as read back from the system, with conflicts (a later
 ulimit -c unlimited, say). A toggle that exists only on macOS says "macOS only" elsewhere.
 Exit 0 when every state could be read, 1 when one could not.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c.code = runStatus(c.ctx, asJSON, c.stdout, c.stderr)
+			if pretty && !asJSON {
+				return usagef("--pretty indents the JSON: add --json")
+			}
+			c.code = runStatus(c.ctx, asJSON, pretty, c.stdout, c.stderr)
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object: toggle name to {on, detail, conflicts, error}")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object on one line: toggle name to {on, available, detail, conflicts, error}, schema, export, history")
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "with --json: indented over several lines, for reading")
 	return cmd
 }
 
-func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
+func runStatus(ctx context.Context, asJSON, pretty bool, stdout, stderr io.Writer) int {
 	env := settings.DefaultEnv()
 	pol := policy.Load(slog.New(slog.NewTextHandler(stderr, nil)))
 	all := map[string]any{}
 	status := exitOK
 	for _, t := range settings.All(env) {
 		var st settings.State
-		if err := env.Supported(t.Name()); err != nil {
+		unsupported := env.Supported(t.Name())
+		if unsupported != nil {
 			// Not asked: the commands it needs are not here.
-			st = settings.State{Detail: err.Error()}
+			st = settings.State{Detail: unsupported.Error()}
 		} else {
 			st = t.State(ctx)
 		}
-		all[t.Name()] = policy.NewToggleStatus(st, pol.Get(), t.Name())
+		ts := policy.NewToggleStatus(st, pol.Get(), t.Name())
+		if unsupported != nil {
+			ts.Available, ts.Reason = false, unsupported.Error()
+		}
+		all[t.Name()] = ts
 		if st.Error != "" {
 			status = exitFailed
 		}
@@ -71,7 +81,15 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 		if hist != nil {
 			all["history"] = hist
 		}
-		b, _ := json.MarshalIndent(all, "", "  ")
+		var b []byte
+		if pretty {
+			// The one-line form gets "schema" first from the stamper
+			// (stampJSON); the indented form carries it in the object.
+			all["schema"] = jsonfmt.Schema
+			b, _ = json.MarshalIndent(all, "", "  ")
+		} else {
+			b, _ = json.Marshal(all) // one object on one line, as every --json
+		}
 		fmt.Fprintln(stdout, string(b))
 	} else {
 		if ex != nil {
