@@ -108,7 +108,7 @@ func TestReadmeJSONFields(t *testing.T) {
 		{"status", []any{settings.State{}, policy.ToggleStatus{}, service.ExportStatus{}, historyPruned{}}, []string{"export", "history"}},
 		{"history", []any{report.Report{}, history.Day{}}, []string{"seen", "count", "last", "cause", "program", "project"}},
 		{"trace status", []any{forktrace.Entry{}}, nil},
-		{"doctor interpreter", []any{doctor.Interpreter{}}, []string{"kind"}},
+		{"doctor interpreter", []any{doctor.Interpreter{}}, []string{"kind", "runtime"}},
 		{"doctor core_system", []any{doctor.CoreSystem{}}, nil},
 		{"doctor fork_safety", []any{doctor.ForkSafety{}}, nil},
 	}

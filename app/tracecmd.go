@@ -205,7 +205,7 @@ func runTraceShow(m *forktrace.Manager, pid int, asJSON bool, stdout, stderr io.
 		return exitOK
 	}
 	site, ok := rec.ForkSite()
-	fmt.Fprintf(stdout, "pid %d forked by pid %d (%s, Python %s, %d %s)\n", rec.PID, rec.PPID, rec.Argv0, rec.Python, rec.Threads, wording.Plural(rec.Threads, "thread", "threads"))
+	fmt.Fprintf(stdout, "pid %d forked by pid %d (%s, Python %s, %s)\n", rec.PID, rec.PPID, rec.Argv0, rec.Python, threadsWord(rec.Threads, rec.Threaded))
 	if ok {
 		fmt.Fprintln(stdout, rec.Describe(site))
 	}
@@ -213,6 +213,21 @@ func runTraceShow(m *forktrace.Manager, pid int, asJSON bool, stdout, stderr io.
 		fmt.Fprintf(stdout, "  %s:%d in %s\n", f.File, f.Line, f.Function)
 	}
 	return exitOK
+}
+
+// threadsWord says how threaded the parent was at the fork: a count of 0
+// or 1 is a single-threaded parent (issue 32: "0 threads"), unless the
+// platform's check saw it threaded (pthread_is_threaded_np stays true
+// once a thread ever ran).
+func threadsWord(n int, threaded bool) string {
+	switch {
+	case n > 1:
+		return fmt.Sprintf("%d threads", n)
+	case threaded:
+		return "threaded"
+	default:
+		return "single-threaded"
+	}
 }
 
 // traceOnlyPython refuses, before anything is run, a fork-tracing target
