@@ -118,7 +118,7 @@ type Report struct {
 	FrameworkEvidence string `json:"framework_evidence,omitempty"`
 	Fix               string `json:"fix,omitempty"`
 	FixSource         string `json:"fix_source,omitempty"` // where the fix is documented (docs/fixes.md)
-	Module            string `json:"module,omitempty"`               // for crashes that are not fork deaths: the package at fault
+	Module            string `json:"module,omitempty"`     // for crashes that are not fork deaths: the package at fault
 	ModulePath        string `json:"module_path,omitempty"`
 	// Group names a crash loop: crashes whose live parent had the same pid
 	// and start time share it.
