@@ -112,8 +112,14 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		fmt.Fprintln(stderr, "forkwatch watch:", err)
 		return code
 	}
-	for _, n := range notes {
-		fmt.Fprintln(stderr, "forkwatch watch:", n)
+	// Off macOS with the default folders, one plain line says what is
+	// watched and how to choose others (not a note and a Watching line
+	// that say it twice); elsewhere the notes go to stderr.
+	plain := !asJSON && !given && runtime.GOOS != "darwin" && len(notes) > 0
+	if !plain {
+		for _, n := range notes {
+			fmt.Fprintln(stderr, "forkwatch watch:", n)
+		}
 	}
 	log := slog.Default()
 	out := &lockedWriter{w: stdout}
@@ -147,7 +153,9 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 			}
 		})
 	}
-	if !asJSON {
+	if plain {
+		fmt.Fprint(stdout, elsewhereLine(wf, runtime.GOOS))
+	} else if !asJSON {
 		fmt.Fprint(stdout, watchingLine(wf))
 	}
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
@@ -179,6 +187,22 @@ func watchingLine(wf *service.Folders) string {
 		s += " and core files in " + wf.CoresDir
 	}
 	return s + " (Ctrl-C to stop)\n"
+}
+
+// elsewhereLine is watchingLine off macOS with the default folders:
+// macOS's folders, which this system does not have, and how to watch
+// others (issue 32: `make run` on Linux watched a path that does not
+// exist, said twice, and gave no way to choose).
+func elsewhereLine(wf *service.Folders, goos string) string {
+	s := "Watching macOS's folders " + strings.Join(wf.ReportDirs, ", ")
+	if wf.CoresDir != "" {
+		s += " and " + wf.CoresDir
+	}
+	n := len(wf.ReportDirs)
+	if wf.CoresDir != "" {
+		n++
+	}
+	return s + ", which " + goos + " does not have (Forkwatch waits for " + wording.Plural(n, "it", "them") + `): choose the folder to watch with --reports-dir DIR (make run ARGS="--reports-dir DIR"). Ctrl-C to stop.` + "\n"
 }
 
 // lockedWriter serialises the watch loop's lines with the history's
