@@ -244,7 +244,11 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 		ids := k.KnownIDs()
 		knownID = func(id string) bool { return ids[id] }
 	}
-	go w.sweep(sweepCtx, SweepOptions{Skip: w.cfg.State.KnownPaths(), KnownID: knownID}, sweep)
+	var bad map[string]string
+	if b, ok := w.cfg.State.(badPaths); ok {
+		bad = b.BadPaths()
+	}
+	go w.sweep(sweepCtx, SweepOptions{Skip: w.cfg.State.KnownPaths(), Bad: bad, KnownID: knownID}, sweep)
 	// Core folders are small: list them here.
 	for _, t := range w.targets {
 		if w.isCore[t] && w.watched[t] {
@@ -285,6 +289,10 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 			}
 			fi, err := os.Lstat(it.path)
 			if err != nil {
+				continue
+			}
+			if !fi.Mode().IsRegular() {
+				w.checkReport(it.path) // refused, said once (badfile.go)
 				continue
 			}
 			now := time.Now()
@@ -623,6 +631,16 @@ func (w *Watcher) fail(p string, st *fileState, r *report.Report, msg string) {
 		return
 	}
 	st.said = true
+	if st.done {
+		// Final for this version of the file: remembered (badfile.go), and
+		// not said again when an earlier run said it.
+		id := BadID(st.sig.size, st.sig.mtime)
+		if old, ok := w.cfg.State.PathID(p); ok && old == id {
+			return
+		}
+		w.cfg.State.MarkPath(p, id)
+		w.scheduleSave()
+	}
 	w.emit(Event{Kind: KindError, Path: p, Err: report.Clean(msg, 512), Report: r})
 }
 
