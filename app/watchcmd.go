@@ -100,26 +100,9 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		return exitFailed
 	}
 	defer release()
-	given := len(wf.ReportDirs) > 0 || wf.CoresSet
-	wf.Fill(ctx)
-	notes, err := checkFolders(wf, given, runtime.GOOS)
-	if err != nil {
-		code := exitFailed
-		var ue usageError
-		if errors.As(err, &ue) {
-			code = exitUsage
-		}
-		fmt.Fprintln(stderr, "forkwatch watch:", err)
+	plain, code := watchFolders(ctx, wf, asJSON, stderr)
+	if code != exitOK {
 		return code
-	}
-	// Off macOS with the default folders, one plain line says what is
-	// watched and how to choose others (not a note and a Watching line
-	// that say it twice); elsewhere the notes go to stderr.
-	plain := !asJSON && !given && runtime.GOOS != "darwin" && len(notes) > 0
-	if !plain {
-		for _, n := range notes {
-			fmt.Fprintln(stderr, "forkwatch watch:", n)
-		}
 	}
 	log := slog.Default()
 	out := &lockedWriter{w: stdout}
@@ -178,6 +161,33 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		return 1
 	}
 	return 0
+}
+
+// watchFolders fills in the default folders and checks them before the
+// watcher starts. Off macOS with the default folders, one plain line (on
+// stdout, plain is true) will say what is watched and how to choose others,
+// not a note and a Watching line that say it twice; otherwise the notes go
+// to stderr now. A non-zero code means watch stops, having said why.
+func watchFolders(ctx context.Context, wf *service.Folders, asJSON bool, stderr io.Writer) (plain bool, code int) {
+	given := len(wf.ReportDirs) > 0 || wf.CoresSet
+	wf.Fill(ctx)
+	notes, err := checkFolders(wf, given, runtime.GOOS)
+	if err != nil {
+		code := exitFailed
+		var ue usageError
+		if errors.As(err, &ue) {
+			code = exitUsage
+		}
+		fmt.Fprintln(stderr, "forkwatch watch:", err)
+		return false, code
+	}
+	plain = !asJSON && !given && runtime.GOOS != "darwin" && len(notes) > 0
+	if !plain {
+		for _, n := range notes {
+			fmt.Fprintln(stderr, "forkwatch watch:", n)
+		}
+	}
+	return plain, exitOK
 }
 
 // watchingLine is watch's first line: what it watches and how to stop.
