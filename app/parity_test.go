@@ -6,11 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
 
@@ -129,3 +132,105 @@ func orEmpty(v any) any {
 }
 
 func wordingLine(s string, i int) string { return strings.Split(s, "\n")[i] }
+
+// TestHistoryJSONCarriesText: `history --all` and `history --json --all`
+// on the same database of the real sample reports: each row's program,
+// pid, runtime, cause and report path are in the JSON line of that crash.
+func TestHistoryJSONCarriesText(t *testing.T) {
+	dir := filepath.Join("..", "monitor", "report", "testdata", "reports")
+	entries, _ := os.ReadDir(dir)
+	db := filepath.Join(t.TempDir(), "history.db")
+	d, err := history.Open(db, history.Options{PruneEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, e := range entries {
+		if r, _ := report.ReadFile(filepath.Join(dir, e.Name())); r != nil {
+			d.MarkSeen(r, now)
+		}
+	}
+	d.Close()
+	text, _, code := runHistoryArgs(t, "--db", db, "--all")
+	js, _, code2 := runHistoryArgs(t, "--db", db, "--all", "--json")
+	if code != 0 || code2 != 0 {
+		t.Fatalf("exit %d / %d", code, code2)
+	}
+	rows := strings.Split(strings.TrimSpace(text), "\n")[1:]
+	lines := strings.Split(strings.TrimSpace(js), "\n")
+	if len(rows) != len(lines) || len(rows) < 30 {
+		t.Fatalf("%d rows, %d JSON lines", len(rows), len(lines))
+	}
+	for i, row := range rows {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["schema"] != float64(1) {
+			t.Errorf("line %d has no schema: %s", i, lines[i])
+		}
+		proc := fmt.Sprint(orEmpty(m["process"]))
+		if pid, ok := m["pid"]; ok {
+			proc += fmt.Sprintf(" (pid %v)", pid)
+		}
+		path, _ := m["path"].(string)
+		for _, want := range []string{fmt.Sprint(m["runtime"]), fmt.Sprint(m["cause"]), path} {
+			if !strings.Contains(row, want) {
+				t.Errorf("row %d %q: JSON value %q not in it", i, row, want)
+			}
+		}
+		if p := strings.TrimSpace(string([]rune(row)[colTime+2 : colTime+2+colProgram])); !strings.HasSuffix(p, "…") && p != proc && !(p == "–" && proc == "") {
+			t.Errorf("row %d shows program %q, the JSON %q", i, p, proc)
+		}
+		if m["time"] == nil && m["seen"] == nil {
+			t.Errorf("row %d shows a time the JSON has not", i)
+		}
+	}
+}
+
+// TestStatusJSONCarriesText: `status` and `status --json` on the same
+// home: each toggle's check mark, detail, conflicts and error, and the
+// history line, are in the JSON; a toggle this system lacks says so with
+// available false and its reason.
+func TestStatusJSONCarriesText(t *testing.T) {
+	env := testEnv(t)
+	text, _, _ := runSplit(t, env, "status")
+	js, _, _ := runSplit(t, env, "status", "--json")
+	var st map[string]map[string]any
+	if err := unmarshalStatus([]byte(js), &st); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "[x] ") || strings.HasPrefix(l, "[ ] "):
+			name = strings.Fields(l)[2]
+			if m := st[name]; m == nil || m["on"] != strings.HasPrefix(l, "[x]") {
+				t.Errorf("%s: text %q, JSON %v", name, l, st[name])
+			}
+		case strings.HasPrefix(l, "      conflict: "):
+			if !strings.Contains(fmt.Sprint(st[name]["conflicts"]), strings.TrimPrefix(l, "      conflict: ")) {
+				t.Errorf("%s: conflict %q not in the JSON", name, l)
+			}
+		case strings.HasPrefix(l, "      error: "):
+			if st[name]["error"] != strings.TrimPrefix(l, "      error: ") {
+				t.Errorf("%s: error %q not in the JSON", name, l)
+			}
+		case strings.HasPrefix(l, "      "):
+			if st[name]["detail"] != strings.TrimSpace(l) && !strings.Contains(l, "profile") {
+				t.Errorf("%s: detail %q, JSON %v", name, l, st[name]["detail"])
+			}
+		case strings.HasPrefix(l, "history: "):
+			if st["history"] == nil {
+				t.Errorf("the text's %q is not in the JSON", l)
+			}
+		default:
+			t.Errorf("a status line the parity test does not know: %q", l)
+		}
+	}
+	if runtime.GOOS != "darwin" {
+		if m := st["coredump-off"]; m["available"] != false || !strings.Contains(fmt.Sprint(m["reason"]), "macOS only") {
+			t.Errorf("coredump-off off macOS: %v", m)
+		}
+	}
+}
