@@ -22,7 +22,10 @@ deps:
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./app
 
-# Exit code 3 from the app means "no desktop here": fall back to watch.
+# Exit code 3 from the app means "no desktop here": fall back to watch (the
+# app has said so in its one line). ARGS go to both, e.g.
+# make run ARGS="--reports-dir ~/reports".
+ARGS ?=
 # The build says what it is doing when it takes more than a few seconds (a
 # first build compiles the SQLite driver and the tray's C code: minutes on
 # a fresh machine), then how long it took.
@@ -34,8 +37,8 @@ run: deps
 	kill $$ticker 2>/dev/null; wait $$ticker 2>/dev/null; \
 	if [ $$s -ne 0 ]; then echo "make run: the build failed" >&2; exit $$s; fi; \
 	echo "make run: built $(BIN) in $$(( $$(date +%s) - start ))s; starting it"; \
-	$(BIN); s=$$?; \
-	if [ $$s -eq 3 ]; then echo "make run: no desktop, so starting the terminal mode: forkwatch watch"; exec $(BIN) watch; fi; \
+	$(BIN) $(ARGS); s=$$?; \
+	if [ $$s -eq 3 ]; then exec $(BIN) watch $(ARGS); fi; \
 	exit $$s
 
 test: deps vet lint cross-vet actionlint darwin-test-compile unit

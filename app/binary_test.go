@@ -116,6 +116,8 @@ type proc struct {
 	errs  *strings.Builder
 	mu    sync.Mutex
 	done  chan struct{}
+	// waiting are the "waiting" notes event skipped.
+	waiting []map[string]any
 }
 
 // startForkwatch runs the binary with a temporary HOME and a PATH that has
@@ -213,24 +215,43 @@ func (p *proc) next(timeout time.Duration) (string, bool) {
 	}
 }
 
-// event waits for the next JSON line.
+// event waits for the next JSON line that is not a "waiting" note (the
+// watcher says once that it waits for a report to finish; those are kept
+// in p.waiting for the tests that look at them).
 func (p *proc) event(timeout time.Duration) map[string]any {
 	p.t.Helper()
-	l, ok := p.next(timeout)
-	if !ok {
-		p.t.Fatalf("no event within %v; stderr:\n%s", timeout, p.stderr())
+	deadline := time.Now().Add(timeout)
+	for {
+		l, ok := p.next(time.Until(deadline))
+		if !ok {
+			p.t.Fatalf("no event within %v; stderr:\n%s", timeout, p.stderr())
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			p.t.Fatalf("not a JSON line: %q: %v", l, err)
+		}
+		if m["kind"] == "waiting" {
+			p.mu.Lock()
+			p.waiting = append(p.waiting, m)
+			p.mu.Unlock()
+			continue
+		}
+		return m
 	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(l), &m); err != nil {
-		p.t.Fatalf("not a JSON line: %q: %v", l, err)
-	}
-	return m
 }
 
-// quiet checks that no line arrives for d.
+// quiet checks that no line but a "waiting" note arrives for d.
 func (p *proc) quiet(d time.Duration) {
 	p.t.Helper()
-	if l, ok := p.next(d); ok {
+	deadline := time.Now().Add(d)
+	for {
+		l, ok := p.next(time.Until(deadline))
+		if !ok {
+			return
+		}
+		if strings.Contains(l, `"kind":"waiting"`) {
+			continue
+		}
 		p.t.Fatalf("unexpected output: %s", l)
 	}
 }

@@ -30,16 +30,19 @@ import (
 
 	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
+	"github.com/forkwatch/forkwatch/internal/jsonfmt"
 	"github.com/spf13/cobra"
 )
 
 // Exit codes, documented in the root command's help and the README.
 const (
-	exitOK      = 0
-	exitFailed  = 1
-	exitUsage   = 2
-	usageFooter = `Exit codes: 0 done, 1 a failure (or a finding the command reports as one), 2 a usage error,
-3 the menu-bar app found no desktop (run ` + "`forkwatch watch`" + ` instead).
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+	// usageFooter ends every command's help; exit 3 is the app's alone
+	// (the root command), so only its help names it.
+	usageFooter = `Exit codes: 0 done, 1 a failure (or a finding the command reports as one), 2 a usage error{{if not .HasParent}},
+3 the menu-bar app found no desktop (run ` + "`forkwatch watch`" + ` instead){{end}}.
 Completion: forkwatch completion zsh|bash|fish --help says how to install it.`
 )
 
@@ -88,7 +91,42 @@ func newRootCmd(c *cli) *cobra.Command {
 	// fish/zsh completion descriptions are kept; the default command stays
 	// visible so that `forkwatch help` lists it.
 	root.CompletionOptions.HiddenDefaultCmd = false
+	// The completion group: a shell it does not know (tcsh) or none is a
+	// usage error with the shells it knows, not its help and exit 0.
+	root.InitDefaultCompletionCmd()
+	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
+		comp.Args = subcommandArgs
+		comp.RunE = func(cmd *cobra.Command, args []string) error { return subcommandArgs(cmd, args) }
+	}
+	stampJSON(c, root)
 	return root
+}
+
+// stampJSON makes every command's --json output carry the format's
+// version: while a command runs with --json, its stdout is a
+// jsonfmt.Stamper, which puts "schema" first in each JSON line
+// (internal/jsonfmt.Schema, the one constant every room uses).
+func stampJSON(c *cli, cmd *cobra.Command) {
+	for _, s := range cmd.Commands() {
+		stampJSON(c, s)
+	}
+	run := cmd.RunE
+	if run == nil || cmd.Flags().Lookup("json") == nil || cmd.DisableFlagParsing {
+		return
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if on, _ := cmd.Flags().GetBool("json"); !on {
+			return run(cmd, args)
+		}
+		plain := c.stdout
+		st := jsonfmt.NewStamper(plain)
+		c.stdout = st
+		defer func() {
+			st.Flush()
+			c.stdout = plain
+		}()
+		return run(cmd, args)
+	}
 }
 
 // execute runs the tree on args and returns the exit code. Errors are one
@@ -118,7 +156,8 @@ func (c *cli) execute(args []string) int {
 
 // isCobraUsage recognises the argument errors cobra and pflag produce.
 func isCobraUsage(msg string) bool {
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs an argument", "bad flag syntax"} {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs an argument", "bad flag syntax",
+		"if any flags in the group", "at least one of the flags in the group", "required flag"} {
 		if strings.Contains(msg, p) {
 			return true
 		}

@@ -70,6 +70,14 @@ func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int
 		}
 		pythons[i] = abs
 	}
+	if *htmlOut != "" {
+		abs, err := outputFile("--html", *htmlOut)
+		if err != nil {
+			fmt.Fprintln(stderr, "forkwatch doctor:", err)
+			return exitFailed
+		}
+		*htmlOut = abs
+	}
 	opts := pages.DoctorOptions(appinfo.SupportDir(), slog.Default())
 	opts.Probe = *probe
 	opts.ProbeTimeout = *probeTimeout
@@ -93,6 +101,8 @@ func runDoctor(ctx context.Context, o doctorFlags, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "forkwatch doctor:", err)
 			return 1
 		}
+		// stderr: stdout stays the report (one object per line with --json).
+		fmt.Fprintln(stderr, "forkwatch doctor: wrote", *htmlOut)
 	}
 	if *asJSON {
 		err = doctor.WriteJSON(stdout, rep)

@@ -79,6 +79,20 @@ func TestDoctorCommandJSON(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "Check This Mac") {
 		t.Errorf("page: %v", err)
 	}
+	if !strings.Contains(errb.String(), "forkwatch doctor: wrote "+page) {
+		t.Errorf("the written page's path is not printed: %q", errb.String())
+	}
+	// A folder that does not exist is an error naming it, never created.
+	out.Reset()
+	errb.Reset()
+	missing := filepath.Join(home, "no", "such", "dir")
+	code = run([]string{"doctor", "--html", filepath.Join(missing, "x.html")}, &out, &errb)
+	if code != exitFailed || !strings.Contains(errb.String(), "the folder "+missing+" does not exist") || out.Len() != 0 {
+		t.Errorf("--html into a missing folder: exit %d, %q %q", code, errb.String(), out.String())
+	}
+	if _, err := os.Stat(filepath.Join(home, "no")); err == nil {
+		t.Error("doctor --html created the missing folders")
+	}
 }
 
 func TestDoctorCommandUsage(t *testing.T) {

@@ -162,8 +162,18 @@ func TestTraceEdges(t *testing.T) {
 	f.WriteAt(append(b, '\n'), int64(rec.PID%forktrace.Slots)*forktrace.SlotSize)
 	f.Close()
 	out, errOut, code := e.run("trace", "show", "4242")
-	if code != 0 || !strings.Contains(out, "1 thread)") || strings.Contains(out, "1 threads") {
+	if code != 0 || !strings.Contains(out, "single-threaded)") || strings.Contains(out, "thread)") {
 		t.Errorf("trace show: exit %d %q %q", code, out, errOut)
+	}
+	// Issue 32: a single-threaded parent was "0 threads".
+	for _, c := range []struct {
+		n        int
+		threaded bool
+		want     string
+	}{{0, false, "single-threaded"}, {1, false, "single-threaded"}, {1, true, "threaded"}, {3, true, "3 threads"}} {
+		if got := threadsWord(c.n, c.threaded); got != c.want {
+			t.Errorf("threadsWord(%d, %v) = %q, want %q", c.n, c.threaded, got, c.want)
+		}
 	}
 }
 
@@ -199,7 +209,7 @@ func TestMacOnlyTogglesOnLinux(t *testing.T) {
 	}
 	out, _, code = runSplit(t, env, "status", "--json")
 	var st map[string]map[string]any
-	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || !strings.Contains(st["coredump-off"]["detail"].(string), "macOS only") {
+	if code != 0 || unmarshalStatus([]byte(out), &st) != nil || !strings.Contains(st["coredump-off"]["detail"].(string), "macOS only") {
 		t.Errorf("status --json: exit %d %s", code, out)
 	}
 	for _, name := range []string{"fork-safety-off", "coredump-off"} {

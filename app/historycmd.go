@@ -48,6 +48,9 @@ It reads the database without a lock, so it runs while the app or watch records.
 		Example: "  forkwatch history --since 7d\n  forkwatch history --by program\n  forkwatch history --page",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := historyConflicts(cmd, o); err != nil {
+				return err
+			}
 			switch {
 			case cmd.Flags().Changed("limit") && o.limit <= 0:
 				return usagef("--limit %d: want a positive number of crashes (or --all for every one)", o.limit)
@@ -80,6 +83,25 @@ It reads the database without a lock, so it runs while the app or watch records.
 	return cmd
 }
 
+// historyConflicts: --page writes the page, so the listing's flags mean
+// nothing with it (--json, --by, --limit, --all), and --out names the
+// page's file, so it needs --page (the listing goes to stdout: redirect
+// it). Each is a usage error rather than a flag silently ignored.
+func historyConflicts(cmd *cobra.Command, o historyFlags) error {
+	if !o.page {
+		if cmd.Flags().Changed("out") {
+			return usagef("--out is the history page's file: add --page (forkwatch history --page --out %s); a listing goes to stdout, redirect it", o.out)
+		}
+		return nil
+	}
+	for _, f := range []string{"json", "by", "limit", "all"} {
+		if cmd.Flags().Changed(f) {
+			return usagef("--page writes the history page; --%s is for the listing: drop one of them", f)
+		}
+	}
+	return nil
+}
+
 // runHistory is history with its arguments unparsed (tests).
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{ctx: ctx, stdout: stdout, stderr: stderr}
@@ -109,11 +131,22 @@ func runHistoryWith(ctx context.Context, o historyFlags, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "forkwatch history: --runtime %q: want one of %s\n", o.runtime, strings.Join(report.Runtimes, ", "))
 		return exitUsage
 	}
+	if o.page && o.out != "" {
+		abs, err := outputFile("--out", o.out)
+		if err != nil {
+			fmt.Fprintln(stderr, "forkwatch history:", err)
+			return exitFailed
+		}
+		o.out = abs
+	}
 	r, err := history.OpenReader(o.db, time.Local)
 	if err != nil {
-		if errors.Is(err, history.ErrNoHistory) {
+		switch {
+		case errors.Is(err, history.ErrNoHistory):
 			fmt.Fprintf(stderr, "forkwatch history: nothing recorded yet (%s does not exist; `forkwatch watch` or the app records crashes there)\n", o.db)
-		} else {
+		case errors.Is(err, history.ErrNotHistory):
+			fmt.Fprintf(stderr, "forkwatch history: --db %s is not a Forkwatch history database (not SQLite, damaged, or another program's); Forkwatch records into %s\n", o.db, appinfo.HistoryDBPath())
+		default:
 			fmt.Fprintln(stderr, "forkwatch history:", err)
 		}
 		return exitFailed

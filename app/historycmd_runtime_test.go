@@ -40,7 +40,7 @@ func TestHistoryByRuntime(t *testing.T) {
 		t.Errorf("--by runtime (exit %d, %s):\n%s", code, errs, out)
 	}
 	out, _, code = runHistoryArgs(t, "--db", db, "--by", "runtime", "--json")
-	if code != 0 || !strings.Contains(out, `{"runtime":"ruby","count":3,`) {
+	if code != 0 || !strings.Contains(out, `"runtime":"ruby","count":3,`) {
 		t.Errorf("--by runtime --json:\n%s", out)
 	}
 	out, _, code = runHistoryArgs(t, "--db", db, "--runtime", "ruby")

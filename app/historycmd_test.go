@@ -177,8 +177,18 @@ func checkHistoryErrors(t *testing.T, dir, db string) {
 	}
 	garbage := filepath.Join(dir, "garbage.db")
 	os.WriteFile(garbage, bytes.Repeat([]byte("junk"), 2000), 0o600)
-	if _, errs, code := runHistoryArgs(t, "--db", garbage); code != 1 || !strings.Contains(errs, "garbage.db") {
+	// A Forkwatch message, not SQLite's "file is not a database (26)".
+	if _, errs, code := runHistoryArgs(t, "--db", garbage); code != 1 || !strings.Contains(errs, "--db "+garbage+" is not a Forkwatch history database") || strings.Contains(errs, "(26)") {
 		t.Errorf("garbage db: exit %d %q", code, errs)
+	}
+	// A page into a folder that does not exist: exit 1 naming the folder,
+	// which is not created (issue 32).
+	missing := filepath.Join(dir, "no", "such")
+	if _, errs, code := runHistoryArgs(t, "--db", db, "--page", "--out", filepath.Join(missing, "x.html")); code != 1 || !strings.Contains(errs, "the folder "+missing+" does not exist") {
+		t.Errorf("--page --out into a missing folder: exit %d %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "no")); err == nil {
+		t.Error("--page --out created the missing folder")
 	}
 	if data, _ := os.ReadFile(garbage); len(data) != 8000 {
 		t.Error("the read-only command must not touch a bad database")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,7 +144,7 @@ func (s managedStatus) get() map[string]map[string]any {
 	s.t.Helper()
 	out, code := runBinStdout(s.t, s.env, "status", "--json")
 	var m map[string]map[string]any
-	if err := json.Unmarshal([]byte(out), &m); err != nil || code != 0 {
+	if err := unmarshalStatus([]byte(out), &m); err != nil || code != 0 {
 		s.t.Fatalf("status --json (exit %d): %v\n%s", code, err, out)
 	}
 	return m

@@ -30,6 +30,17 @@ if the native macOS path delivered (exit 3: the permission prompt is still unans
 					return cmd.Help()
 				}
 			}
+			// The usage first, before asking anything of the desktop: a bad
+			// flag or argument is exit 2 wherever it runs.
+			if err := cmd.Flags().Parse(args); err != nil {
+				return usagef("%v (see `%s --help`)", err, cmd.CommandPath())
+			}
+			if rest := cmd.Flags().Args(); len(rest) > 0 {
+				return usagef("unexpected argument %q (see `%s --help`)", rest[0], cmd.CommandPath())
+			}
+			if test, _ := cmd.Flags().GetBool("test"); !test {
+				return usagef("say --test: forkwatch notify --test [--quiet]")
+			}
 			if why := notify.NoSessionBus(runtime.GOOS, os.Getenv, notify.FileExists); why != "" {
 				c.code = exitFailed
 				fmt.Fprintln(c.stderr, "forkwatch notify:", why)

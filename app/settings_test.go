@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +70,7 @@ func TestSetStatusUninstall(t *testing.T) {
 			t.Fatalf("status exit %d: %s", code, out)
 		}
 		var m map[string]map[string]any
-		if err := json.Unmarshal([]byte(out), &m); err != nil {
+		if err := unmarshalStatus([]byte(out), &m); err != nil {
 			t.Fatalf("status --json: %v\n%s", err, out)
 		}
 		return m

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/app/service"
+	"github.com/forkwatch/forkwatch/internal/jsonfmt"
 	"github.com/forkwatch/forkwatch/monitor/history"
 	"github.com/forkwatch/forkwatch/settings"
 	"github.com/spf13/cobra"
@@ -20,24 +22,28 @@ import (
 
 // statusCmd is `forkwatch status [--json]`.
 func (c *cli) statusCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, pretty bool
 	cmd := &cobra.Command{
-		Use:   "status [--json]",
+		Use:   "status [--json [--pretty]]",
 		Short: "the mitigations, read from the system",
 		Long: `Show each toggle's state as read back from the system, with conflicts (a later
 ulimit -c unlimited, say). A toggle that exists only on macOS says "macOS only" elsewhere.
 Exit 0 when every state could be read, 1 when one could not.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c.code = runStatus(c.ctx, asJSON, c.stdout, c.stderr)
+			if pretty && !asJSON {
+				return usagef("--pretty indents the JSON: add --json")
+			}
+			c.code = runStatus(c.ctx, asJSON, pretty, c.stdout, c.stderr)
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object: toggle name to {on, detail, conflicts, error}")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object on one line: toggle name to {on, available, detail, conflicts, error}, schema, export, history")
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "with --json: indented over several lines, for reading")
 	return cmd
 }
 
-func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
+func runStatus(ctx context.Context, asJSON, pretty bool, stdout, stderr io.Writer) int {
 	env := settings.DefaultEnv()
 	// What the profile holds that cannot be used is said below, once, on
 	// stdout and in the JSON, not logged.
@@ -46,13 +52,18 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	status := exitOK
 	for _, t := range settings.All(env) {
 		var st settings.State
-		if err := env.Supported(t.Name()); err != nil {
+		unsupported := env.Supported(t.Name())
+		if unsupported != nil {
 			// Not asked: the commands it needs are not here.
-			st = settings.State{Detail: err.Error()}
+			st = settings.State{Detail: unsupported.Error()}
 		} else {
 			st = t.State(ctx)
 		}
-		all[t.Name()] = policy.NewToggleStatus(st, pol.Get(), t.Name())
+		ts := policy.NewToggleStatus(st, pol.Get(), t.Name())
+		if unsupported != nil {
+			ts.Available, ts.Reason = false, unsupported.Error()
+		}
+		all[t.Name()] = ts
 		if st.Error != "" {
 			status = exitFailed
 		}
@@ -65,6 +76,7 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	}
 	ex := service.ExportStatusOf(ctx, pol.Get())
 	source, sourceLines := pol.Source()
+	hist, histLine := historyStatus(ctx)
 	if asJSON {
 		if ex != nil {
 			all["export"] = ex
@@ -72,17 +84,61 @@ func runStatus(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 		if source != nil {
 			all["managed_settings"] = source
 		}
-		b, _ := json.MarshalIndent(all, "", "  ")
+		if hist != nil {
+			all["history"] = hist
+		}
+		var b []byte
+		if pretty {
+			// The one-line form gets "schema" first from the stamper
+			// (stampJSON); the indented form carries it in the object.
+			all["schema"] = jsonfmt.Schema
+			b, _ = json.MarshalIndent(all, "", "  ")
+		} else {
+			b, _ = json.Marshal(all) // one object on one line, as every --json
+		}
 		fmt.Fprintln(stdout, string(b))
 		return status
 	}
 	if ex != nil {
 		fmt.Fprintln(stdout, ex.Line)
 	}
+	if histLine != "" {
+		fmt.Fprintln(stdout, histLine)
+	}
 	for _, l := range sourceLines {
 		fmt.Fprintln(stdout, l)
 	}
 	return status
+}
+
+// historyPruned is status's history entry: how many crashes the retention
+// has removed, and when it last did.
+type historyPruned struct {
+	Pruned         int    `json:"pruned"`
+	LastPruned     string `json:"last_pruned,omitempty"`
+	RecordedBefore string `json:"last_recorded_before,omitempty"`
+}
+
+// historyStatus reads what the history's retention removed; nothing when
+// there is no history (or one this Forkwatch cannot read yet).
+func historyStatus(ctx context.Context) (*historyPruned, string) {
+	r, err := history.OpenReader(appinfo.HistoryDBPath(), time.Local)
+	if err != nil {
+		return nil, ""
+	}
+	defer r.Close()
+	n, last, err := r.PrunedTotal(ctx)
+	if err != nil {
+		return nil, ""
+	}
+	h := &historyPruned{Pruned: n}
+	line := "history: no crash removed by the retention (crashes recorded in the last year are kept)"
+	if n > 0 {
+		h.LastPruned, h.RecordedBefore = last.Time.Format(time.RFC3339), last.RecordedBefore.Format(time.RFC3339)
+		line = fmt.Sprintf("history: %d %s removed by the retention, the last on %s (%d recorded before %s)",
+			n, wording.Plural(n, "crash", "crashes"), last.Time.Format(time.DateOnly), last.Crashes, last.RecordedBefore.Format(time.DateOnly))
+	}
+	return h, line
 }
 
 func describeState(t settings.Toggle, st settings.State) string {
@@ -180,18 +236,63 @@ func runSet(ctx context.Context, env settings.Env, t settings.Toggle, on bool, d
 
 // uninstallCmd is `forkwatch uninstall`.
 func (c *cli) uninstallCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "uninstall",
+	var stop bool
+	cmd := &cobra.Command{
+		Use:   "uninstall [--stop]",
 		Short: "turn everything off, remove what Forkwatch created",
 		Long: `Turn every toggle off and remove what Forkwatch created (its support and log folders,
 its LaunchAgents and LaunchDaemon, the marked blocks in shell start-up files, the fork tracers),
-and nothing else. Toggles that exist only on macOS are skipped elsewhere.`,
-		Args: noArgs,
+and nothing else. Toggles that exist only on macOS are skipped elsewhere.
+While Forkwatch runs (the app or watch) it refuses, naming the pid, and removes nothing:
+the running one would go on printing crashes it no longer records. --stop stops it first
+(SIGTERM, the clean stop, then waits up to 15s for it to let go).`,
+		Example: "  forkwatch uninstall\n  forkwatch uninstall --stop",
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			release, ok := holdForUninstall(c.ctx, stop, c.stdout, c.stderr)
+			if !ok {
+				c.code = exitFailed
+				return nil
+			}
+			defer release()
 			c.code = runUninstall(c.ctx, c.stdout, c.stderr)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&stop, "stop", false, "stop a running Forkwatch (the app or watch) first")
+	return cmd
+}
+
+// uninstallStopBound is how long `uninstall --stop` waits for the running
+// Forkwatch to let go of the lock after SIGTERM.
+const uninstallStopBound = 15 * time.Second
+
+// holdForUninstall takes the one-instance lock for the uninstall, so that
+// no Forkwatch records into the folders being removed: a running one is
+// refused (naming its pid) or, with --stop, stopped cleanly first. On
+// failure it has said why.
+func holdForUninstall(ctx context.Context, stop bool, stdout, stderr io.Writer) (func(), bool) {
+	support := appinfo.SupportDir()
+	release, pid, err := appinfo.HoldInstance(support)
+	if err == nil {
+		return release, true
+	}
+	if !errors.Is(err, appinfo.ErrAlreadyRunning) {
+		fmt.Fprintln(stderr, "forkwatch uninstall:", err)
+		return nil, false
+	}
+	if !stop {
+		fmt.Fprintf(stderr, "forkwatch uninstall: Forkwatch is %v; nothing was removed. Quit it first (Quit in the menu, Ctrl-C in its terminal) or run forkwatch uninstall --stop\n", err)
+		return nil, false
+	}
+	fmt.Fprintf(stdout, "stopping Forkwatch (pid %d)\n", pid)
+	release, err = appinfo.StopInstance(ctx, support, pid, uninstallStopBound)
+	if err != nil {
+		fmt.Fprintf(stderr, "forkwatch uninstall: %v; nothing was removed\n", err)
+		return nil, false
+	}
+	fmt.Fprintf(stdout, "stopped Forkwatch (pid %d)\n", pid)
+	return release, true
 }
 
 // runUninstall turns every toggle off, then removes what Forkwatch created:

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/forkwatch/forkwatch/app/internal/appinfo"
 	"github.com/forkwatch/forkwatch/app/internal/policy"
 	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/app/service"
@@ -87,16 +87,34 @@ Fork tracing is for Python only: Ruby, PHP, Perl and Node interpreters are refus
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Asked by hand: no grace period. The first pass notes which
 			// processes are gone, the second clears their records.
-			sp := forktrace.NewSpool(service.TraceManager().SpoolDir())
-			sp.Grace = time.Nanosecond
-			service.SweepForkSpool(c.ctx, sp, 0, slog.Default())
-			time.Sleep(time.Millisecond)
-			service.SweepForkSpool(c.ctx, sp, 0, slog.Default())
+			c.code = runTraceSweep(service.TraceManager().SpoolDir(), c.stdout, c.stderr)
 			return nil
 		},
 	}
 	cmd.AddCommand(enable(true), enable(false), status, show, sweep)
 	return cmd
+}
+
+// runTraceSweep is `trace sweep`: two passes with no grace period (the
+// first notes which processes are gone, the second clears their records),
+// then what it did (issue 32: it printed nothing).
+func runTraceSweep(spool string, stdout, stderr io.Writer) int {
+	sp := forktrace.NewSpool(spool)
+	sp.Grace = time.Nanosecond
+	var res forktrace.SweepResult
+	cleared := 0
+	for pass := 0; pass < 2; pass++ {
+		r, err := sp.Sweep(time.Now().Add(time.Duration(pass) * time.Millisecond))
+		if err != nil {
+			fmt.Fprintln(stderr, "forkwatch trace sweep:", err)
+			return exitFailed
+		}
+		cleared += r.Exited
+		res = r
+	}
+	fmt.Fprintf(stdout, "cleared %d %s of exited children; kept %d of running ones (%s)\n",
+		cleared, wording.Plural(cleared, "record", "records"), res.Kept, appinfo.TildePath(spool))
+	return exitOK
 }
 
 // runTraceSet is `trace enable|disable TARGET`.
@@ -205,7 +223,7 @@ func runTraceShow(m *forktrace.Manager, pid int, asJSON bool, stdout, stderr io.
 		return exitOK
 	}
 	site, ok := rec.ForkSite()
-	fmt.Fprintf(stdout, "pid %d forked by pid %d (%s, Python %s, %d %s)\n", rec.PID, rec.PPID, rec.Argv0, rec.Python, rec.Threads, wording.Plural(rec.Threads, "thread", "threads"))
+	fmt.Fprintf(stdout, "pid %d forked by pid %d (%s, Python %s, %s)\n", rec.PID, rec.PPID, rec.Argv0, rec.Python, threadsWord(rec.Threads, rec.Threaded))
 	if ok {
 		fmt.Fprintln(stdout, rec.Describe(site))
 	}
@@ -213,6 +231,21 @@ func runTraceShow(m *forktrace.Manager, pid int, asJSON bool, stdout, stderr io.
 		fmt.Fprintf(stdout, "  %s:%d in %s\n", f.File, f.Line, f.Function)
 	}
 	return exitOK
+}
+
+// threadsWord says how threaded the parent was at the fork: a count of 0
+// or 1 is a single-threaded parent (issue 32: "0 threads"), unless the
+// platform's check saw it threaded (pthread_is_threaded_np stays true
+// once a thread ever ran).
+func threadsWord(n int, threaded bool) string {
+	switch {
+	case n > 1:
+		return fmt.Sprintf("%d threads", n)
+	case threaded:
+		return "threaded"
+	default:
+		return "single-threaded"
+	}
 }
 
 // traceOnlyPython refuses, before anything is run, a fork-tracing target

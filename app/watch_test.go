@@ -112,6 +112,12 @@ func TestWatchWrittenInPieces(t *testing.T) {
 				t.Fatalf("got %v", ev)
 			}
 			p.quiet(1500 * time.Millisecond)
+			// Said once that it waits for the file to finish (issue 32).
+			p.mu.Lock()
+			if len(p.waiting) != 1 || p.waiting[0]["note"] == "" {
+				t.Errorf("waiting notes %v, want one", p.waiting)
+			}
+			p.mu.Unlock()
 		})
 	}
 }

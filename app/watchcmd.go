@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/forkwatch/forkwatch/app/internal/wording"
 	"github.com/forkwatch/forkwatch/app/notify"
 	"github.com/forkwatch/forkwatch/app/service"
+	"github.com/forkwatch/forkwatch/internal/jsonfmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"github.com/forkwatch/forkwatch/settings"
 
@@ -98,22 +100,14 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 		return exitFailed
 	}
 	defer release()
-	given := len(wf.ReportDirs) > 0 || wf.CoresSet
-	wf.Fill(ctx)
-	notes, err := checkFolders(wf, given, runtime.GOOS)
-	if err != nil {
-		code := exitFailed
-		var ue usageError
-		if errors.As(err, &ue) {
-			code = exitUsage
-		}
-		fmt.Fprintln(stderr, "forkwatch watch:", err)
+	plain, code := watchFolders(ctx, wf, asJSON, stderr)
+	if code != exitOK {
 		return code
 	}
-	for _, n := range notes {
-		fmt.Fprintln(stderr, "forkwatch watch:", n)
-	}
 	log := slog.Default()
+	out := &lockedWriter{w: stdout}
+	stdout = out
+	tun.OnPrune = func(p history.Pruned) { out.WriteString(prunedLine(p, asJSON)) }
 	w, st, closeStore, err := service.NewWatcher(ctx, wf, tun, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "watch:", err)
@@ -142,12 +136,10 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 			}
 		})
 	}
-	if !asJSON {
-		fmt.Fprintf(stdout, "Watching %s", strings.Join(wf.ReportDirs, ", "))
-		if wf.CoresDir != "" {
-			fmt.Fprintf(stdout, " and core files in %s", wf.CoresDir)
-		}
-		fmt.Fprintln(stdout, " (Ctrl-C to stop)")
+	if plain {
+		fmt.Fprint(stdout, elsewhereLine(wf, runtime.GOOS))
+	} else if !asJSON {
+		fmt.Fprint(stdout, watchingLine(wf))
 	}
 	spool := service.NewSpoolSweeper(service.TraceManager(), time.Minute, log)
 	go spool.Run(ctx)
@@ -198,6 +190,90 @@ func eventPrinter(stdout io.Writer, asJSON bool, alerter *notify.Alerter) func(m
 	}
 }
 
+// watchFolders fills in the default folders and checks them before the
+// watcher starts. Off macOS with the default folders, one plain line (on
+// stdout, plain is true) will say what is watched and how to choose others,
+// not a note and a Watching line that say it twice; otherwise the notes go
+// to stderr now. A non-zero code means watch stops, having said why.
+func watchFolders(ctx context.Context, wf *service.Folders, asJSON bool, stderr io.Writer) (plain bool, code int) {
+	given := len(wf.ReportDirs) > 0 || wf.CoresSet
+	wf.Fill(ctx)
+	notes, err := checkFolders(wf, given, runtime.GOOS)
+	if err != nil {
+		code := exitFailed
+		var ue usageError
+		if errors.As(err, &ue) {
+			code = exitUsage
+		}
+		fmt.Fprintln(stderr, "forkwatch watch:", err)
+		return false, code
+	}
+	plain = !asJSON && !given && runtime.GOOS != "darwin" && len(notes) > 0
+	if !plain {
+		for _, n := range notes {
+			fmt.Fprintln(stderr, "forkwatch watch:", n)
+		}
+	}
+	return plain, exitOK
+}
+
+// watchingLine is watch's first line: what it watches and how to stop.
+func watchingLine(wf *service.Folders) string {
+	s := "Watching " + strings.Join(wf.ReportDirs, ", ")
+	if wf.CoresDir != "" {
+		s += " and core files in " + wf.CoresDir
+	}
+	return s + " (Ctrl-C to stop)\n"
+}
+
+// elsewhereLine is watchingLine off macOS with the default folders:
+// macOS's folders, which this system does not have, and how to watch
+// others (issue 32: `make run` on Linux watched a path that does not
+// exist, said twice, and gave no way to choose).
+func elsewhereLine(wf *service.Folders, goos string) string {
+	s := "Watching macOS's folders " + strings.Join(wf.ReportDirs, ", ")
+	if wf.CoresDir != "" {
+		s += " and " + wf.CoresDir
+	}
+	n := len(wf.ReportDirs)
+	if wf.CoresDir != "" {
+		n++
+	}
+	return s + ", which " + goos + " does not have (Forkwatch waits for " + wording.Plural(n, "it", "them") + `): choose the folder to watch with --reports-dir DIR (make run ARGS="--reports-dir DIR"). Ctrl-C to stop.` + "\n"
+}
+
+// lockedWriter serialises the watch loop's lines with the history's
+// pruning goroutine's.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) WriteString(s string) (int, error) { return l.Write([]byte(s)) }
+
+// prunedLine says what the history's retention removed: crashes Forkwatch
+// recorded more than the retention ago (never by the report's own date).
+func prunedLine(p history.Pruned, asJSON bool) string {
+	if asJSON {
+		b, _ := json.Marshal(struct {
+			Schema         int    `json:"schema"`
+			Kind           string `json:"kind"`
+			Time           string `json:"time"`
+			Crashes        int    `json:"crashes"`
+			RecordedBefore string `json:"recorded_before"`
+		}{jsonfmt.Schema, "pruned", p.Time.Format(time.RFC3339), p.Crashes, p.RecordedBefore.Format(time.RFC3339)})
+		return string(b) + "\n"
+	}
+	return fmt.Sprintf("%s history: removed %d %s recorded before %s (past the retention; `forkwatch status` counts them)\n",
+		p.Time.Format("15:04:05"), p.Crashes, wording.Plural(p.Crashes, "crash", "crashes"), p.RecordedBefore.Format(time.DateOnly))
+}
+
 // eventLine is the terminal form of an event.
 func eventLine(ev monitor.Event) string {
 	ts := time.Now().Format("15:04:05")
@@ -230,6 +306,8 @@ func eventLine(ev monitor.Event) string {
 			s += "    " + fix + "\n"
 		}
 		return s
+	case monitor.KindWaiting:
+		return fmt.Sprintf("%s waiting for %s: %s\n", prefix, ev.Path, ev.Note)
 	case monitor.KindCore:
 		c := ev.Core
 		state := "being written"

@@ -126,6 +126,17 @@ func (s *State) Seen(id string) bool { _, ok := s.data.Seen[id]; return ok }
 // PathID returns the crash ID last read from path, if any.
 func (s *State) PathID(path string) (string, bool) { id, ok := s.data.Paths[path]; return id, ok }
 
+// BadPaths lists the bad files remembered (badfile.go), path to BadID.
+func (s *State) BadPaths() map[string]string {
+	m := map[string]string{}
+	for p, id := range s.data.Paths {
+		if IsBadID(id) {
+			m[p] = id
+		}
+	}
+	return m
+}
+
 // KnownPaths returns a copy of the path set, for a sweep running elsewhere.
 func (s *State) KnownPaths() map[string]bool {
 	m := make(map[string]bool, len(s.data.Paths))

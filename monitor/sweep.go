@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"github.com/forkwatch/forkwatch/monitor/report"
+	"time"
 
 	"context"
 	"fmt"
@@ -31,6 +32,9 @@ type SweepResult struct {
 type SweepOptions struct {
 	// Skip lists paths not to read at all (the store knows them).
 	Skip map[string]bool
+	// Bad maps the bad files the store remembers to their BadID: one
+	// whose size or time changed since is read even though Skip lists it.
+	Bad map[string]string
 	// KnownID reports whether a crash ID is already in the store (a report
 	// moved into Retired/ keeps its ID under a new path). Called from the
 	// sweep's workers at once: it must be safe for concurrent use. Nil:
@@ -70,6 +74,7 @@ const sweepBatch = 64
 func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(SweepResult)) map[string]bool {
 	present := map[string]bool{}
 	var jobs []sweepJob
+	var odd []string // not regular files: refused, never read
 	var folders []*os.File
 	defer func() {
 		for _, f := range folders {
@@ -90,12 +95,20 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 				continue // gone since the listing
 			}
 			mode := st.Mode & unix.S_IFMT
-			if mode != unix.S_IFREG && mode != unix.S_IFLNK {
+			if mode == unix.S_IFDIR {
 				continue
 			}
 			present[p] = true
-			if opt.Skip[p] || mode != unix.S_IFREG {
-				// Symlinks are left to the watcher, which refuses them.
+			skip := opt.Skip[p]
+			if id, bad := opt.Bad[p]; bad && id != BadID(st.Size, time.Unix(st.Mtim.Unix())) {
+				skip = false // changed since it was reported: read it afresh
+			}
+			if !skip && mode != unix.S_IFREG {
+				// Symlinks, FIFOs and devices are never read: passed on
+				// as ErrNotRegular, for the watcher to refuse them once.
+				odd = append(odd, p)
+			}
+			if skip || mode != unix.S_IFREG {
 				continue
 			}
 			jobs = append(jobs, sweepJob{dirfd: dirfd, name: name, path: p, size: st.Size})
@@ -143,6 +156,12 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 		for _, r := range b {
 			out(r)
 		}
+	}
+	for _, p := range odd {
+		if ctx.Err() != nil {
+			break
+		}
+		out(SweepResult{Path: p, Err: fmt.Errorf("%s: %w", p, report.ErrNotRegular)})
 	}
 	return present
 }

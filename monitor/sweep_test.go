@@ -80,19 +80,16 @@ func TestSweepSameAsReadFile(t *testing.T) {
 	n := 0
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
+		n++
 		switch e.Name() {
-		case "link.ips":
-			if !present[p] || got[p].Path != "" {
-				t.Errorf("symlink: present %v, read %v", present[p], got[p].Path != "")
-			}
-			continue
-		case "fifo.ips":
-			if present[p] || got[p].Path != "" {
-				t.Errorf("FIFO listed or read")
+		case "link.ips", "fifo.ips":
+			// Never read: passed on as not a regular file, for the watcher
+			// to refuse once (issue 32: a FIFO there at start was never said).
+			if r := got[p]; !present[p] || r.Path != p || r.Report != nil || !errors.Is(r.Err, report.ErrNotRegular) {
+				t.Errorf("%s: present %v, result %+v", e.Name(), present[p], r)
 			}
 			continue
 		}
-		n++
 		r, ok := got[p]
 		if !ok {
 			t.Errorf("%s: not swept", e.Name())

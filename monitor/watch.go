@@ -24,6 +24,10 @@ const (
 	KindCrash = "crash"
 	KindCore  = "core"
 	KindError = "error"
+	// KindWaiting says, once per file, that a report does not parse whole
+	// yet and the watcher waits for it to finish (Note says how long), so
+	// that a newcomer's excerpt is not waited on in silence.
+	KindWaiting = "waiting"
 )
 
 // Event is one thing the watcher saw. History marks what the first run's
@@ -32,9 +36,10 @@ type Event struct {
 	Kind    string
 	Report  *report.Report   // KindCrash
 	Core    *report.CoreFile // KindCore, or the crash's core file when known
-	Path    string           // KindError
+	Path    string           // KindError, KindWaiting
 	Err     string           // KindError
 	Risk    *RiskyFork       // KindRiskyFork
+	Note    string           // KindWaiting: what the watcher waits for
 	History bool
 }
 
@@ -58,7 +63,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		Error   string `json:"error"`
 		Process string `json:"process,omitempty"`
 	}
+	type waiting struct {
+		Kind string `json:"kind"`
+		Path string `json:"path"`
+		Note string `json:"note"`
+	}
 	switch e.Kind {
+	case KindWaiting:
+		return json.Marshal(waiting{e.Kind, e.Path, e.Note})
 	case KindCrash:
 		return json.Marshal(crash{e.Kind, e.Report, e.History, e.Core})
 	case KindCore:
@@ -150,6 +162,12 @@ type fileState struct {
 	backoff    time.Duration
 	said       bool
 	history    bool
+	// settled: this version of the file will not grow (it was renamed in
+	// after its last write, or was last written QuietAfter ago), so an
+	// incomplete parse is final at once.
+	settled bool
+	// waitSaid: the KindWaiting event for this version was emitted.
+	waitSaid bool
 }
 
 type coreState struct {
@@ -241,7 +259,11 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 		ids := k.KnownIDs()
 		knownID = func(id string) bool { return ids[id] }
 	}
-	go w.sweep(sweepCtx, SweepOptions{Skip: w.cfg.State.KnownPaths(), KnownID: knownID}, sweep)
+	var bad map[string]string
+	if b, ok := w.cfg.State.(badPaths); ok {
+		bad = b.BadPaths()
+	}
+	go w.sweep(sweepCtx, SweepOptions{Skip: w.cfg.State.KnownPaths(), Bad: bad, KnownID: knownID}, sweep)
 	// Core folders are small: list them here.
 	for _, t := range w.targets {
 		if w.isCore[t] && w.watched[t] {
@@ -284,7 +306,12 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 			if err != nil {
 				continue
 			}
-			fs := &fileState{sig: sigOf(fi), lastChange: time.Now(), history: w.cfg.State.FirstRun()}
+			if !fi.Mode().IsRegular() {
+				w.checkReport(it.path) // refused, said once (badfile.go)
+				continue
+			}
+			now := time.Now()
+			fs := &fileState{sig: sigOf(fi), lastChange: now, history: w.cfg.State.FirstRun(), settled: settled(it.path, now, w.cfg.QuietAfter)}
 			w.files[it.path] = fs
 			if it.known && !w.cfg.State.Seen(it.report.ID) {
 				// Forgotten since the sweep began: read it after all.
@@ -545,7 +572,8 @@ func (w *Watcher) checkReport(p string) {
 	}
 	sig := sigOf(fi)
 	if st.sig != sig {
-		st.sig, st.lastChange, st.done, st.said = sig, now, false, false
+		st.sig, st.lastChange, st.done, st.said, st.waitSaid = sig, now, false, false, false
+		st.settled = settled(p, now, w.cfg.QuietAfter)
 	}
 	if st.done {
 		return
@@ -591,7 +619,10 @@ func (w *Watcher) result(p string, st *fileState, r *report.Report, err error) {
 		}
 		w.emit(ev)
 	case errors.Is(err, report.ErrIncomplete):
-		if now.Sub(st.lastChange) >= w.cfg.QuietAfter {
+		// A settled file (renamed in, or unchanged for QuietAfter by its own
+		// time) will not grow: what parsed is final at once. An empty one
+		// still waits (a writer may have created it and set its mode).
+		if now.Sub(st.lastChange) >= w.cfg.QuietAfter || (st.settled && r != nil) {
 			if r != nil {
 				// Unchanged for QuietAfter: not a file still being written
 				// but an excerpt or a header only. Classified from what is
@@ -604,6 +635,10 @@ func (w *Watcher) result(p string, st *fileState, r *report.Report, err error) {
 			st.done, st.pending = true, false
 			w.fail(p, st, r, fmt.Sprintf("unreadable: %v (unchanged for %v)", err, w.cfg.QuietAfter.Round(time.Second)))
 			return
+		}
+		if !st.waitSaid {
+			st.waitSaid = true
+			w.emit(Event{Kind: KindWaiting, Path: p, Note: fmt.Sprintf("does not parse whole yet; waiting for it to finish (classified from what is there once unchanged for %v)", w.cfg.QuietAfter.Round(time.Second)), History: st.history})
 		}
 		if !st.pending {
 			st.pending, st.backoff = true, firstRetry
@@ -626,6 +661,16 @@ func (w *Watcher) fail(p string, st *fileState, r *report.Report, msg string) {
 		return
 	}
 	st.said = true
+	if st.done {
+		// Final for this version of the file: remembered (badfile.go), and
+		// not said again when an earlier run said it.
+		id := BadID(st.sig.size, st.sig.mtime)
+		if old, ok := w.cfg.State.PathID(p); ok && old == id {
+			return
+		}
+		w.cfg.State.MarkPath(p, id)
+		w.scheduleSave()
+	}
 	w.emit(Event{Kind: KindError, Path: p, Err: report.Clean(msg, 512), Report: r})
 }
 
@@ -817,6 +862,7 @@ func (w *Watcher) checkPending(p string, st *fileState) {
 	}
 	if sigOf(fi) != st.sig {
 		st.sig, st.lastChange = sigOf(fi), time.Now()
+		st.settled = settled(p, st.lastChange, w.cfg.QuietAfter)
 		r, err := report.ReadFile(p)
 		w.result(p, st, r, err)
 		return

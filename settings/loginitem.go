@@ -243,7 +243,13 @@ func (l *Login) xdgState() State {
 
 func (l *Login) xdgSet(on bool) error {
 	if !on {
-		return removeFile(l.autostartPath())
+		if err := removeFile(l.autostartPath()); err != nil {
+			return err
+		}
+		// The autostart folder goes too, but only when Forkwatch created it
+		// (created-folders) and it is empty now (issue 32: an empty
+		// ~/.config/autostart of ours was left behind).
+		return l.Env.removeCreatedDir(filepath.Dir(l.autostartPath()))
 	}
 	entry := "[Desktop Entry]\nType=Application\nName=Forkwatch\nComment=Watches for Python processes killed after fork()\n" +
 		"Exec=" + desktopExec(l.Env.Exe) + "\nIcon=forkwatch\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"

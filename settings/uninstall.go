@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -160,6 +161,40 @@ func Uninstall(ctx context.Context, env Env, w io.Writer, ownDirs ...string) err
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeCreatedDir removes dir when Forkwatch created it (it is in the
+// created-folders record), it is still the user's folder under the home
+// folder, and it is empty; anything else is left as it is, silently: a
+// folder the user made, or one that holds something, is not ours to take.
+func (env Env) removeCreatedDir(dir string) error {
+	uid := env.writer().UID
+	dirs, err := env.readCreated(uid)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(dirs, dir) {
+		return nil
+	}
+	rel, ok := env.underHome(dir)
+	if !ok {
+		return nil
+	}
+	home, err := os.OpenRoot(env.Home)
+	if err != nil {
+		return fmt.Errorf("open the home folder %s: %w", env.Home, err)
+	}
+	defer home.Close()
+	fi, err := home.Lstat(rel)
+	if err != nil || stillOurFolder(dir, fi, err, uid) != nil {
+		return nil
+	}
+	switch err := removeEmptyDir(home, rel); {
+	case err == nil, errors.Is(err, syscall.ENOTEMPTY), errors.Is(err, syscall.EEXIST), errors.Is(err, fs.ErrNotExist):
+		return nil
+	default:
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
 }
 
 // readCreated reads the created-folders record without following a link.

@@ -61,14 +61,11 @@ func recentVenvs(dbPath, statePath string) []string {
 	return out
 }
 
-// WriteDoctorHTML writes the page atomically.
+// WriteDoctorHTML writes the page atomically; the folder must exist.
 func WriteDoctorHTML(path string, rep doctor.Report) error {
 	var b strings.Builder
 	if err := doctor.WriteHTML(&b, rep); err != nil {
 		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
 	if err := atomicfile.WriteAtomic(path, []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -89,6 +86,11 @@ func DoctorPage(ctx context.Context, support string, probe bool, log *slog.Logge
 		return "", err
 	}
 	RecordProbes(db, rep, log)
+	// The support folder is Forkwatch's own: made here if need be (never
+	// the folders of a path a user gave: WriteDoctorHTML does not).
+	if err := os.MkdirAll(support, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", support, err)
+	}
 	path := filepath.Join(support, "check-this-mac.html")
 	return path, WriteDoctorHTML(path, rep)
 }

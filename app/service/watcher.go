@@ -19,6 +19,9 @@ type Tuning struct {
 	QuietAfter, CoreSettle, SummaryEvery time.Duration
 	FolderOnly                           bool
 	ExportMaxBackoff                     time.Duration
+	// OnPrune hears of each pruning of the history that removed crashes
+	// (from the pruning goroutine), so that `watch` can say so.
+	OnPrune func(history.Pruned)
 }
 
 // NewWatcher builds the watcher and opens its memory: the history database
@@ -26,7 +29,7 @@ type Tuning struct {
 // none). The returned close func releases the database.
 func NewWatcher(ctx context.Context, wf *Folders, tun *Tuning, log *slog.Logger) (*monitor.Watcher, monitor.Store, func(), error) {
 	wf.Fill(ctx)
-	st, db := openStore(wf, log)
+	st, db := openStore(wf, tun.OnPrune, log)
 	closeStore := func() {}
 	if db != nil {
 		closeStore = func() {
@@ -62,12 +65,12 @@ func NewWatcher(ctx context.Context, wf *Folders, tun *Tuning, log *slog.Logger)
 // earlier versions once), or the JSON state when --state was given or the
 // database cannot be had. A database another Forkwatch holds is not
 // shared: this process then keeps its memory in the JSON state.
-func openStore(wf *Folders, log *slog.Logger) (monitor.Store, *history.DB) {
+func openStore(wf *Folders, onPrune func(history.Pruned), log *slog.Logger) (monitor.Store, *history.DB) {
 	if !wf.StateSet {
 		if err := appinfo.PrivateSupportDir(appinfo.SupportDir()); err != nil {
 			log.Warn("support folder", "err", err)
 		}
-		d, err := history.Open(appinfo.HistoryDBPath(), history.Options{Log: log})
+		d, err := history.Open(appinfo.HistoryDBPath(), history.Options{Log: log, OnPrune: onPrune})
 		switch {
 		case d == nil && errors.Is(err, history.ErrLocked):
 			log.Warn("history: another Forkwatch is recording; this one keeps its memory in the state file", "err", err)

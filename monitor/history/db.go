@@ -40,6 +40,9 @@ var (
 	ErrNewer = errors.New("history database is from a newer Forkwatch")
 	// ErrNoHistory means there is no database file yet (nothing recorded).
 	ErrNoHistory = errors.New("no history recorded yet")
+	// ErrNotHistory means OpenReader was given a file that is not a
+	// Forkwatch history database (a text file, another program's SQLite).
+	ErrNotHistory = errors.New("not a history database")
 )
 
 // Retention defaults: a year or 100,000 crashes, whichever is less.
@@ -57,8 +60,8 @@ const (
 
 // Options tune a DB; the zero value gives the defaults.
 type Options struct {
-	MaxAge     time.Duration // crashes older than this are pruned
-	MaxCrashes int           // beyond this many, the oldest are pruned
+	MaxAge     time.Duration // crashes recorded longer ago than this are pruned
+	MaxCrashes int           // beyond this many, the oldest recorded are pruned
 	// PruneEvery is the interval of the background pruning; the first run
 	// is at Open (off the caller's goroutine). Daily by default: retention
 	// is counted in days, and an idle Forkwatch should not wake for it.
@@ -70,6 +73,9 @@ type Options struct {
 	// Location is the time zone that decides which day a crash belongs to;
 	// nil is time.Local.
 	Location *time.Location
+	// OnPrune, when set, hears of each pruning that removed crashes (from
+	// the pruning goroutine), so that `watch` can say so.
+	OnPrune func(Pruned)
 }
 
 func (o *Options) fill() {

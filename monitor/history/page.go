@@ -63,8 +63,15 @@ type pageCounts struct {
 
 type pageRow struct {
 	Time, Program, Project, Cause, Class, Advice, Path string
-	PID                                                int
-	Link                                               template.URL
+	// CLICause is the cause as the commands name it (fork-safety,
+	// fork-child, crash, …), shown beside Cause, the page's words.
+	CLICause string
+	// SameAs, when set, stands for Advice: the row's group (its crash loop,
+	// else the same program and cause) had its advice on an earlier row.
+	SameAs string
+	PID    int
+	Link   template.URL
+	group  string // the advice's group (adviceOncePerGroup)
 }
 
 type pageGroup struct {
@@ -120,6 +127,10 @@ type toggleMap struct {
 	Name   string  `json:"name"`
 	On     bool    `json:"on"`
 	Detail string  `json:"detail"`
+	// Labels are the changes drawn at this mark: the toggle changes of the
+	// same minute are one mark with one label line each (issue 32: marks
+	// at the same moment were drawn over each other).
+	Labels []string `json:"labels"`
 }
 
 // WritePage writes the history page for the crashes from opts.Since to
@@ -220,8 +231,15 @@ func (r *Reader) pageToggles(ctx context.Context, start time.Time, index map[str
 		if !ok {
 			continue
 		}
-		frac := float64(lt.Hour()*3600+lt.Minute()*60+lt.Second()) / 86400
-		cd.Toggles = append(cd.Toggles, toggleMap{X: float64(cd.Days[i]-43200) + frac*86400, Name: t.Name, On: t.On, Detail: t.Detail})
+		frac := float64(lt.Hour()*3600+lt.Minute()*60) / 86400
+		x := float64(cd.Days[i]-43200) + frac*86400
+		label := t.Name + " " + onOff(t.On)
+		if n := len(cd.Toggles); n > 0 && cd.Toggles[n-1].X == x {
+			// The same minute: one mark, one more label line.
+			cd.Toggles[n-1].Labels = append(cd.Toggles[n-1].Labels, label)
+			continue
+		}
+		cd.Toggles = append(cd.Toggles, toggleMap{X: x, Name: t.Name, On: t.On, Detail: t.Detail, Labels: []string{label}})
 	}
 	v.Toggles = toggles
 
@@ -302,7 +320,13 @@ func (r *Reader) pageRows(ctx context.Context, start time.Time, recent int, v *p
 	}
 	for _, c := range crashes {
 		row := pageRow{Time: c.At.In(r.loc).Format("2006-01-02 15:04"), Program: c.Process, PID: c.PID, Project: c.Project,
-			Cause: causeLabel(c.Cause), Class: causeClass(c.Cause), Advice: c.Advice, Path: c.Path}
+			Cause: causeLabel(c.Cause), CLICause: c.Cause, Class: causeClass(c.Cause), Advice: c.Advice, Path: c.Path}
+		// A crash loop's rows share its group; else a program's crashes of
+		// one cause with the same advice do.
+		row.group = c.Group
+		if row.group == "" {
+			row.group = c.Process + "\x00" + c.Cause + "\x00" + c.Advice
+		}
 		if c.Path != "" {
 			// Built here from a path, never from report text: a file: URL is
 			// the one scheme html/template would otherwise refuse.
@@ -311,6 +335,7 @@ func (r *Reader) pageRows(ctx context.Context, start time.Time, recent int, v *p
 		v.Rows = append(v.Rows, row)
 	}
 	sort.SliceStable(v.Rows, func(i, j int) bool { return v.Rows[i].Time > v.Rows[j].Time })
+	adviceOncePerGroup(v.Rows)
 
 	return nil
 }
@@ -375,6 +400,30 @@ func maxInt(a, b int) int {
 		return a
 	}
 	return b
+}
+
+// adviceOncePerGroup keeps the advice on the first (newest) row of each
+// group and points the others at it (issue 32: every row repeated the
+// whole advice).
+func adviceOncePerGroup(rows []pageRow) {
+	first := map[string]string{}
+	for i := range rows {
+		if rows[i].Advice == "" {
+			continue
+		}
+		if at, ok := first[rows[i].group]; ok {
+			rows[i].SameAs, rows[i].Advice = "same advice as "+at, ""
+			continue
+		}
+		first[rows[i].group] = rows[i].Program + " at " + rows[i].Time
+	}
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // causeLabel is the wording of the page's legend.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"io/fs"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 	"os"
 	"time"
 )
@@ -56,9 +58,27 @@ func OpenReader(path string, loc *time.Location) (*Reader, error) {
 	}
 	if err != nil {
 		r.Close()
+		if notHistory(err) {
+			// SQLite's own words ("file is not a database (26)") say
+			// nothing of what the file should have been.
+			return nil, fmt.Errorf("%w: %s is not a Forkwatch history database (not SQLite, damaged, or another program's)", ErrNotHistory, path)
+		}
 		return nil, fmt.Errorf("history: %s: %w", path, err)
 	}
 	return r, nil
+}
+
+// notHistory says whether err means the file is not a history database
+// at all (not a busy or locked one, which is).
+func notHistory(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
+			return true
+		}
+	}
+	return errors.Is(err, errBadSchema)
 }
 
 func openReader(path string, loc *time.Location) (*Reader, error) {

@@ -32,6 +32,7 @@ var errBadSchema = errors.New("not a Forkwatch history database")
 //	                                          whole Report as JSON (the
 //	                                          `inspect --json` fields)
 //	seen(id, seen_at)                         crash ids already announced
+//	prunes(time, crashes, recorded_before)    what each pruning removed
 //	paths(path, id)                           report files already read
 //	core_files(id, path, pid, process, size, found_at, complete_at, removed_at)
 //	                                          one row per core file; size is
@@ -181,6 +182,13 @@ var migrations = []string{
 		payload TEXT NOT NULL DEFAULT ''
 	) WITHOUT ROWID;
 	CREATE INDEX risky_forks_time ON risky_forks(time);`,
+	// 6: what pruning removed (prune.go), so that `status` can say how many
+	// crashes retention took and when, instead of them going silently.
+	`CREATE TABLE prunes(
+		time INTEGER NOT NULL,
+		crashes INTEGER NOT NULL,
+		recorded_before INTEGER NOT NULL
+	);`,
 }
 
 // SchemaVersion is the version this Forkwatch writes.

@@ -222,6 +222,35 @@ func (d *DB) knownIDs(m map[string]bool) error {
 	return rows.Err()
 }
 
+// BadPaths lists the bad files the watcher remembers (monitor's
+// badfile.go), path to id, for the sweep to tell one changed since.
+func (d *DB) BadPaths() map[string]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := map[string]string{}
+	if d.conn == nil {
+		return m
+	}
+	rows, err := d.conn.QueryContext(bg, `SELECT path, id FROM paths WHERE id GLOB 'bad:*'`)
+	if err != nil {
+		d.fail(err)
+		return m
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p, id string
+		if rows.Scan(&p, &id) == nil {
+			m[p] = id
+		}
+	}
+	for _, op := range d.pend.ops {
+		if op.kind == opPath && monitor.IsBadID(op.id) {
+			m[op.path] = op.id
+		}
+	}
+	return m
+}
+
 func (d *DB) knownPaths(m map[string]bool) error {
 	rows, err := d.conn.QueryContext(bg, `SELECT path FROM paths`)
 	if err != nil {

@@ -73,18 +73,18 @@ type Report struct {
 	// keeps its ID. The incident id where the report has one.
 	ID                 string `json:"id"`
 	Path               string `json:"path,omitempty"`
-	Format             string `json:"format"`
-	Process            string `json:"process"`
-	PID                int    `json:"pid"`
-	ParentProcess      string `json:"parent_process"`
-	ParentPID          int    `json:"parent_pid"`
+	Format             string `json:"format,omitempty"`
+	Process            string `json:"process,omitempty"`
+	PID                int    `json:"pid,omitempty"`
+	ParentProcess      string `json:"parent_process,omitempty"`
+	ParentPID          int    `json:"parent_pid,omitempty"`
 	ResponsibleProcess string `json:"responsible_process,omitempty"`
-	ExePath            string `json:"exe_path"`
+	ExePath            string `json:"exe_path,omitempty"`
 	BundleID           string `json:"bundle_id,omitempty"`
-	Time               string `json:"time"`
-	OSVersion          string `json:"os_version"`
-	Exception          string `json:"exception"`
-	Signal             string `json:"signal"`
+	Time               string `json:"time,omitempty"`
+	OSVersion          string `json:"os_version,omitempty"`
+	Exception          string `json:"exception,omitempty"`
+	Signal             string `json:"signal,omitempty"`
 	Termination        string `json:"termination,omitempty"`
 	Python             bool   `json:"python"`
 	// Runtime is the language runtime that crashed: python, ruby, php,
@@ -96,7 +96,7 @@ type Report struct {
 	ObjCClass      string   `json:"objc_class,omitempty"`
 	Trigger        string   `json:"trigger,omitempty"`
 	Cause          string   `json:"cause"`
-	Advice         string   `json:"advice"`
+	Advice         string   `json:"advice,omitempty"`
 	Evidence       []string `json:"evidence"`
 	// Partial is set when the report was cut short (an excerpt, or a file
 	// still being written) and the fields come from what could be read.
@@ -105,24 +105,24 @@ type Report struct {
 	// Attribution: who forked, in which project, with which tool. Filled on
 	// the detection path (the parent may exit seconds later); empty when
 	// unknown, never guessed.
-	ParentCommand string `json:"parent_command"` // the live parent's command line
-	ParentCwd     string `json:"parent_cwd"`     // the live parent's working folder
-	Interpreter   string `json:"interpreter"`    // origin: homebrew, python.org, pyenv, uv, conda, clt, system, venv, ...
-	PythonVersion string `json:"python_version"`
-	Project       string `json:"project"`   // the project folder
-	Venv          string `json:"venv"`      // the virtual environment folder
-	Framework     string `json:"framework"` // the tool that forked: multiprocessing, gunicorn, celery, ...
+	ParentCommand string `json:"parent_command,omitempty"` // the live parent's command line
+	ParentCwd     string `json:"parent_cwd,omitempty"`     // the live parent's working folder
+	Interpreter   string `json:"interpreter,omitempty"`    // origin: homebrew, python.org, pyenv, uv, conda, clt, system, venv, ...
+	PythonVersion string `json:"python_version,omitempty"`
+	Project       string `json:"project,omitempty"`   // the project folder
+	Venv          string `json:"venv,omitempty"`      // the virtual environment folder
+	Framework     string `json:"framework,omitempty"` // the tool that forked: multiprocessing, gunicorn, celery, ...
 	// FrameworkEvidence says how Framework was recognised, so that a user
 	// can judge it: tracer, parent command, grandparent command, report
 	// paths or venv contents (the Evidence* constants).
 	FrameworkEvidence string `json:"framework_evidence,omitempty"`
 	Fix               string `json:"fix,omitempty"`
 	FixSource         string `json:"fix_source,omitempty"` // where the fix is documented (docs/fixes.md)
-	Module            string `json:"module"`               // for crashes that are not fork deaths: the package at fault
+	Module            string `json:"module,omitempty"`     // for crashes that are not fork deaths: the package at fault
 	ModulePath        string `json:"module_path,omitempty"`
 	// Group names a crash loop: crashes whose live parent had the same pid
 	// and start time share it.
-	Group string `json:"group"`
+	Group string `json:"group,omitempty"`
 
 	// Fork tracing (an opt-in tracer in the interpreter recorded the fork).
 	ForkSite      *ForkSite   `json:"fork_site,omitempty"`

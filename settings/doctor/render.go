@@ -16,12 +16,20 @@ import (
 func WriteJSON(w io.Writer, rep Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for _, in := range rep.Interpreters {
-		if err := enc.Encode(struct {
-			Kind string `json:"kind"`
-			Interpreter
-		}{"interpreter", in}); err != nil {
-			return fmt.Errorf("write report: %w", err)
+	// The Ruby interpreters too, as the text lists them (issue 32: the
+	// JSON left them out), told apart by "runtime".
+	for _, group := range []struct {
+		runtime string
+		list    []Interpreter
+	}{{"python", rep.Interpreters}, {"ruby", rep.Rubies}} {
+		for _, in := range group.list {
+			if err := enc.Encode(struct {
+				Kind    string `json:"kind"`
+				Runtime string `json:"runtime"`
+				Interpreter
+			}{"interpreter", group.runtime, in}); err != nil {
+				return fmt.Errorf("write report: %w", err)
+			}
 		}
 	}
 	if err := enc.Encode(struct {

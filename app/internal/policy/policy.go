@@ -150,13 +150,18 @@ func ApplyEnforced(ctx context.Context, env settings.Env, s managed.Settings, su
 // system, and whether a profile enforces it.
 type ToggleStatus struct {
 	settings.State
-	Managed bool `json:"managed"`
+	// Available is false for a toggle this system does not have (the
+	// macOS-only ones elsewhere), with the reason; its "on" is then not a
+	// state read from the system.
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"`
+	Managed   bool   `json:"managed"`
 	// Enforced is the state the profile keeps (only when managed).
 	Enforced *bool `json:"enforced,omitempty"`
 }
 
 func NewToggleStatus(st settings.State, s managed.Settings, name string) ToggleStatus {
-	ts := ToggleStatus{State: st}
+	ts := ToggleStatus{State: st, Available: true}
 	if on, ok := s.Enforced(name); ok {
 		ts.Managed, ts.Enforced = true, &on
 	}
