@@ -111,7 +111,7 @@ func checkRubyCrash(t *testing.T, x func(...string) string, menu func() string, 
 	eventually(t, "the Ruby crash in the menu, counted by runtime", func() bool {
 		return strings.Contains(menu(), "ruby (95102) — fork-safety") && strings.Contains(menu(), "1 Ruby crash after fork()")
 	})
-	if n := x("notifications"); strings.Index(n, "Ruby crashed") >= 0 && strings.Contains(n[strings.Index(n, "Ruby crashed"):], "Python") {
+	if n := x("notifications"); strings.Contains(n, "Ruby crashed") && strings.Contains(n[strings.Index(n, "Ruby crashed"):], "Python") {
 		t.Errorf("the Ruby notification speaks Python:\n%s", n)
 	}
 }
