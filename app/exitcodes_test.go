@@ -37,6 +37,7 @@ var arity = map[string][2]int{
 	"forkwatch trace sweep":           {0, 0},
 	"forkwatch notify":                {0, 0},
 	"forkwatch debug":                 {1, 1},
+	"forkwatch check":                 {0, 1},
 	"forkwatch version":               {0, 0},
 	"forkwatch completion":            {1, 1},
 	"forkwatch completion bash":       {0, 0},
