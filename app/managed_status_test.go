@@ -46,8 +46,8 @@ func TestStatusUserinfoAndStandIn(t *testing.T) {
 
 	out, errOut, _ = runSplit(t, env, "status", "--json")
 	noSecret("status --json", out+errOut)
-	var st map[string]map[string]any
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
+	st, err := statusObjects(out)
+	if err != nil {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
 	ms := st["managed_settings"]
@@ -71,8 +71,7 @@ func TestStatusUserinfoAndStandIn(t *testing.T) {
 	// The control.
 	writeProfile(t, mp, map[string]any{managed.KeyExportEndpoint: "https://collector.example:4318"})
 	out, _, _ = runSplit(t, env, "status", "--json")
-	st = nil
-	json.Unmarshal([]byte(out), &st)
+	st, _ = statusObjects(out)
 	if ex := st["export"]; ex["error"] != nil || ex["endpoint"] != "https://collector.example:4318" || st["managed_settings"]["problems"] != nil {
 		t.Errorf("control: status --json: %v", st)
 	}
@@ -110,4 +109,21 @@ func TestEnforcedToggleAnnounced(t *testing.T) {
 	if strings.Count(logs, ulimit) != 1 || strings.Count(logs, forkSafety) != 1 {
 		t.Errorf("each enforced toggle is said once:\n%s", logs)
 	}
+}
+
+// statusObjects decodes status --json's one line into its object members
+// (the toggles, export, managed_settings), leaving out `schema`, a number.
+func statusObjects(line string) (map[string]map[string]any, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(line), &raw); err != nil {
+		return nil, err
+	}
+	st := map[string]map[string]any{}
+	for k, v := range raw {
+		var m map[string]any
+		if json.Unmarshal(v, &m) == nil {
+			st[k] = m
+		}
+	}
+	return st, nil
 }
