@@ -462,7 +462,7 @@ func (w *Watcher) ensureWatchesOnce(scanNew bool) (addedAncestor bool) {
 			w.sayFolder(t, fmt.Sprintf("cannot read %s: %v", t, err))
 		}
 		if !w.watched[t] {
-			if a := existingAncestor(t); a != "" && !w.watched[a] {
+			if a := dirwatch.ExistingAncestor(t); a != "" && !w.watched[a] {
 				need[a] = true
 			}
 		}
@@ -492,19 +492,6 @@ func (w *Watcher) sayFolder(dir, msg string) {
 	}
 	w.said[dir] = msg
 	w.emit(Event{Kind: KindError, Path: dir, Err: msg})
-}
-
-func existingAncestor(p string) string {
-	for {
-		parent := filepath.Dir(p)
-		if parent == p {
-			return ""
-		}
-		p = parent
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-	}
 }
 
 // rescanDir lists a folder and looks at what is new or gone. Known, handled

@@ -151,7 +151,7 @@ func (s *watchSet) ensureOnce() (addedParent bool) {
 			delete(s.watched, t)
 		}
 		if !s.watched[t] {
-			if a := existingAncestor(t); a != "" && !s.watched[a] {
+			if a := ExistingAncestor(t); a != "" && !s.watched[a] {
 				need[a] = true
 			}
 		}
@@ -194,8 +194,10 @@ func (s *watchSet) ensureOnce() (addedParent bool) {
 	return addedParent
 }
 
-// existingAncestor is p's nearest existing parent folder, or "".
-func existingAncestor(p string) string {
+// ExistingAncestor is p's nearest existing parent folder, or "": what a
+// watch for a folder that does not exist yet watches, so that the folder's
+// creation (or a level of it) is an event. The crash watcher uses it too.
+func ExistingAncestor(p string) string {
 	for {
 		parent := filepath.Dir(p)
 		if parent == p {

@@ -476,7 +476,7 @@ func runCmd(ctx context.Context, timeout time.Duration, path string, env []strin
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = env
 	cmd.Dir = dir
-	setProcessGroup(cmd)
+	interp.SetProcessGroup(cmd)
 	cmd.WaitDelay = 500 * time.Millisecond
 	var stdout, stderr limitedBuffer
 	stdout.max, stderr.max = 1<<20, 64<<10

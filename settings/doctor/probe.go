@@ -246,7 +246,7 @@ func probeRun(ctx context.Context, o Options, reg registry, python string, env [
 	}
 	defer cmd.Cleanup()
 	cmd.Env = append(cmd.Env, "TMPDIR="+cmd.Private)
-	setProcessGroup(cmd.Cmd)
+	interp.SetProcessGroup(cmd.Cmd)
 	cmd.WaitDelay = time.Second
 	var stderr limitedBuffer
 	stderr.max = 64 << 10

@@ -4,11 +4,8 @@ package doctor
 
 import (
 	"errors"
-	"os/exec"
 	"strconv"
 )
-
-func setProcessGroup(cmd *exec.Cmd) {}
 
 func lowerCoreLimit() (func(), error) {
 	return func() {}, errors.New("no RLIMIT_CORE on this system")

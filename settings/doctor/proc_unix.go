@@ -3,27 +3,11 @@
 package doctor
 
 import (
-	"os/exec"
 	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
-
-// setProcessGroup starts the command in a process group of its own and
-// makes a cancel (the time limit) kill the whole group, so that a probe's
-// forked child cannot outlive it.
-func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		if cmd.Process == nil {
-			return nil
-		}
-		// Negative pid: the group (kill(2)).
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		return cmd.Process.Kill()
-	}
-}
 
 // lowerCoreLimit sets this process's soft RLIMIT_CORE to 0 so the probe
 // interpreters, which inherit it across fork and exec (setrlimit(2)),
