@@ -239,7 +239,9 @@ func (s *scanner) pytestConfig() {
 	}
 }
 
-// addopts records what pytest's addopts turn on.
+// addopts records what pytest's addopts turn on: --forked (pytest-forked),
+// --workers/--tests-per-worker (pytest-parallel, which forks its workers on
+// macOS), -n (xdist, which does not fork).
 func (s *scanner) addopts(file string, data []byte, section string, words []string) {
 	ls := lines(data)
 	at := func(opt string) (int, string) {
@@ -258,6 +260,11 @@ func (s *scanner) addopts(file string, data []byte, section string, words []stri
 		case w == "--forked":
 			n, text := at("--forked")
 			s.add(Finding{Tool: "pytest-forked", Mode: "--forked in addopts " + section, Forks: true, File: file, Line: n, Text: text})
+			return
+		case w == "--workers" || w == "--tests-per-worker" || strings.HasPrefix(w, "--workers=") || strings.HasPrefix(w, "--tests-per-worker="):
+			opt, _, _ := strings.Cut(w, "=")
+			n, text := at(opt)
+			s.add(Finding{Tool: "pytest-parallel", Mode: opt + " in addopts " + section, Forks: true, File: file, Line: n, Text: text})
 			return
 		case w == "-n" || w == "--numprocesses" || strings.HasPrefix(w, "--numprocesses=") || strings.HasPrefix(w, "-n") && len(w) > 2 && w[2] >= '0' && w[2] <= '9':
 			n, text := at(w)

@@ -96,6 +96,8 @@ func TestScanParseErrorsAndModes(t *testing.T) {
 		{"pytest.ini addopts with xdist", map[string]string{"pytest.ini": "[pytest]\naddopts = -n 4 --dist loadfile\n"}, "xdist", false, "", ""},
 		{"tox.ini addopts forked", map[string]string{"tox.ini": "[tox]\nenvlist = py312\n\n[pytest]\naddopts =\n    -ra\n    --forked\n"}, "pytest-forked", true, "", ""},
 		{"pyproject addopts list", map[string]string{"pyproject.toml": "[tool.pytest.ini_options]\naddopts = [\"-ra\", \"--forked\"]\n"}, "pytest-forked", true, "", ""},
+		{"setup.cfg addopts pytest-parallel", map[string]string{"setup.cfg": "[tool:pytest]\naddopts = --workers auto\n"}, "pytest-parallel", true, "", ""},
+		{"pytest.ini addopts tests-per-worker=", map[string]string{"pytest.ini": "[pytest]\naddopts = -ra --tests-per-worker=4\n"}, "pytest-parallel", true, "", ""},
 		{"commented marker", map[string]string{"tests/test_x.py": "# @pytest.mark.forked\ndef test_x():\n    pass\n"}, "", false, "", ""},
 		{"huey threads", map[string]string{"app/settings.py": "HUEY = {\n    'consumer': {'worker_type': 'thread'},\n}\n"}, "huey", false, "", ""},
 		{"locust.conf processes", map[string]string{"locust.conf": "locustfile = locustfile.py\nprocesses = 4\n"}, "locust", true, "", ""},

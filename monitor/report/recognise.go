@@ -364,6 +364,10 @@ func pythonToolFromCommand(c commandWords) (fw *Framework, program string, ok bo
 		switch {
 		case has("--forked"):
 			return frameworkPtr("pytest-forked"), "pytest --forked", true
+		case has("--workers", "--tests-per-worker") || hasPrefix("--workers=") || hasPrefix("--tests-per-worker="):
+			// pytest-parallel: both options start forked worker processes
+			// (one at least), fork being forced on macOS by the plugin.
+			return frameworkPtr("pytest-parallel"), "pytest --workers", true
 		case has("-n", "--numprocesses", "--dist", "-d") || hasPrefix("-n") && len(words) > 1:
 			return frameworkPtr("xdist"), "pytest -n", true
 		}

@@ -119,6 +119,8 @@ func FrameworkFromVia(via string) string {
 		return "pyspark"
 	case top == "pytest_forked":
 		return "pytest-forked"
+	case top == "pytest_parallel":
+		return "pytest-parallel"
 	case top == "locust":
 		return "locust"
 	case top == "uvicorn":

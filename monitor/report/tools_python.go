@@ -23,6 +23,7 @@ func pythonTools() []Framework {
 	huey := "huey's process workers always use the fork start method (its consumer hard-codes multiprocessing.get_context('fork')): run the consumer with thread or greenlet workers instead: huey_consumer app.huey -k thread (the default) or -k greenlet (django: manage.py run_huey -k thread)."
 	pyspark := "PySpark's worker daemon (pyspark.daemon) forks a Python worker per task (PythonWorkerFactory starts the daemon when spark.python.use.daemon is true, the default except on Windows): set spark.python.use.daemon=false (SparkSession.builder.config('spark.python.use.daemon', 'false') or --conf spark.python.use.daemon=false) so that Spark launches each worker as a new process instead."
 	forked := "pytest-forked runs each test in a child forked from the test process, with --forked (on the command line or in addopts) for every test and with @pytest.mark.forked for the marked ones whatever the flags: drop --forked from the command line and addopts, and the forked markers. For process isolation use pytest-xdist's -n, whose workers are new interpreters (not forks)."
+	parallel := "pytest-parallel forks its --workers processes on macOS on purpose (it sets multiprocessing's start method to fork on darwin), after starting a Manager process and a thread in the test process, so each worker is forked from a threaded process; with --tests-per-worker it also runs tests in threads in each worker: use pytest-xdist's -n for parallel processes, whose workers are new interpreters (not forks), or run the tests without --workers."
 	tornado := "tornado.process.fork_processes (and HTTPServer.start with more than one process) forks the server: run separate copies of the program instead, each calling listen(port, reuse_port=True), as Tornado's guide describes."
 	locust := "locust --processes forks its worker processes (gevent.fork): start the master and the workers as separate processes instead: locust --master in one shell and locust --worker in each of the others."
 	return []Framework{
@@ -87,6 +88,12 @@ func pythonTools() []Framework {
 			Recognised: "Parent command runs `pytest` (`py.test`, `python -m pytest`) with `--forked`; tracer `pytest_forked`; the project's pytest configuration with `--forked` in `addopts` (`pytest.ini`, `pyproject.toml`, `setup.cfg`, `tox.ini`) or tests marked `@pytest.mark.forked`.",
 			Fix:        forked, CFFix: forked,
 			FixSource: "https://github.com/pytest-dev/pytest-forked#readme", SourceKind: SourceDocs, Checked: checked,
+		},
+		{
+			Name: "pytest-parallel", Runtime: RuntimePython, Dists: []string{"pytest-parallel", "pytest_parallel"},
+			Recognised: "Parent command runs `pytest` (`py.test`, `python -m pytest`) with `--workers` or `--tests-per-worker` (pytest-parallel's options); tracer `pytest_parallel`; the project's pytest configuration with `--workers` or `--tests-per-worker` in `addopts`.",
+			Fix:        parallel, CFFix: parallel,
+			FixSource: "https://github.com/kevlened/pytest-parallel/blob/master/pytest_parallel/__init__.py", SourceKind: SourceDocs, Checked: checked,
 		},
 		{
 			Name: "xdist", Runtime: RuntimePython, Dists: []string{"pytest-xdist", "pytest_xdist"}, NotAffected: true,
