@@ -10,6 +10,7 @@ package attribute
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor/project"
@@ -33,7 +34,26 @@ type Attributor struct {
 	// tests may substitute their own.
 	scanProject func(dir string, uid int) (project.Result, error)
 	uid         int // the user whose processes may be read: the one running Forkwatch
+	// scans keeps each project's configuration hints for scanTTL: a crash
+	// loop (37 workers of one project in a second) reads the project's
+	// files once, not once per crash, on the detection path.
+	scansMu sync.Mutex
+	scans   map[string]projectScan
 }
+
+// projectScan is one project's hints and when they were read.
+type projectScan struct {
+	hints []report.ProjectHint
+	at    time.Time
+}
+
+const (
+	// scanTTL is how long a project's configuration is taken as read: a
+	// change to it is seen by the next crash after that.
+	scanTTL = 10 * time.Second
+	// maxScans bounds the cache; past it the cache starts afresh.
+	maxScans = 64
+)
 
 // NewAttributor returns an Attributor that reads this system's processes.
 func NewAttributor() *Attributor {
@@ -98,11 +118,34 @@ func (a *Attributor) apply(r *report.Report, chk parentCheck) {
 	if r.Project != "" && a.scanProject != nil {
 		// The project's own configuration ("project config" evidence):
 		// read only as this user, only files the user owns, never run.
-		if res, err := a.scanProject(r.Project, a.uid); err == nil {
-			src.Project = res.Hints()
-		}
+		src.Project = a.projectHints(r.Project)
 	}
 	report.RecogniseTool(r, src)
+}
+
+// projectHints reads a project's configuration hints, at most once per
+// scanTTL for the same folder. A scan that fails gives no hints and is not
+// kept, so the next crash tries again.
+func (a *Attributor) projectHints(dir string) []report.ProjectHint {
+	now := a.now()
+	a.scansMu.Lock()
+	c, ok := a.scans[dir]
+	a.scansMu.Unlock()
+	if ok && now.Sub(c.at) >= 0 && now.Sub(c.at) < scanTTL {
+		return c.hints
+	}
+	res, err := a.scanProject(dir, a.uid)
+	if err != nil {
+		return nil
+	}
+	hints := res.Hints()
+	a.scansMu.Lock()
+	if a.scans == nil || len(a.scans) >= maxScans {
+		a.scans = map[string]projectScan{}
+	}
+	a.scans[dir] = projectScan{hints: hints, at: now}
+	a.scansMu.Unlock()
+	return hints
 }
 
 // scanProject reads a project's configuration with the default bounds.
