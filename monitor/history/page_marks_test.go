@@ -96,3 +96,35 @@ func TestPageMarksAndAdvice(t *testing.T) {
 		os.WriteFile(dst, png, 0o644)
 	}
 }
+
+// TestPageUnknownProgramDashed: a crash whose report names no process (an
+// excerpt) and no project shows a dash in those cells, as the CLI does,
+// not an empty cell that reads as a broken row.
+func TestPageUnknownProgramDashed(t *testing.T) {
+	now := time.Date(2026, 12, 5, 16, 0, 0, 0, time.UTC)
+	d := openTest(t, filepath.Join(t.TempDir(), "history.db"), &now)
+	d.MarkSeen(&report.Report{ID: "incident:NONAME", Cause: report.CauseForkSafety, Advice: "a fork child killed"}, now)
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := d.WritePage(context.Background(), &buf, PageOptions{Now: now, Since: now.AddDate(0, 0, -1)}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `<td class="t">`) || !strings.Contains(buf.String(), "<td>–</td><td>–</td><td class=\"cause") {
+		t.Errorf("a crash with no program and no project: want dashes in both cells; page row: %s", rowOf(buf.String()))
+	}
+}
+
+// rowOf is the first table row of the recent crashes, for a message.
+func rowOf(page string) string {
+	i := strings.Index(page, `<td class="t">`)
+	if i < 0 {
+		return "(no row)"
+	}
+	j := strings.Index(page[i:], "</tr>")
+	if j < 0 {
+		return page[i:]
+	}
+	return page[i : i+j]
+}
