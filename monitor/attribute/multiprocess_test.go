@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,36 +114,7 @@ if __name__ == "__main__":
 			}
 			cmd := exec.Command(vpy, script)
 			cmd.Dir = proj
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var workers []int
-			t.Cleanup(func() {
-				for _, w := range workers {
-					if p, err := os.FindProcess(w); err == nil {
-						_ = p.Kill()
-					}
-				}
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-			})
-			deadline := time.Now().Add(15 * time.Second)
-			for len(workers) < 2 && time.Now().Before(deadline) {
-				if b, err := os.ReadFile(pidFile); err == nil {
-					workers = workers[:0]
-					for _, f := range strings.Fields(string(b)) {
-						if n, err := strconv.Atoi(f); err == nil {
-							workers = append(workers, n)
-						}
-					}
-				}
-				if len(workers) < 2 {
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-			if len(workers) < 2 {
-				t.Fatal("the pool never started its workers")
-			}
+			workers := startForkingParent(t, cmd, pidFile, 15*time.Second, "the pool")
 			w, err := newProcReader()(workers[0])
 			if err != nil || w.PPID != cmd.Process.Pid {
 				t.Fatalf("worker %d: %+v, %v: not a fork of the script", workers[0], w, err)

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,36 +98,7 @@ sleep 120
 			cmd := exec.Command(rubyPath, append([]string{"bin/jobs"}, tc.args...)...)
 			cmd.Dir = proj
 			cmd.Env = append(os.Environ(), "PIDFILE="+pidFile)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var children []int
-			t.Cleanup(func() {
-				for _, c := range children {
-					if p, err := os.FindProcess(c); err == nil {
-						_ = p.Kill()
-					}
-				}
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-			})
-			deadline := time.Now().Add(10 * time.Second)
-			for len(children) < 2 && time.Now().Before(deadline) {
-				if b, err := os.ReadFile(pidFile); err == nil {
-					children = children[:0]
-					for _, f := range strings.Fields(string(b)) {
-						if n, err := strconv.Atoi(f); err == nil {
-							children = append(children, n)
-						}
-					}
-				}
-				if len(children) < 2 {
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-			if len(children) < 2 {
-				t.Fatal("the ruby parent never forked its children")
-			}
+			children := startForkingParent(t, cmd, pidFile, 10*time.Second, "the ruby parent")
 			want := tc.title
 			if want == "" {
 				want = "jobs"
