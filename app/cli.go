@@ -12,9 +12,7 @@ package main
 //
 // Each command is built by a small function beside its logic (inspectCmd in
 // inspect.go, watchCmd in watchcmd.go, …) and added in newRootCmd; a new
-// command is one more function and one more line there. A command that
-// parses its own arguments, run*(ctx, args, stdout, stderr) int, is wired
-// with (*cli).passthrough.
+// command is one more function and one more line there.
 //
 // Exit codes: 0 done (or nothing found), 1 a finding or a failure (a file
 // that could not be read, a toggle that could not be set), 2 a usage error
@@ -225,21 +223,6 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usagef("unexpected argument %q (see `%s --help`)", args[0], cmd.CommandPath())
 	}
 	return nil
-}
-
-// passthrough wires a command that parses its own arguments (a
-// run*(ctx, args, stdout, stderr) int of the older dispatcher) into the
-// tree: cobra hands it everything after its name, --help included.
-func (c *cli) passthrough(use, short string, fn func(context.Context, []string, io.Writer, io.Writer) int) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short,
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c.code = fn(c.ctx, args, c.stdout, c.stderr)
-			return nil
-		},
-	}
 }
 
 func (c *cli) versionCmd() *cobra.Command {

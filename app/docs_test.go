@@ -286,7 +286,7 @@ func TestReadmeCommands(t *testing.T) {
 			}
 		})
 		for _, m := range regexp.MustCompile(`--([a-z-]+)`).FindAllStringSubmatch(joined, -1) {
-			// A passthrough command (debug) parses its own flags.
+			// A command that parses its own flags (DisableFlagParsing) is left to its own help.
 			if m[1] != "version" && !c.DisableFlagParsing && c.Flags().Lookup(m[1]) == nil {
 				t.Errorf("README names --%s for %q, which has no such flag", m[1], c.CommandPath())
 			}

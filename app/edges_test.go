@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -458,27 +457,5 @@ whence -w _forkwatch`
 		if out, _, code := runSplit(t, env, "completion", shell); code != 0 || len(out) < 100 {
 			t.Errorf("completion %s: exit %d", shell, code)
 		}
-	}
-}
-
-// TestPassthroughCommand: a command that parses its own arguments
-// (run*(ctx, args, stdout, stderr) int, like issue 20's runDebug) wires
-// into the tree with passthrough and gets everything after its name.
-func TestPassthroughCommand(t *testing.T) {
-	var out, errb bytes.Buffer
-	c := &cli{ctx: context.Background(), stdout: &out, stderr: &errb}
-	root := newRootCmd(c)
-	var got []string
-	root.AddCommand(c.passthrough("passthru-test PID", "a test command", func(_ context.Context, args []string, stdout, _ io.Writer) int {
-		got = args
-		io.WriteString(stdout, "ran\n")
-		return 3
-	}))
-	root.SetArgs([]string{"passthru-test", "--json", "42"})
-	if err := root.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	if c.code != 3 || strings.Join(got, " ") != "--json 42" || out.String() != "ran\n" {
-		t.Errorf("code %d, args %q, out %q", c.code, got, out.String())
 	}
 }
