@@ -117,11 +117,7 @@ func CrashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 	if prog := programName(*r); prog != "" {
 		return attributedMessage(r, prog, core)
 	}
-	who := fmt.Sprintf("%s (pid %d", wording.OrDash(r.Process), r.PID)
-	if r.ParentProcess != "" {
-		who += fmt.Sprintf(", parent %s %d", r.ParentProcess, r.ParentPID)
-	}
-	who += ")"
+	who := crashWho(r)
 	name := runtimeName(r)
 	python := isPythonCrash(r)
 	switch r.Cause {
@@ -156,6 +152,27 @@ func CrashMessage(r *report.Report, core *report.CoreFile) (title, body string) 
 		body += " " + r.Advice
 	}
 	return title, body
+}
+
+// crashWho is "Python (pid 4242, parent gunicorn 4200)": a pid only when
+// the report gives one (an excerpt may not; "pid 0" would be a claim), the
+// parent's pid likewise.
+func crashWho(r *report.Report) string {
+	var in []string
+	if r.PID > 0 {
+		in = append(in, fmt.Sprintf("pid %d", r.PID))
+	}
+	if r.ParentProcess != "" {
+		parent := "parent " + r.ParentProcess
+		if r.ParentPID > 0 {
+			parent += fmt.Sprintf(" %d", r.ParentPID)
+		}
+		in = append(in, parent)
+	}
+	if len(in) == 0 {
+		return wording.OrDash(r.Process)
+	}
+	return wording.OrDash(r.Process) + " (" + strings.Join(in, ", ") + ")"
 }
 
 // aChild is "A child (pid 4242)", or "A child" when the report (an
@@ -212,7 +229,7 @@ func attributedMessage(r *report.Report, prog string, core *report.CoreFile) (ti
 		body = aChild(r) + " used CoreFoundation after fork() without exec; OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help here."
 	default:
 		title += ": " + runtimeName(r) + " crashed"
-		body = fmt.Sprintf("%s (pid %d) crashed with %s", wording.OrDash(r.Process), r.PID, wording.OrDash(r.Signal))
+		body = fmt.Sprintf("%s crashed with %s", wording.OrDash(wording.ProcWithPID(r.Process, r.PID)), wording.OrDash(r.Signal))
 		if r.Module != "" {
 			body += " in " + r.Module
 		}

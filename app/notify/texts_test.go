@@ -106,3 +106,24 @@ func TestRiskyForkSummary(t *testing.T) {
 		t.Errorf("message: %q %q", title, body)
 	}
 }
+
+// TestCrashWhoNoPIDClaim: an excerpt without a pid gives no "pid 0" (a
+// claim the report does not make; seen in a notification under xdesk), and
+// a parent without a pid is named alone.
+func TestCrashWhoNoPIDClaim(t *testing.T) {
+	cases := []struct {
+		r    report.Report
+		want string
+	}{
+		{report.Report{Process: "Python", PID: 4242, ParentProcess: "gunicorn", ParentPID: 4200}, "Python (pid 4242, parent gunicorn 4200)"},
+		{report.Report{Process: "Python", ParentProcess: "Python", ParentPID: 42374}, "Python (parent Python 42374)"},
+		{report.Report{Process: "Python", ParentProcess: "launchd"}, "Python (parent launchd)"},
+		{report.Report{Process: "THKeyVis"}, "THKeyVis"},
+		{report.Report{}, "–"},
+	}
+	for _, c := range cases {
+		if got := crashWho(&c.r); got != c.want {
+			t.Errorf("crashWho(%+v) = %q, want %q", c.r, got, c.want)
+		}
+	}
+}

@@ -473,6 +473,13 @@ func statusLine(s MenuState) string {
 	if week > n {
 		weekPart = fmt.Sprintf(", %d in 7 days", week)
 	}
+	// "last 15:04" only when a crash of today has a time: the history may
+	// count one whose report gave none (an excerpt), and a zero time would
+	// read "last 00:00".
+	lastPart := ""
+	if !last.IsZero() {
+		lastPart = " — last " + last.In(loc).Format("15:04")
+	}
 	one, many, split := countNouns(byRuntime)
 	noun := wording.Plural(n, one, many)
 	switch {
@@ -481,17 +488,17 @@ func statusLine(s MenuState) string {
 	case n == 0:
 		return fmt.Sprintf("No crashes today (%d in 7 days)", week)
 	case !forkKnown:
-		return fmt.Sprintf("%d %s today%s%s — last %s", n, noun, parens(split), weekPart, last.In(loc).Format("15:04"))
+		return fmt.Sprintf("%d %s today%s%s%s", n, noun, parens(split), weekPart, lastPart)
 	case fork == n && weekPart == "" && split == "":
-		return fmt.Sprintf("%d %s after fork() — last %s", n, noun, last.In(loc).Format("15:04"))
+		return fmt.Sprintf("%d %s after fork()%s", n, noun, lastPart)
 	case fork == n:
-		return fmt.Sprintf("%d %s after fork() today%s%s — last %s", n, noun, parens(split), weekPart, last.In(loc).Format("15:04"))
+		return fmt.Sprintf("%d %s after fork() today%s%s%s", n, noun, parens(split), weekPart, lastPart)
 	default:
 		inner := fmt.Sprintf("%d after fork()", fork)
 		if split != "" {
 			inner += "; " + split
 		}
-		return fmt.Sprintf("%d %s today (%s)%s — last %s", n, noun, inner, weekPart, last.In(loc).Format("15:04"))
+		return fmt.Sprintf("%d %s today (%s)%s%s", n, noun, inner, weekPart, lastPart)
 	}
 }
 

@@ -33,6 +33,12 @@ func TestStatusLineByRuntime(t *testing.T) {
 		{"history knows more", MenuState{Now: noon, Crashes: []report.Report{ruby("2026-11-24T14:02:00Z", 1)},
 			Counts: &CrashCounts{Today: 40, Week: 41, Runtimes: map[string]int{"ruby": 37, "php": 3}}},
 			"40 crashes today (37 Ruby, 3 PHP), 41 in 7 days — last 14:02"},
+		// An excerpt gives no time: the history counts it today (when it
+		// was recorded), but no crash has a time to say "last" with; a zero
+		// time read "last 00:00" (seen in the tray under xdesk).
+		{"history counts an untimed crash", MenuState{Now: noon, Crashes: []report.Report{rtCrash("", 1, "Python", report.RuntimePython, report.CauseForkSafety)},
+			Counts: &CrashCounts{Today: 1, Week: 1, Runtimes: map[string]int{"python": 1}}},
+			"1 Python crash today"},
 	}
 	for _, tt := range tests {
 		if got := statusLine(tt.state); got != tt.want {
