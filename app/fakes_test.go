@@ -2,27 +2,12 @@ package main
 
 import (
 	"context"
+	"github.com/forkwatch/forkwatch/app/internal/apptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/forkwatch/forkwatch/app/tray"
 )
-
-// eventually polls cond until it holds, for up to 30 s: a generous outer
-// bound, so that a loaded machine (the suite runs beside other builds) slows
-// a test down without failing it; a condition that holds returns at once.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
 
 // fakeUI, fakeDesk and fakeNotifier stand in for the tray binding, the
 // desktop and the notifier where a test drives a tray.Controller from
@@ -46,18 +31,6 @@ func (fakeDesk) Trash(context.Context, []string) error                 { return 
 func (fakeDesk) Copy(context.Context, string) error                    { return nil }
 func (fakeDesk) OpenDocument(context.Context, string) error            { return nil }
 
-type fakeNotifier struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (n *fakeNotifier) Notify(title, body string) error {
-	n.mu.Lock()
-	n.sent = append(n.sent, title+" | "+body)
-	n.mu.Unlock()
-	return nil
-}
-
 // findItem is the menu item with id, or one whose ID says it is missing.
 func findItem(items []tray.Item, id string) tray.Item {
 	for _, it := range items {
@@ -67,3 +40,12 @@ func findItem(items []tray.Item, id string) tray.Item {
 	}
 	return tray.Item{ID: "missing:" + id}
 }
+
+// eventually waits for cond with apptest's generous bound.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	apptest.Eventually(t, what, cond)
+}
+
+// fakeNotifier records the notifications asked for (apptest.Notifier).
+type fakeNotifier = apptest.Notifier

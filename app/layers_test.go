@@ -25,6 +25,7 @@ const module = "github.com/forkwatch/forkwatch/"
 // app command hands it through a ControllerConfig.
 var appRooms = map[string][]string{
 	"app/internal/wording": nil,
+	"app/internal/apptest": nil, // test support: imported only by tests
 	"app/internal/appinfo": nil,
 	"app/internal/policy":  {"app/internal/wording"},
 	"app/desktop":          nil,

@@ -3,45 +3,13 @@ package notify
 import (
 	"context"
 	"fmt"
+	"github.com/forkwatch/forkwatch/app/internal/apptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
-
-// fakeNotifier records what it was asked to show.
-type fakeNotifier struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (n *fakeNotifier) Notify(title, body string) error {
-	n.mu.Lock()
-	n.sent = append(n.sent, title+" | "+body)
-	n.mu.Unlock()
-	return nil
-}
-
-func (n *fakeNotifier) all() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return strings.Join(n.sent, "\n")
-}
-
-// eventually polls cond for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
 
 // fakeDesk records what a notification's buttons asked of the desktop.
 type fakeDesk struct {
@@ -58,3 +26,12 @@ func (d *fakeDesk) log() string                                  { d.mu.Lock(); 
 func crash(t string, pid int, cause string, python bool) report.Report {
 	return report.Report{Process: "Python", PID: pid, Time: t, Cause: cause, Python: python, ForkChild: cause != "crash", Advice: "do X", Path: fmt.Sprintf("/r/%d.ips", pid)}
 }
+
+// eventually waits for cond with apptest's generous bound.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	apptest.Eventually(t, what, cond)
+}
+
+// fakeNotifier records the notifications asked for (apptest.Notifier).
+type fakeNotifier = apptest.Notifier

@@ -42,9 +42,9 @@ func TestAlerterCrashLoop(t *testing.T) {
 	for i := 0; i < 37; i++ {
 		a.Event(pyCrash(4200 + i))
 	}
-	eventually(t, "two notifications", func() bool { return strings.Count(n.all(), "\n") == 1 })
+	eventually(t, "two notifications", func() bool { return strings.Count(n.All(), "\n") == 1 })
 	time.Sleep(500 * time.Millisecond)
-	got := n.all()
+	got := n.All()
 	lines := strings.Split(got, "\n")
 	if len(lines) != 2 {
 		t.Fatalf("notifications:\n%s", got)
@@ -58,8 +58,8 @@ func TestAlerterCrashLoop(t *testing.T) {
 	a.PauseUntil(time.Now().Add(time.Hour))
 	a.Event(pyCrash(9999))
 	time.Sleep(400 * time.Millisecond)
-	if strings.Count(n.all(), "\n") != 1 {
-		t.Errorf("notified while paused:\n%s", n.all())
+	if strings.Count(n.All(), "\n") != 1 {
+		t.Errorf("notified while paused:\n%s", n.All())
 	}
 }
 
@@ -69,8 +69,8 @@ func TestAlerterCoreFile(t *testing.T) {
 	a := NewAlerter(n, time.Minute, nil)
 	a.Event(monitor.Event{Kind: monitor.KindCore, Core: &report.CoreFile{Path: "/cores/core.4242", PID: 4242, Size: 50 << 20, Complete: true}})
 	a.Event(monitor.Event{Kind: monitor.KindCore, Core: &report.CoreFile{Path: "/cores/core.4243", PID: 4243, Size: 3_100_000_000, Complete: true, Process: "Python"}})
-	eventually(t, "notification", func() bool { return n.all() != "" })
-	if got := n.all(); !strings.HasPrefix(got, "Core file: 3.1 GB | Python (pid 4243) left 3.1 GB") || strings.Contains(got, "4242") {
+	eventually(t, "notification", func() bool { return n.All() != "" })
+	if got := n.All(); !strings.HasPrefix(got, "Core file: 3.1 GB | Python (pid 4243) left 3.1 GB") || strings.Contains(got, "4242") {
 		t.Errorf("got %q", got)
 	}
 }
@@ -270,7 +270,7 @@ func TestNativeDecisions(t *testing.T) {
 			if got := len(fb.posted) == 1; got != native {
 				t.Errorf("posted natively: %v, want %v", got, native)
 			}
-			if got := fallback.all() != ""; got == native {
+			if got := fallback.All() != ""; got == native {
 				t.Errorf("posted through the fallback: %v, want %v", got, !native)
 			}
 			// The verdict is recorded for this version when a check ran,
@@ -335,8 +335,8 @@ func TestNativePostFailureFallsBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := strings.Count(fallback.all(), "\n") + 1; got != 3 {
-		t.Errorf("fallback got %d of 3:\n%s", got, fallback.all())
+	if got := strings.Count(fallback.All(), "\n") + 1; got != 3 {
+		t.Errorf("fallback got %d of 3:\n%s", got, fallback.All())
 	}
 	if logs.warnings() != 1 || !strings.HasPrefix(n.Path(), "beeep: posting failed") {
 		t.Errorf("warnings %d, path %q", logs.warnings(), n.Path())

@@ -54,8 +54,8 @@ func TestNotifyCommand(t *testing.T) {
 			if got := len(fb.posted) == 1; got != tc.wantPosted {
 				t.Errorf("posted natively: %v", got)
 			}
-			if tc.wantOut != "" && strings.Contains(tc.wantOut, "beeep") && !strings.Contains(fallback.all(), "Forkwatch notifications work") {
-				t.Errorf("fallback did not get the test notification: %q", fallback.all())
+			if tc.wantOut != "" && strings.Contains(tc.wantOut, "beeep") && !strings.Contains(fallback.All(), "Forkwatch notifications work") {
+				t.Errorf("fallback did not get the test notification: %q", fallback.All())
 			}
 		})
 	}

@@ -85,8 +85,8 @@ func TestSummaryNamesPythonOnlyWhenAllAre(t *testing.T) {
 		r := rtCrash("2026-11-24T14:02:00Z", 100+i, "x", rt, report.CauseForkSafety)
 		a.Event(monitor.Event{Kind: monitor.KindCrash, Report: &r})
 	}
-	eventually(t, "two notifications", func() bool { return strings.Count(n.all(), "\n") == 1 })
-	got := strings.Split(n.all(), "\n")
+	eventually(t, "two notifications", func() bool { return strings.Count(n.All(), "\n") == 1 })
+	got := strings.Split(n.All(), "\n")
 	if len(got) != 2 || !strings.HasPrefix(got[0], "Python crashed after fork() |") || !strings.HasPrefix(got[1], "2 more crashes from x |") {
 		t.Errorf("notifications %q", got)
 	}

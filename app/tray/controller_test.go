@@ -2,6 +2,7 @@ package tray
 
 import (
 	"context"
+	"github.com/forkwatch/forkwatch/app/internal/apptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,23 +67,6 @@ func (d *fakeDesk) Trash(_ context.Context, paths []string) error {
 }
 func (d *fakeDesk) log() string { d.mu.Lock(); defer d.mu.Unlock(); return strings.Join(d.calls, "\n") }
 
-type fakeNotifier struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (n *fakeNotifier) Notify(title, body string) error {
-	n.mu.Lock()
-	n.sent = append(n.sent, title+" | "+body)
-	n.mu.Unlock()
-	return nil
-}
-func (n *fakeNotifier) all() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return strings.Join(n.sent, "\n")
-}
-
 // absSample is sample's absolute path, as the watcher reports paths.
 func absSample(t *testing.T, name string) string {
 	t.Helper()
@@ -91,19 +75,6 @@ func absSample(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// eventually polls cond for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 func newTestController(t *testing.T) (*Controller, *fakeUI, *fakeDesk, *fakeNotifier, string, context.CancelFunc) {
@@ -143,7 +114,7 @@ func TestControllerToggle(t *testing.T) {
 	}
 	t.Setenv("FAKE_OSASCRIPT_CANCEL", "1")
 	c.Clicks <- "toggle.coredump-off"
-	eventually(t, "cancel notification", func() bool { return strings.Contains(n.all(), "Nothing changed") })
+	eventually(t, "cancel notification", func() bool { return strings.Contains(n.All(), "Nothing changed") })
 	eventually(t, "not busy", func() bool { return !ui.item("toggle.coredump-off").Disabled })
 	if ui.item("toggle.coredump-off").Checked {
 		t.Error("check mark set though the prompt was cancelled")
@@ -167,7 +138,7 @@ func TestControllerCrashes(t *testing.T) {
 	if !alert {
 		t.Error("no alert icon for an unseen crash")
 	}
-	eventually(t, "notification", func() bool { return strings.Contains(n.all(), "Python (pid 28566, parent uv 28565)") })
+	eventually(t, "notification", func() bool { return strings.Contains(n.All(), "Python (pid 28566, parent uv 28565)") })
 	c.Clicks <- "crash.0.open"
 	c.Clicks <- "crash.0.copy"
 	eventually(t, "actions", func() bool {
@@ -393,7 +364,7 @@ func TestLoginItemInMenu(t *testing.T) {
 					return !it.Checked && !it.Disabled && strings.Contains(it.Tooltip, "System Settings → General → Login Items")
 				})
 			case "translocated":
-				eventually(t, "told to move", func() bool { return strings.Contains(n.all(), "Move Forkwatch to Applications first") })
+				eventually(t, "told to move", func() bool { return strings.Contains(n.All(), "Move Forkwatch to Applications first") })
 				eventually(t, "the item says so", func() bool {
 					it := ui.item("toggle.login-item")
 					return strings.HasSuffix(it.Title, "— Move Forkwatch to Applications first") && it.Disabled && !it.Checked
@@ -405,3 +376,12 @@ func TestLoginItemInMenu(t *testing.T) {
 		})
 	}
 }
+
+// eventually waits for cond with apptest's generous bound.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	apptest.Eventually(t, what, cond)
+}
+
+// fakeNotifier records the notifications asked for (apptest.Notifier).
+type fakeNotifier = apptest.Notifier

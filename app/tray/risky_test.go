@@ -33,8 +33,8 @@ func TestRiskyForkMenuAndNotification(t *testing.T) {
 	if !ui.item("risk.1").Hidden {
 		t.Error("an empty slot is shown")
 	}
-	eventually(t, "one notification", func() bool { return strings.Contains(n.all(), "At risk: gunicorn") })
-	sent := n.all()
+	eventually(t, "one notification", func() bool { return strings.Contains(n.All(), "At risk: gunicorn") })
+	sent := n.All()
 	for _, want := range []string{"app.py:12", "Threads: MainThread, poller", "Do not preload", "macOS's", "everyone's"} {
 		if !strings.Contains(sent, want) {
 			t.Errorf("notification lacks %q: %s", want, sent)
@@ -47,8 +47,8 @@ func TestRiskyForkMenuAndNotification(t *testing.T) {
 	eventually(t, "the newest three", func() bool {
 		return strings.HasSuffix(ui.item("risk.0").Title, "d.py:3") && strings.HasSuffix(ui.item("risk.2").Title, "b.py:1")
 	})
-	if got := strings.Count(n.all(), "At risk:"); got != 1 {
-		t.Errorf("%d notifications while paused: %s", got, n.all())
+	if got := strings.Count(n.All(), "At risk:"); got != 1 {
+		t.Errorf("%d notifications while paused: %s", got, n.All())
 	}
 }
 
@@ -88,7 +88,7 @@ func TestCheckProjectItem(t *testing.T) {
 	answers <- answer{"/home/u/src/shop", true, nil}
 	c.Clicks <- "checkproject"
 	eventually(t, "the verdict", func() bool {
-		return strings.Contains(n.all(), "At risk: 1 setting in ~/src/shop | gunicorn (Procfile:1)")
+		return strings.Contains(n.All(), "At risk: 1 setting in ~/src/shop | gunicorn (Procfile:1)")
 	})
 	eventually(t, "the item free again", func() bool { return !ui2.item("checkproject").Disabled })
 	answers <- answer{"", false, nil} // Cancel
@@ -101,7 +101,7 @@ func TestCheckProjectItem(t *testing.T) {
 		case c.Clicks <- "checkproject":
 		default:
 		}
-		return strings.Contains(n.all(), "boom")
+		return strings.Contains(n.All(), "boom")
 	})
 	if got := len(checked); got != 1 {
 		t.Errorf("%d checks, want 1 (Cancel checks nothing)", got)

@@ -2,6 +2,7 @@ package tray_test
 
 import (
 	"context"
+	"github.com/forkwatch/forkwatch/app/internal/apptest"
 	"strings"
 	"sync"
 	"testing"
@@ -83,13 +84,8 @@ func TestLogoutWhileRenderingDoesNotDeadlock(t *testing.T) {
 	}
 }
 
-// eventually polls cond for up to 10 s.
+// eventually waits for cond with apptest's generous bound.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	apptest.Eventually(t, what, cond)
 }
