@@ -68,12 +68,46 @@ func TestSweepSameAsReadFile(t *testing.T) {
 		"Python-2026-05-14-150549.ips":   {},                                                    // empty
 		"Python-2026-05-14-150550.ips":   []byte("\ufeff" + fmt.Sprintf(hdr, "211") + "{}\n"),   // another kind, after a BOM
 		"junk_2026-05-14-150551_h.crash": append([]byte("Incident Identifier: 3F5C1A2B-0000-4000-8000-000000000002\n"), big...),
+		// Larger than a worker's first buffer: it grows, and the reports
+		// read into it after are not mixed with what was left in it.
+		"huge_2026-05-14-150552_h.crash": hugeReport(t, 3*sweepBuf),
+		// Past the limit: refused as too large, as ReadFile refuses it.
+		"over_2026-05-14-150553_h.crash": hugeReport(t, report.MaxReportSize+1),
 	} {
 		os.WriteFile(filepath.Join(dir, name), data, 0o644)
 	}
 	os.Symlink(filepath.Join(dir, "Python-2026-05-14-150548.ips"), filepath.Join(dir, "link.ips"))
 	syscall.Mkfifo(filepath.Join(dir, "fifo.ips"), 0o600)
 
+	// One worker, whose one buffer every report passes through, and two.
+	for _, procs := range []int{1, 2} {
+		restore := runtime.GOMAXPROCS(procs)
+		checkSweepSameAsReadFile(t, dir)
+		runtime.GOMAXPROCS(restore)
+	}
+}
+
+// hugeReport is a real legacy report with its binary images repeated until
+// it is at least n bytes.
+func hugeReport(t *testing.T, n int) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("report", "testdata", "reports", "yetanothermac-segv.crash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("Binary Images:"))
+	if i < 0 {
+		t.Fatal("no binary images")
+	}
+	out := append([]byte(nil), b...)
+	for len(out) < n {
+		out = append(out, b[i+len("Binary Images:"):]...)
+	}
+	return out
+}
+
+func checkSweepSameAsReadFile(t *testing.T, dir string) {
+	t.Helper()
 	got := map[string]SweepResult{}
 	present := Sweep(context.Background(), []string{dir}, nil, func(r SweepResult) { got[r.Path] = r })
 	entries, _ := os.ReadDir(dir)
@@ -177,30 +211,5 @@ func TestSweepSkipsKnownID(t *testing.T) {
 	}
 	if len(asked) == 0 {
 		t.Error("KnownID never asked")
-	}
-}
-
-// TestSweepLargestFirst: the work queue is ordered by size, largest first
-// (one worker: results come in queue order).
-func TestSweepLargestFirst(t *testing.T) {
-	dir := t.TempDir()
-	sizes := []int{300, 9000, 50, 70000, 1200}
-	for i, n := range sizes {
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("r%d.crash", i)), bytes.Repeat([]byte("a"), n), 0o644)
-	}
-	restore := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(restore)
-	var order []int64
-	Sweep(context.Background(), []string{dir}, nil, func(r SweepResult) {
-		fi, _ := os.Stat(r.Path)
-		order = append(order, fi.Size())
-	})
-	for i := 1; i < len(order); i++ {
-		if order[i] > order[i-1] {
-			t.Fatalf("not largest first: %v", order)
-		}
-	}
-	if len(order) != len(sizes) {
-		t.Fatalf("%d results", len(order))
 	}
 }

@@ -117,7 +117,7 @@ func parseIPS(data []byte) (*facts, error) {
 	body := data
 	if data[0] == '{' {
 		line, rest, found := bytes.Cut(data, []byte("\n"))
-		if err := json.Unmarshal(line, &hdr); err != nil {
+		if err := decodeHeader(line, &hdr); err != nil {
 			if !found || isTruncation(err) {
 				return nil, fmt.Errorf("header line: %w", ErrIncomplete)
 			}
@@ -287,7 +287,10 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 			// place, in one pass (val starts inside body, so the array
 			// can be read on from there without gathering lines).
 			start := cap(body) - cap(val)
-			els, end, ok := splitArrayEnd(body[start:])
+			els, end, ok := splitImageLines(body[start:])
+			if !ok {
+				els, end, ok = splitArrayEnd(body[start:])
+			}
 			found++
 			if !ok {
 				imagesBad = true
@@ -302,10 +305,13 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 			}
 			continue
 		}
-		if depth := nesting(val); depth > 0 {
+		if depth := valueNesting(val, rest); depth > 0 {
 			if !wanted {
 				// Not needed: its inner lines are indented deeper than a
-				// top-level member and are passed over by the loop.
+				// top-level member and would be passed over one by one by
+				// the loop; jump to the next line that can matter (a
+				// member line, or a line starting with the body's brace).
+				rest = nextCandidate(rest)
 				continue
 			}
 			// A value laid out over several lines (usedImages, osVersion):
@@ -349,13 +355,14 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 	// The crashed thread's frames matter only for a death after fork(): to
 	// see the Objective-C check's own frames, or to name a trigger. For any
 	// other crash they are not decoded at all.
-	if threadsRaw != nil && (needFrames(b, threadsRaw) || pythonBody(b)) {
+	forkFrames := threadsRaw != nil && needFrames(b, threadsRaw)
+	if threadsRaw != nil && (forkFrames || pythonBody(b)) {
 		// A death after fork needs every frame (the objc check's own
 		// frames, a trigger); any other Python crash only the frames down
 		// to the first one outside the system and the interpreter, to
 		// name the module at fault.
 		var stop func(ipsFrame) bool
-		if !needFrames(b, threadsRaw) {
+		if !forkFrames {
 			stop = func(fr ipsFrame) bool {
 				p := b.imagePath(fr.ImageIndex)
 				name := b.imageName(fr.ImageIndex)
@@ -372,6 +379,28 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 		*thread = fr
 	}
 	return found, complete, nil
+}
+
+// nextCandidate drops the lines at the start of rest that the member loop
+// would pass over anyway: those that start neither with two spaces and a
+// quote (a top-level member) nor with "}" (the body's end). Two vector
+// searches instead of a look at each line of a long nested value.
+func nextCandidate(rest []byte) []byte {
+	if len(rest) > 0 && (rest[0] == '}' || bytes.HasPrefix(rest, []byte(`  "`))) {
+		return rest
+	}
+	i := bytes.Index(rest, []byte("\n  \""))
+	upto := rest
+	if i >= 0 {
+		upto = rest[:i]
+	}
+	if j := bytes.Index(upto, []byte("\n}")); j >= 0 {
+		i = j
+	}
+	if i < 0 {
+		return nil
+	}
+	return rest[i+1:]
 }
 
 // decodeMember decodes one member's value; plain strings and integers, most
@@ -415,12 +444,37 @@ func needFrames(b *ipsBody, threadsRaw []byte) bool {
 	if threadsRaw == nil {
 		return true // not read yet: keep what may be needed
 	}
-	for _, sym := range objcForkFrames {
-		if bytes.Contains(threadsRaw, []byte(sym)) {
-			return true
+	return containsForkFrame(threadsRaw)
+}
+
+// forkFrameSymbols are the symbols needFrames looks for in the threads:
+// objcForkFrames and CoreFoundation's fork check.
+var forkFrameSymbols = append(append([]string(nil), objcForkFrames...), cfForkSymbol)
+
+// containsForkFrame says whether b holds one of forkFrameSymbols. It is
+// the bytes.Contains of each, in one pass: every symbol has a capital F
+// ("performFork...", "...AfterFork...", "..._HAS_FORKED..."), a byte rare
+// in the threads' JSON, so the vector search for 'F' stops seldom, and at
+// each stop every symbol is compared at its first F's offset. (Three
+// bytes.Contains calls over the 10-50 KB of threads stopped at every 'p',
+// 'o' and '_', and the CoreFoundation symbol is longer than the vector
+// search takes, so bytes.Index ran it a byte at a time.)
+func containsForkFrame(b []byte) bool {
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], 'F')
+		if j < 0 {
+			return false
 		}
+		i += j
+		for _, sym := range forkFrameSymbols {
+			off := strings.IndexByte(sym, 'F')
+			if i >= off && bytes.HasPrefix(b[i-off:], []byte(sym)) {
+				return true
+			}
+		}
+		i++
 	}
-	return bytes.Contains(threadsRaw, []byte(cfForkSymbol))
+	return false
 }
 
 // pythonBody says whether the body names a Python process: its crashed
@@ -439,6 +493,27 @@ func nextLine(b []byte) (line, rest []byte) {
 		line = b
 	}
 	return bytes.TrimRight(line, "\r"), rest
+}
+
+// valueNesting is nesting(val) for a member's value, without scanning a
+// value that plainly closes on its own line: one that opens and ends with
+// a matching bracket and is followed by the next top-level member or the
+// body's closing brace. In valid JSON such a value cannot run on (the next
+// line would continue it), and the "threads" member is one line of tens of
+// kilobytes that would otherwise be scanned byte by byte only to find 0.
+// Anything else, a body cut short within the value included (nothing
+// follows it), is scanned.
+func valueNesting(val, rest []byte) int {
+	if len(val) >= 2 && (val[0] == '[' && val[len(val)-1] == ']' || val[0] == '{' && val[len(val)-1] == '}') {
+		next, _ := nextLine(rest)
+		if len(next) == 1 && next[0] == '}' {
+			return 0
+		}
+		if _, _, ok := memberLine(next); ok {
+			return 0
+		}
+	}
+	return nesting(val)
 }
 
 // nesting returns how many brackets and braces a line opens minus those it
@@ -570,7 +645,7 @@ func triggeredFrames(raw []byte, faulting *int, stop func(ipsFrame) bool) ([]ips
 			if end, ok := skipValue(v, skipSpace(v, 0)); ok {
 				if stop != nil {
 					frames = decodeFramesUntil(v[:end], stop)
-				} else if err := json.Unmarshal(v[:end], &frames); err != nil {
+				} else if frames, ok = decodeFrames(v[:end]); !ok {
 					continue
 				}
 			}
@@ -611,6 +686,9 @@ func (b *ipsBody) imagePaths() []string {
 		// environment or the tool (paths are JSON-escaped: "\/"); the
 		// needles are looked for in the path member alone.
 		pv := rawPathValue(raw)
+		if systemPathJSON(pv) {
+			continue // add would drop it: no needle search, no decoding
+		}
 		for _, n := range imageNeedlesJSON {
 			if bytes.Contains(pv, n) {
 				var p string
@@ -670,6 +748,68 @@ func rawPathValue(raw []byte) []byte {
 	return raw[i:end]
 }
 
+// systemPathJSON says whether a "path" member's JSON string (quotes
+// included) certainly decodes to a path isSystemPath accepts.
+func systemPathJSON(pv []byte) bool {
+	for _, pre := range systemPathsJSON {
+		if bytes.HasPrefix(pv, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// systemPathsJSON are isSystemPath's prefixes as JSON strings begin, with
+// and without escaped slashes. Read-only after start.
+var systemPathsJSON = func() [][]byte {
+	var out [][]byte
+	for _, p := range []string{"/System/", "/usr/lib/", "/Library/Apple/"} {
+		out = append(out, []byte(`"`+p), []byte(`"`+strings.ReplaceAll(p, "/", `\/`)))
+	}
+	return out
+}()
+
+// splitImageLines splits the usedImages array as Apple pretty-prints it,
+// by lines rather than byte by byte: raw starts at the array's "[" (alone
+// on its line), each image starts with a line "  {", every line inside it
+// is indented further, and it ends with a line "  }" or "  },"; the array
+// ends with a line "]" or "],". Lines are found with IndexByte, and JSON
+// strings cannot hold a raw newline, so only the start of each line is
+// looked at. It returns the elements and the index just past the closing
+// bracket, as splitArrayEnd does, or ok false for any other layout (the
+// caller then uses splitArrayEnd).
+func splitImageLines(raw []byte) (els [][]byte, end int, ok bool) {
+	nl := bytes.IndexByte(raw, '\n')
+	if nl < 0 || string(bytes.TrimRight(raw[:nl], " \r")) != "[" {
+		return nil, 0, false
+	}
+	i := nl + 1    // start of the current line
+	elem := -1     // start of the open element's "{", or -1
+	comma := false // the last image ended with "},"
+	for i < len(raw) {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			return nil, 0, false // cut short
+		}
+		line := bytes.TrimRight(raw[i:i+j], "\r")
+		switch {
+		case elem < 0 && string(line) == "  {":
+			elem = i + 2
+		case elem >= 0 && (string(line) == "  }" || string(line) == "  },"):
+			els = append(els, raw[elem:i+3])
+			elem, comma = -1, len(line) == 4
+		case elem >= 0 && len(line) > 4 && string(line[:4]) == "    ":
+			// a member of the image
+		case elem < 0 && len(els) > 0 && !comma && (string(line) == "]" || string(line) == "],"):
+			return els, i + 1, true
+		default:
+			return nil, 0, false
+		}
+		i += j + 1
+	}
+	return nil, 0, false
+}
+
 // isSystemPath says whether a loaded image is part of macOS itself.
 func isSystemPath(p string) bool {
 	return strings.HasPrefix(p, "/System/") || strings.HasPrefix(p, "/usr/lib/") || strings.HasPrefix(p, "/Library/Apple/")
@@ -724,8 +864,7 @@ func decodeFramesUntil(raw []byte, stop func(ipsFrame) bool) []ipsFrame {
 		if !ok {
 			return out
 		}
-		var fr ipsFrame
-		if json.Unmarshal(raw[i:end], &fr) == nil {
+		if fr, ok := decodeFrame(raw[i:end]); ok {
 			out = append(out, fr)
 			if stop(fr) {
 				return out
@@ -757,16 +896,13 @@ func (b *ipsBody) imageName(i int) string {
 	}
 	name := ""
 	defer func() { b.imageMemo[i] = name }()
-	var img struct {
-		Name string `json:"name"`
-		Path string `json:"path"`
-	}
-	if json.Unmarshal(b.imagesRaw[i], &img) != nil {
+	n, p, ok := decodeImage(b.imagesRaw[i])
+	if !ok {
 		return ""
 	}
-	name = img.Name
+	name = n
 	if name == "" {
-		name = img.Path
+		name = p
 	}
 	return name
 }

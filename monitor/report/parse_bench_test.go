@@ -29,3 +29,22 @@ func BenchmarkParseCorpus(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseEach parses each real report on its own, to show which
+// reports the sweep's CPU goes to.
+func BenchmarkParseEach(b *testing.B) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "reports", "*"))
+	for _, p := range paths {
+		d, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(filepath.Base(p), func(b *testing.B) {
+			b.SetBytes(int64(len(d)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				Parse(d)
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 )
 
@@ -35,7 +34,7 @@ func Peek(prefix []byte) (id string, verdict error) {
 		if bt, ok := memberString(line, "bug_type"); ok && !crashBugTypes[string(bt)] {
 			// The exact check Parse makes, on the header line only.
 			var hdr ipsHeader
-			if err := json.Unmarshal(line, &hdr); err == nil && hdr.BugType != "" && !crashBugTypes[hdr.BugType] {
+			if err := decodeHeader(line, &hdr); err == nil && hdr.BugType != "" && !crashBugTypes[hdr.BugType] {
 				return "", fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", hdr.BugType, ErrOtherDiagnostic)
 			}
 			return "", nil
