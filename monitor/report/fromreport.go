@@ -79,7 +79,7 @@ func frameworkFromReport(f *facts) *Framework {
 // left out: their environment says nothing about what forked.
 func frameworkByDist(dist string) *Framework {
 	dist = normDist(dist)
-	for _, fw := range Frameworks() {
+	for _, fw := range frameworkTable().rows {
 		if fw.NotAffected || fw.Name == "rq-pool" {
 			continue
 		}

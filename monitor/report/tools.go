@@ -1,7 +1,9 @@
 package report
 
 import (
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Framework is a tool that forks (or is wrongly suspected of forking), how
@@ -63,24 +65,39 @@ const (
 // checked is the day every row's source was last read.
 const checked = "2026-12-05"
 
-// Frameworks lists every row, in the order of docs/fixes.md.
+// Frameworks lists every row, in the order of docs/fixes.md. The slice is
+// the caller's; the rows' own slices (Dists) are shared and must not be
+// changed.
 func Frameworks() []Framework {
-	var all []Framework
-	all = append(all, pythonTools()...)
-	all = append(all, rubyTools()...)
-	all = append(all, otherTools()...)
-	return all
+	return slices.Clone(frameworkTable().rows)
 }
+
+// frameworkTable is the table built once: attribution looks rows up by
+// name several times for every crash, on the detection path, and building
+// the table's hundred-odd rows and texts for each lookup took a quarter of
+// an attribution (BenchmarkAttribute). It is read-only once built.
+var frameworkTable = sync.OnceValue(func() (t struct {
+	rows   []Framework
+	byName map[string]int
+}) {
+	t.rows = append(append(append(t.rows, pythonTools()...), rubyTools()...), otherTools()...)
+	t.byName = make(map[string]int, len(t.rows))
+	for i, fw := range t.rows {
+		if _, dup := t.byName[fw.Name]; !dup {
+			t.byName[fw.Name] = i // the first row of a name, as a scan finds it
+		}
+	}
+	return t
+})
 
 // FrameworkByName returns the row for a Report.Framework value.
 func FrameworkByName(name string) (Framework, bool) {
 	if name == "" {
 		return Framework{}, false
 	}
-	for _, fw := range Frameworks() {
-		if fw.Name == name {
-			return fw, true
-		}
+	t := frameworkTable()
+	if i, ok := t.byName[name]; ok {
+		return t.rows[i], true
 	}
 	return Framework{}, false
 }
