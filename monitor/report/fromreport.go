@@ -122,6 +122,12 @@ func rubyVersionOf(f *facts) string {
 	}
 	minor := ""
 	for _, p := range paths {
+		// Each pattern names "ruby" or "rbenv" literally; most paths name
+		// neither, and need no regexp run (reRubyVersion has no literal
+		// start to search for, so it would try each "/").
+		if !strings.Contains(p, "ruby") && !strings.Contains(p, "rbenv") {
+			continue
+		}
 		if m := reRubyVersion.FindStringSubmatch(p); m != nil {
 			return m[1]
 		}

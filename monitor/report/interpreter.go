@@ -142,6 +142,9 @@ func versionOf(p string) string {
 			return m[1]
 		}
 	}
+	if !strings.Contains(p, "python") {
+		return "" // rePythonBinVer needs it; no regexp run at each "/"
+	}
 	if m := rePythonBinVer.FindStringSubmatch(p); m != nil {
 		return m[1]
 	}

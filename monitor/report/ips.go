@@ -347,7 +347,7 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 			}
 			continue
 		}
-		if dst := b.member(k); dst != nil {
+		if dst := b.member(k); dst != nil && !b.decodePlain(k, val) {
 			// A member cut short or of an odd type is skipped, not fatal.
 			decodeMember(val, dst)
 		}
@@ -422,7 +422,7 @@ func decodeMember(val []byte, dst any) {
 			}
 		}
 	case *int:
-		if n, err := strconv.Atoi(string(val)); err == nil {
+		if n, ok := plainInt(val); ok {
 			*d = n
 			return
 		}

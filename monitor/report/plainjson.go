@@ -119,6 +119,33 @@ func plainValue(raw []byte, i int) int {
 			return -1 // a fraction, an exponent or a leading zero
 		}
 		return j
+	case c == '[':
+		// A flat array of plain scalars ("rawCodes", the "asi" lines).
+		j := skipSpace(raw, i+1)
+		if j < len(raw) && raw[j] == ']' {
+			return j + 1
+		}
+		for {
+			if j < len(raw) && (raw[j] == '[' || raw[j] == '{') {
+				return -1
+			}
+			end := plainValue(raw, j)
+			if end < 0 {
+				return -1
+			}
+			j = skipSpace(raw, end)
+			if j >= len(raw) {
+				return -1
+			}
+			switch raw[j] {
+			case ',':
+				j = skipSpace(raw, j+1)
+			case ']':
+				return j + 1
+			default:
+				return -1
+			}
+		}
 	}
 	for _, lit := range []string{"true", "false", "null"} {
 		if bytes.HasPrefix(raw[i:], []byte(lit)) {
@@ -126,6 +153,149 @@ func plainValue(raw []byte, i int) int {
 		}
 	}
 	return -1
+}
+
+// plainStrings is the []string of a plain flat array of strings, or ok
+// false for any other value.
+func plainStrings(val []byte) ([]string, bool) {
+	if len(val) < 2 || val[0] != '[' {
+		return nil, false
+	}
+	out := []string{}
+	i := skipSpace(val, 1)
+	if i < len(val) && val[i] == ']' {
+		return out, true
+	}
+	for i < len(val) {
+		end := plainValue(val, i)
+		if end < 0 || val[i] != '"' {
+			return nil, false
+		}
+		s, _ := plainText(val[i:end])
+		out = append(out, s)
+		i = skipSpace(val, end)
+		if i < len(val) && val[i] == ',' {
+			i = skipSpace(val, i+1)
+		}
+	}
+	return out, true
+}
+
+// plainFields decodes a plain object's string members named in keys into
+// dst (the same order), as json.Unmarshal into a struct of those string
+// fields would: ok is false, and nothing is set, when any member is not
+// plain or a named member is not a string.
+func plainFields(val []byte, keys []string, dst []*string) bool {
+	got := make([]string, len(keys))
+	set := make([]bool, len(keys))
+	if !plainObject(val, func(key, v []byte) bool {
+		for k, want := range keys {
+			if string(key) == want {
+				s, ok := plainText(v)
+				got[k], set[k] = s, true
+				return ok
+			}
+			if foldsTo(key, want) {
+				return false
+			}
+		}
+		return true
+	}) {
+		return false
+	}
+	for k := range keys {
+		if set[k] {
+			*dst[k] = got[k]
+		}
+	}
+	return true
+}
+
+// decodePlain decodes the body member key from a plain value, as
+// decodeMember (encoding/json) would; false hands over to decodeMember.
+func (b *ipsBody) decodePlain(key string, val []byte) bool {
+	switch key {
+	case "bundleInfo":
+		return plainFields(val, []string{"CFBundleIdentifier", "CFBundleShortVersionString"}, []*string{&b.BundleInfo.ID, &b.BundleInfo.Version})
+	case "osVersion":
+		return plainFields(val, []string{"train", "build"}, []*string{&b.OSVersion.Train, &b.OSVersion.Build})
+	case "exception":
+		return plainFields(val, []string{"type", "signal"}, []*string{&b.Exception.Type, &b.Exception.Signal})
+	case "termination":
+		var ns string
+		var code []byte
+		hasNS, hasCode := false, false
+		if !plainObject(val, func(k, v []byte) bool {
+			switch {
+			case string(k) == "namespace":
+				var ok bool
+				ns, ok = plainText(v)
+				hasNS = true
+				return ok
+			case string(k) == "code":
+				code, hasCode = v, true
+			case foldsTo(k, "namespace"), foldsTo(k, "code"):
+				return false
+			}
+			return true
+		}) {
+			return false
+		}
+		if b.Termination == nil {
+			b.Termination = &struct {
+				Namespace string          `json:"namespace"`
+				Code      json.RawMessage `json:"code"`
+			}{}
+		}
+		if hasNS {
+			b.Termination.Namespace = ns
+		}
+		if hasCode {
+			b.Termination.Code = append(json.RawMessage(nil), code...)
+		}
+		return true
+	case "asi":
+		return decodePlainMember(val, &b.ASI)
+	case "userID":
+		return decodePlainMember(val, &b.UserID)
+	case "faultingThread":
+		return decodePlainMember(val, &b.FaultingThread)
+	}
+	return false
+}
+
+// decodePlainMember is decodeMember's plain path for the body's object
+// members (bundleInfo, osVersion, exception, termination, asi) and its
+// integer pointers (userID, faultingThread); false hands over to
+// encoding/json.
+func decodePlainMember(val []byte, dst any) bool {
+	switch d := dst.(type) {
+	case **int:
+		n, ok := plainInt(val)
+		if ok {
+			*d = &n
+		}
+		return ok
+	case *map[string][]string:
+		m := *d
+		pairs := map[string][]string{}
+		if !plainObject(val, func(key, v []byte) bool {
+			lines, ok := plainStrings(v)
+			pairs[string(key)] = lines
+			return ok
+		}) {
+			return false
+		}
+		if m == nil {
+			m = map[string][]string{}
+		}
+		for k, v := range pairs {
+			m[k] = v
+		}
+		*d = m
+		return true
+	}
+	return false
 }
 
 // plainText is the Go string of a plain JSON string value (quotes
@@ -144,8 +314,8 @@ func plainText(val []byte) (string, bool) {
 // plainInt is the int of a plain JSON integer, or ok false for any other
 // value (or one that does not fit).
 func plainInt(val []byte) (int, bool) {
-	if len(val) == 0 || val[0] != '-' && (val[0] < '0' || val[0] > '9') {
-		return 0, false
+	if len(val) == 0 || val[0] != '-' && (val[0] < '0' || val[0] > '9') || plainValue(val, 0) != len(val) {
+		return 0, false // not one JSON integer ("00", "1-")
 	}
 	n, err := strconv.Atoi(string(val))
 	return n, err == nil

@@ -36,6 +36,20 @@ func plainSeeds(tb testing.TB) [][]byte {
 		[]byte(`{"app_name":"x","bug_type":"309","name":"y","timestamp":"2024-01-01 00:00:00.00 +0000"}`),
 		[]byte(`{"bug_type":309}`),
 		[]byte(`{"incident_id":"A","Incident_ID":"B"}`),
+		[]byte(`{"codes":"0x0, 0x0","rawCodes":[0,0],"type":"EXC_CRASH","signal":"SIGABRT"}`),
+		[]byte(`{"type":5}`),
+		[]byte(`{"flags":518,"code":4,"namespace":"OBJC","indicator":"x"}`),
+		[]byte(`{"code":"0x1","namespace":"SIGNAL"}`),
+		[]byte(`{"code":[1,2],"Namespace":"A"}`),
+		[]byte(`{"libsystem_c.dylib":["crashed on child side of fork pre-exec"],"x":[]}`),
+		[]byte(`{"a":["x",1]}`),
+		[]byte(`{"a":["x"],"a":["y"]}`),
+		[]byte(`{"a":[["x"]]}`),
+		[]byte(`{"train":"macOS 14.5","build":"23F79","releaseType":"User","isEmbedded":false}`),
+		[]byte(`501`),
+		[]byte(`00`), // found by fuzzing: Atoi takes it, JSON does not
+		[]byte(`null`),
+		[]byte(`-1`),
 	}
 	paths, _ := filepath.Glob(filepath.Join("testdata", "reports", "*.ips"))
 	for _, p := range paths {
@@ -81,6 +95,27 @@ func checkPlain(t *testing.T, raw []byte) {
 	errG := decodeHeader(raw, &gotH)
 	if (errW == nil) != (errG == nil) || errW == nil && gotH != wantH {
 		t.Fatalf("decodeHeader(%q) = %+v, %v; encoding/json: %+v, %v", raw, gotH, errG, wantH, errW)
+	}
+	// The body's object and pointer members, each decoded into a body
+	// that already holds a value (a member given twice merges, as
+	// encoding/json merges into what is there).
+	for _, key := range []string{"bundleInfo", "osVersion", "exception", "termination", "asi", "userID", "faultingThread"} {
+		for _, prior := range [][]byte{nil, []byte(`{"type":"T0","train":"t0","CFBundleIdentifier":"id0","namespace":"N0","code":7,"x":["a"]}`)} {
+			var viaPlain, viaJSON ipsBody
+			if prior != nil {
+				json.Unmarshal(prior, viaPlain.member(key))
+				json.Unmarshal(prior, viaJSON.member(key))
+			}
+			if !viaPlain.decodePlain(key, raw) {
+				continue
+			}
+			if err := json.Unmarshal(raw, viaJSON.member(key)); err != nil {
+				t.Fatalf("decodePlain(%s, %q) took what encoding/json refuses: %v", key, raw, err)
+			}
+			if !reflect.DeepEqual(viaPlain, viaJSON) {
+				t.Fatalf("decodePlain(%s, %q) = %+v; encoding/json: %+v", key, raw, viaPlain, viaJSON)
+			}
+		}
 	}
 	arr := append(append([]byte("["), raw...), ']')
 	var wantFr []ipsFrame

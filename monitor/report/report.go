@@ -302,7 +302,7 @@ func reportID(f *facts, r *Report, data []byte) string {
 func fullReportJSON(data []byte) []byte {
 	rest := data
 	for {
-		i := bytes.Index(rest, []byte("Full Report"))
+		i := indexFullReport(rest)
 		if i < 0 {
 			return nil
 		}
@@ -320,6 +320,27 @@ func fullReportJSON(data []byte) []byte {
 		}
 		rest = rest[lineEnd:]
 	}
+}
+
+// indexFullReport is bytes.Index(b, "Full Report"), found by its "R": every
+// report is searched for the marker, and "R" is the rarest of its letters
+// in crash reports (one byte in about 470 of the real ones, "F" one in 180),
+// so the vector search for it stops far less often than bytes.Index's
+// search for "F" does.
+func indexFullReport(b []byte) int {
+	const marker, at = "Full Report", len("Full ")
+	for i := at; i < len(b); {
+		j := bytes.IndexByte(b[i:], 'R')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if bytes.HasPrefix(b[i-at:], []byte(marker)) {
+			return i - at
+		}
+		i++
+	}
+	return -1
 }
 
 // jsonAfterRules skips blank lines and rules of dashes and returns the text

@@ -70,6 +70,12 @@ func RuntimeOfName(name string) string {
 // interpreter library of, or "".
 func runtimeOfImage(im string) string {
 	b := path.Base(im)
+	if !strings.HasPrefix(b, "lib") {
+		// Every pattern below starts with "lib": no regexp run for the
+		// many images of a report that cannot match (a sweep asks for
+		// each crashed frame's image).
+		return ""
+	}
 	switch {
 	case isLibPython(b):
 		return RuntimePython
