@@ -60,8 +60,12 @@ type ipsBody struct {
 		Name string `json:"name"`
 		Path string `json:"path"`
 	} `json:"usedImages"`
-	imagesRaw [][]byte       // usedImages, split but not decoded
-	imageMemo map[int]string // names decoded so far
+	imagesRaw [][]byte // usedImages, split but not decoded
+	// imagePathsRaw holds, beside imagesRaw, each image's "path" value
+	// (a JSON string, quotes included) as splitImageLines found it on its
+	// own line, or nil where it found none (or nil altogether).
+	imagePathsRaw [][]byte
+	imageMemo     map[int]string // names decoded so far
 }
 
 type ipsThread struct {
@@ -287,16 +291,17 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 			// place, in one pass (val starts inside body, so the array
 			// can be read on from there without gathering lines).
 			start := cap(body) - cap(val)
-			els, end, ok := splitImageLines(body[start:])
+			els, paths, end, ok := splitImageLines(body[start:])
 			if !ok {
 				els, end, ok = splitArrayEnd(body[start:])
+				paths = nil
 			}
 			found++
 			if !ok {
 				imagesBad = true
 				break // cut short inside the list
 			}
-			b.imagesRaw = els
+			b.imagesRaw, b.imagePathsRaw = els, paths
 			rest = body[start+end:]
 			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
 				rest = rest[i+1:]
@@ -666,7 +671,19 @@ func (b *ipsBody) imagePath(i int) string {
 	if i < 0 || i >= len(b.imagesRaw) {
 		return ""
 	}
-	return rawPath(b.imagesRaw[i])
+	var p string
+	if pv := b.pathValue(i); pv != nil {
+		decodeMember(pv, &p)
+	}
+	return p
+}
+
+// pathValue is usedImages[i]'s "path" value as a JSON string, or nil.
+func (b *ipsBody) pathValue(i int) []byte {
+	if i < len(b.imagePathsRaw) && b.imagePathsRaw[i] != nil {
+		return b.imagePathsRaw[i]
+	}
+	return rawPathValue(b.imagesRaw[i])
 }
 
 // imagePaths lists the loaded images outside the system folders (those
@@ -681,30 +698,56 @@ func (b *ipsBody) imagePaths() []string {
 	for _, im := range b.UsedImages {
 		add(im.Path)
 	}
-	for _, raw := range b.imagesRaw {
+	for i := range b.imagesRaw {
 		// Decode only the images that can tell the interpreter, the
 		// environment or the tool (paths are JSON-escaped: "\/"); the
 		// needles are looked for in the path member alone.
-		pv := rawPathValue(raw)
+		pv := b.pathValue(i)
 		if systemPathJSON(pv) {
 			continue // add would drop it: no needle search, no decoding
 		}
-		for _, n := range imageNeedlesJSON {
-			if bytes.Contains(pv, n) {
-				var p string
-				decodeMember(pv, &p)
-				add(p)
-				break
-			}
+		if hasImageNeedleJSON(pv) {
+			var p string
+			decodeMember(pv, &p)
+			add(p)
 		}
 	}
 	return out
 }
 
+// hasImageNeedleJSON is hasImageNeedle for a path still JSON-escaped
+// (quotes included). A JSON string holds a quote only escaped, so a path
+// ending in "/Python" is one whose value ends so: a suffix test.
+// The other needles are looked for in one pass over the path, by their
+// first bytes, rather than with a bytes.Contains each (a dozen calls on a
+// hundred-byte path, for each of the hundred images a Python crash lists).
+func hasImageNeedleJSON(pv []byte) bool {
+	if bytes.HasSuffix(pv, []byte(`/Python"`)) {
+		return true
+	}
+	for i, c := range pv {
+		for _, n := range imageNeedlesByFirst[c] {
+			if bytes.HasPrefix(pv[i:], n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// imageNeedlesByFirst is imageNeedlesJSON by first byte. Read-only after
+// start.
+var imageNeedlesByFirst = func() (t [256][][]byte) {
+	for _, n := range imageNeedlesJSON {
+		t[n[0]] = append(t[n[0]], n)
+	}
+	return t
+}()
+
 // imageNeedlesJSON are imageNeedles as they appear in JSON, with and
 // without escaped slashes. Read-only after start.
 var imageNeedlesJSON = func() [][]byte {
-	out := [][]byte{[]byte(`/Python"`), []byte(`\/Python"`)}
+	var out [][]byte
 	for _, n := range imageNeedles {
 		out = append(out, []byte(n))
 		if strings.Contains(n, "/") {
@@ -777,37 +820,71 @@ var systemPathsJSON = func() [][]byte {
 // strings cannot hold a raw newline, so only the start of each line is
 // looked at. It returns the elements and the index just past the closing
 // bracket, as splitArrayEnd does, or ok false for any other layout (the
-// caller then uses splitArrayEnd).
-func splitImageLines(raw []byte) (els [][]byte, end int, ok bool) {
+// caller then uses splitArrayEnd). Beside each element it returns the
+// value of its first line `    "path" : "..."` when that is one whole
+// JSON string, else nil.
+func splitImageLines(raw []byte) (els, paths [][]byte, end int, ok bool) {
 	nl := bytes.IndexByte(raw, '\n')
 	if nl < 0 || string(bytes.TrimRight(raw[:nl], " \r")) != "[" {
-		return nil, 0, false
+		return nil, nil, 0, false
 	}
-	i := nl + 1    // start of the current line
-	elem := -1     // start of the open element's "{", or -1
-	comma := false // the last image ended with "},"
+	i := nl + 1     // start of the current line
+	elem := -1      // start of the open element's "{", or -1
+	comma := false  // the last image ended with "},"
+	var path []byte // the open element's path value
 	for i < len(raw) {
 		j := bytes.IndexByte(raw[i:], '\n')
 		if j < 0 {
-			return nil, 0, false // cut short
+			return nil, nil, 0, false // cut short
 		}
 		line := bytes.TrimRight(raw[i:i+j], "\r")
 		switch {
 		case elem < 0 && string(line) == "  {":
-			elem = i + 2
+			elem, path = i+2, nil
 		case elem >= 0 && (string(line) == "  }" || string(line) == "  },"):
 			els = append(els, raw[elem:i+3])
+			paths = append(paths, path)
 			elem, comma = -1, len(line) == 4
 		case elem >= 0 && len(line) > 4 && string(line[:4]) == "    ":
 			// a member of the image
+			if path == nil {
+				const key = `    "path" : `
+				if bytes.HasPrefix(line, []byte(key+`"`)) {
+					pv := bytes.TrimSuffix(bytes.TrimRight(line[len(key):], " "), []byte(","))
+					if wholeString(pv) {
+						path = pv
+					}
+				}
+			}
 		case elem < 0 && len(els) > 0 && !comma && (string(line) == "]" || string(line) == "],"):
-			return els, i + 1, true
+			return els, paths, i + 1, true
 		default:
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		i += j + 1
 	}
-	return nil, 0, false
+	return nil, nil, 0, false
+}
+
+// wholeString says whether b is exactly one JSON string (quotes
+// included), as skipValue(b, 0) == len(b) would, without looking at each
+// byte: the first unescaped quote after the opening one must be the last
+// byte. A quote with an odd run of backslashes before it is escaped; then
+// skipValue decides.
+func wholeString(b []byte) bool {
+	if len(b) < 2 || b[0] != '"' {
+		return false
+	}
+	q := bytes.IndexByte(b[1:], '"') + 1
+	bs := 0
+	for k := q - 1; k > 0 && b[k] == '\\'; k-- {
+		bs++
+	}
+	if bs%2 == 0 {
+		return q == len(b)-1
+	}
+	e, ok := skipValue(b, 0)
+	return ok && e == len(b)
 }
 
 // isSystemPath says whether a loaded image is part of macOS itself.
