@@ -31,6 +31,7 @@ type crashParser struct {
 	markers       int               // lines that only a crash report has
 	imageByName   map[string]string // Binary Images outside the system folders
 	crashedNames  map[string]bool   // images the crashed thread runs in
+	namesRead     bool              // crashedNames is filled in
 	pythonish     bool              // the report so far names a Python process
 }
 
@@ -42,11 +43,11 @@ const (
 	secImages
 )
 
-func parseCrash(data []byte) (*facts, error) {
+func parseCrash(data []byte, sc *scratch) (*facts, error) {
 	if bytes.IndexByte(data[:min(len(data), 4096)], 0) >= 0 {
 		return nil, fmt.Errorf("binary data: %w", ErrNotCrashReport)
 	}
-	p := &crashParser{f: &facts{format: FormatCrash}, crashedThread: -1, curThread: -1}
+	p := sc.crashParser()
 	// One pass over the lines, without regular expressions on the hot path:
 	// most of a report is backtraces of threads that did not crash and the
 	// list of binary images, which are skipped with a prefix test each.
@@ -165,8 +166,11 @@ func (p *crashParser) image(line string) {
 	if !p.pythonish {
 		return
 	}
-	if p.crashedNames == nil {
-		p.crashedNames = map[string]bool{}
+	if !p.namesRead {
+		p.namesRead = true
+		if p.crashedNames == nil {
+			p.crashedNames = map[string]bool{}
+		}
 		for _, fr := range p.f.crashed {
 			if !isSystemImage(fr.image) || isLibPython(fr.image) {
 				p.crashedNames[fr.image] = true

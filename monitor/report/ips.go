@@ -107,7 +107,7 @@ func looksLikeIPS(data []byte) bool {
 	return ok
 }
 
-func parseIPS(data []byte) (*facts, error) {
+func parseIPS(data []byte, sc *scratch) (*facts, error) {
 	if t := bytes.TrimLeft(data, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
 		data = t
 	} else {
@@ -138,7 +138,7 @@ func parseIPS(data []byte) (*facts, error) {
 		}
 		if body[0] != '{' {
 			// Older .ips: a header line, then the text layout.
-			f, err := parseCrash(body)
+			f, err := parseCrash(body, sc)
 			if f != nil {
 				f.format = FormatIPS
 				fillFromHeader(f, &hdr)
@@ -147,16 +147,16 @@ func parseIPS(data []byte) (*facts, error) {
 		}
 	}
 
-	var b ipsBody
+	b := sc.ipsBody()
 	var thread []ipsFrame
-	found, complete, err := parseBodyLines(body, &b, &thread)
+	found, complete, err := parseBodyLines(body, b, &thread)
 	partial := !complete
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("body: %v: %w", err, ErrNotCrashReport)
 	case found == 0 && body[0] == '{':
 		// Not pretty-printed: decode the document as a whole.
-		err := decodeStrict(body, &b)
+		err := decodeStrict(body, b)
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			err = nil // a member of an unexpected type: the others were decoded
@@ -165,14 +165,17 @@ func parseIPS(data []byte) (*facts, error) {
 			return nil, fmt.Errorf("body: %v: %w", err, ErrNotCrashReport)
 		}
 		partial = err != nil
-		thread = crashedThread(&b)
+		thread = crashedThread(b)
 	case found == 0:
 		return nil, fmt.Errorf("body stops before any field: %w", ErrIncomplete)
 	}
 	if b.BugType != "" && !crashBugTypes[b.BugType] {
 		return nil, fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", b.BugType, ErrOtherDiagnostic)
 	}
-	f := &facts{
+	f := sc.facts()
+	crashed := f.crashed[:0]
+	*f = facts{
+		crashed:     crashed,
 		format:      FormatIPS,
 		process:     b.ProcName,
 		pid:         b.PID,
@@ -291,7 +294,7 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 			// place, in one pass (val starts inside body, so the array
 			// can be read on from there without gathering lines).
 			start := cap(body) - cap(val)
-			els, paths, end, ok := splitImageLines(body[start:])
+			els, paths, end, ok := splitImageLines(body[start:], b.imagesRaw[:0], b.imagePathsRaw[:0])
 			if !ok {
 				els, end, ok = splitArrayEnd(body[start:])
 				paths = nil
@@ -820,10 +823,11 @@ var systemPathsJSON = func() [][]byte {
 // strings cannot hold a raw newline, so only the start of each line is
 // looked at. It returns the elements and the index just past the closing
 // bracket, as splitArrayEnd does, or ok false for any other layout (the
-// caller then uses splitArrayEnd). Beside each element it returns the
+// caller then uses splitArrayEnd). The elements are appended to els and
+// the paths to paths (a parse's scratch). Beside each element it returns the
 // value of its first line `    "path" : "..."` when that is one whole
 // JSON string, else nil.
-func splitImageLines(raw []byte) (els, paths [][]byte, end int, ok bool) {
+func splitImageLines(raw []byte, els, paths [][]byte) ([][]byte, [][]byte, int, bool) {
 	nl := bytes.IndexByte(raw, '\n')
 	if nl < 0 || string(bytes.TrimRight(raw[:nl], " \r")) != "[" {
 		return nil, nil, 0, false
@@ -835,6 +839,8 @@ func splitImageLines(raw []byte) (els, paths [][]byte, end int, ok bool) {
 	for i < len(raw) {
 		j := bytes.IndexByte(raw[i:], '\n')
 		if j < 0 {
+			clear(els)
+			clear(paths)
 			return nil, nil, 0, false // cut short
 		}
 		line := bytes.TrimRight(raw[i:i+j], "\r")
@@ -859,10 +865,14 @@ func splitImageLines(raw []byte) (els, paths [][]byte, end int, ok bool) {
 		case elem < 0 && len(els) > 0 && !comma && (string(line) == "]" || string(line) == "],"):
 			return els, paths, i + 1, true
 		default:
+			clear(els)
+			clear(paths)
 			return nil, nil, 0, false
 		}
 		i += j + 1
 	}
+	clear(els)
+	clear(paths)
 	return nil, nil, 0, false
 }
 

@@ -201,18 +201,20 @@ func Parse(data []byte) (*Report, error) {
 		f   *facts
 		err error
 	)
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
 	if js := fullReportJSON(data); js != nil {
 		// A paste from the crash dialog or Console: the readable report
 		// (whole or from partway through), then the .ips after the
 		// "Full Report" marker. The JSON is the whole report; the
 		// readable part is read only when the JSON holds no crash.
-		if f, err = parseIPS(js); f == nil {
-			f, err = parseCrash(data)
+		if f, err = parseIPS(js, sc); f == nil {
+			f, err = parseCrash(data, sc)
 		}
 	} else if looksLikeIPS(data) {
-		f, err = parseIPS(data)
+		f, err = parseIPS(data, sc)
 	} else {
-		f, err = parseCrash(data)
+		f, err = parseCrash(data, sc)
 	}
 	if f == nil {
 		return nil, err

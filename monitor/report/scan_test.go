@@ -1,7 +1,12 @@
 package report
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -42,4 +47,69 @@ func TestHasImageNeedleJSON(t *testing.T) {
 			t.Errorf("hasImageNeedleJSON(%s) = %v, want %v", p, got, want)
 		}
 	}
+}
+
+// TestParseScratchNoCarryOver: a parse's pooled scratch carries nothing
+// into the next. Every real report parses to the same JSON alone, after
+// each of the others, and from several goroutines at once.
+func TestParseScratchNoCarryOver(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "reports", "*"))
+	var data [][]byte
+	alone := map[int]string{}
+	for i, p := range paths {
+		d, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, d, d[:len(d)/2])
+		_ = i
+	}
+	// A Python crash in an image named by nothing but the crashed thread
+	// (no needle in its path): only the parser's list of the crashed
+	// thread's images keeps its path, so one left over from an earlier
+	// report shows.
+	data = append(data, []byte(`Process:               Python [4242]
+Path:                  /usr/local/bin/python3.12
+Parent Process:        zsh [4000]
+Date/Time:             2024-05-01 10:00:00.000 +0200
+Crashed Thread:        0
+
+Exception Type:        EXC_BAD_ACCESS (SIGSEGV)
+
+Thread 0 Crashed:
+0   libshop.dylib                 0x0000000104d80000 shop_crunch + 12
+1   libpython3.12.dylib           0x0000000105000000 _PyEval_EvalFrameDefault + 100
+
+Binary Images:
+0x104d80000 - 0x104d83fff libshop.dylib (*) <11111111-2222-3333-4444-555555555555> /Users/x/shop/build/libshop.dylib
+0x105000000 - 0x105300000 libpython3.12.dylib (*) <11111111-2222-3333-4444-666666666666> /usr/local/lib/libpython3.12.dylib
+`))
+	parse := func(d []byte) string {
+		r, err := Parse(d)
+		js, _ := json.Marshal(r)
+		return fmt.Sprintf("%s %v", js, err)
+	}
+	for i, d := range data {
+		scratchPool = sync.Pool{New: func() any { return new(scratch) }} // a fresh scratch
+		alone[i] = parse(d)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range data {
+				for i, d := range data {
+					if (i+k+g)%3 != 0 {
+						continue
+					}
+					if got := parse(d); got != alone[i] {
+						t.Errorf("report %d parsed after others: %s\nalone: %s", i, got, alone[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
