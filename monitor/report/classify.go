@@ -103,10 +103,10 @@ func classifyPython(r *Report, f *facts) {
 	ev := func(s string) { r.Evidence = append(r.Evidence, s) }
 	base := path.Base(f.exePath)
 	switch {
-	case rePythonName.MatchString(f.process):
+	case IsPythonName(f.process):
 		r.Python = true
 		ev("process name " + quote(r.Process))
-	case f.exePath != "" && rePythonName.MatchString(base) && base != "*":
+	case f.exePath != "" && IsPythonName(base) && base != "*":
 		r.Python = true
 		ev("executable " + quote(r.ExePath))
 	case f.bundleID == "org.python.python" || f.bundleID == "com.apple.python3":

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -13,10 +12,6 @@ import (
 // Report" Console shows for a .ips): "Key:   value" header lines, then
 // "Application Specific Information:", the threads ("Thread 0 Crashed::"),
 // thread state and "Binary Images:".
-
-var (
-	reException = regexp.MustCompile(`^(\S+)(?:\s+\((\w+)\))?`)
-)
 
 // crashParser is the state of one pass over a text report. The pass reads
 // it in sections, each method named after what it reads: the header's
@@ -150,7 +145,7 @@ func (p *crashParser) backtrace(line string) {
 func (p *crashParser) imagesStart() {
 	f := p.f
 	p.section = secImages
-	p.pythonish = rePythonName.MatchString(f.process) || strings.Contains(f.exePath, "Python") || f.bundleID == "org.python.python"
+	p.pythonish = IsPythonName(f.process) || strings.Contains(f.exePath, "Python") || f.bundleID == "org.python.python"
 	for _, fr := range f.crashed {
 		if isLibPython(fr.image) {
 			p.pythonish = true
@@ -223,13 +218,13 @@ func (p *crashParser) header(key, val string) {
 		p.markers++
 		// "EXC_CRASH (SIGABRT)", or on OS X 10.8 just "SIGSEGV". A
 		// wrapped paste can run on into the next key.
-		if em := reException.FindStringSubmatch(val); em != nil {
-			if em[2] != "" {
-				f.exception, f.signal = em[1], em[2]
-			} else if strings.HasPrefix(em[1], "SIG") {
-				f.signal = em[1]
+		if first, sig, ok := exceptionParts(val); ok {
+			if sig != "" {
+				f.exception, f.signal = first, sig
+			} else if strings.HasPrefix(first, "SIG") {
+				f.signal = first
 			} else {
-				f.exception = em[1]
+				f.exception = first
 			}
 		}
 	case "Termination Reason":
@@ -297,6 +292,42 @@ func parseFrame(line string) (frame, bool) {
 		}
 	}
 	return frame{}, false
+}
+
+// exceptionParts reads an "Exception Type" value as the pattern
+// ^(\S+)(?:\s+\((\w+)\))? would (its first word, and the word in
+// parentheses after it, if any), without a regexp: it is read for every
+// text report. \s is RE2's [\t\n\f\r ], \w is [0-9A-Za-z_]; \S+ is
+// greedy and what follows it must start with a space, so it never gives
+// back a byte. ok is false when the value does not start with a non-space.
+func exceptionParts(val string) (first, sig string, ok bool) {
+	i := 0
+	for i < len(val) && !isRE2Space(val[i]) {
+		i++
+	}
+	if i == 0 {
+		return "", "", false
+	}
+	j := i
+	for j < len(val) && isRE2Space(val[j]) {
+		j++
+	}
+	if j > i && j < len(val) && val[j] == '(' {
+		k := j + 1
+		for k < len(val) && isWordByte(val[k]) {
+			k++
+		}
+		if k > j+1 && k < len(val) && val[k] == ')' {
+			sig = val[j+1 : k]
+		}
+	}
+	return val[:i], sig, true
+}
+
+func isRE2Space(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 }
 
 // nameAndPID splits "Python [13106]" into name and pid.

@@ -87,7 +87,7 @@ func originOf(p, bundleID string) string {
 		return OriginCLT
 	case strings.Contains(p, "/.pyenv/"):
 		return OriginPyenv
-	case strings.Contains(p, "/uv/python/") || reUVVer.MatchString(p) && strings.Contains(p, "/uv/"):
+	case strings.Contains(p, "/uv/python/") || strings.Contains(p, "/uv/") && strings.Contains(p, "/cpython-") && reUVVer.MatchString(p):
 		return OriginUV
 	case strings.Contains(p, "conda") || strings.Contains(p, "mamba") || strings.Contains(p, "miniforge") || strings.Contains(p, "/envs/") && !strings.Contains(p, "/.pyenv/"):
 		return OriginConda
@@ -137,8 +137,14 @@ func isVenvDirName(n string) bool {
 }
 
 func versionOf(p string) string {
-	for _, re := range []*regexp.Regexp{reCellarVer, rePyenvVer, reUVVer, reVersionDir} {
-		if m := re.FindStringSubmatch(p); m != nil {
+	for _, re := range []struct {
+		lit string // what the pattern holds literally: no regexp run without it
+		re  *regexp.Regexp
+	}{{"/Cellar/python", reCellarVer}, {"/.pyenv/versions/", rePyenvVer}, {"/cpython-", reUVVer}, {"/Versions/", reVersionDir}} {
+		if !strings.Contains(p, re.lit) {
+			continue
+		}
+		if m := re.re.FindStringSubmatch(p); m != nil {
 			return m[1]
 		}
 	}
@@ -236,7 +242,7 @@ func moduleOf(image, imgPath string) string {
 // isPythonRuntimeImage says whether an image is the interpreter itself.
 func isPythonRuntimeImage(name string) bool {
 	return name == "Python" || name == "org.python.python" || name == "Python3" || name == "com.apple.python3" ||
-		isLibPython(name) || rePythonName.MatchString(name)
+		isLibPython(name) || IsPythonName(name)
 }
 
 // isLibPython is reLibPython without a regular expression, for loops over

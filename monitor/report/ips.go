@@ -488,7 +488,7 @@ func containsForkFrame(b []byte) bool {
 // pythonBody says whether the body names a Python process: its crashed
 // thread is decoded to name the extension module at fault.
 func pythonBody(b *ipsBody) bool {
-	return rePythonName.MatchString(b.ProcName) || b.BundleInfo.ID == "org.python.python" ||
+	return IsPythonName(b.ProcName) || b.BundleInfo.ID == "org.python.python" ||
 		b.BundleInfo.ID == "com.apple.python3" || strings.Contains(b.ProcPath, "Python.framework/") ||
 		strings.Contains(b.ProcPath, "Python3.framework/")
 }

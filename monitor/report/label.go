@@ -393,7 +393,12 @@ func VenvOfCommand(argv []string) (venv, project string) { return venvOfCommand(
 
 // IsPythonName says whether a process name is a Python interpreter's
 // ("Python", "python3.12", "python3.13t").
-func IsPythonName(name string) bool { return rePythonName.MatchString(name) }
+func IsPythonName(name string) bool {
+	// rePythonName starts with "python" in any case, and no other letter
+	// folds to one of its letters: a name that does not start so is not
+	// run through the regexp (most names a report gives are not Python's).
+	return len(name) >= 6 && strings.EqualFold(name[:6], "python") && rePythonName.MatchString(name)
+}
 
 // Quote puts a name from a report in quotes for evidence lines.
 func Quote(s string) string { return quote(s) }

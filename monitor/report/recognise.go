@@ -176,7 +176,7 @@ func scriptWords(argv []string) []string {
 
 // isPythonExe says whether a command's first word is a Python interpreter.
 func isPythonExe(a string) bool {
-	return rePythonName.MatchString(path.Base(a))
+	return IsPythonName(path.Base(a))
 }
 
 var (

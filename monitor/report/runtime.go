@@ -54,6 +54,10 @@ func RuntimeOfName(name string) string {
 		return ""
 	case IsPythonName(name):
 		return RuntimePython
+	case !strings.ContainsAny(name[:1], "rRpPnN"):
+		// Each pattern below starts with one of these letters (in any
+		// case): no regexp run for the other names.
+		return ""
 	case reRubyName.MatchString(name):
 		return RuntimeRuby
 	case rePHPName.MatchString(name):

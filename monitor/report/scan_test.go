@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -112,4 +113,23 @@ Binary Images:
 		}()
 	}
 	wg.Wait()
+}
+
+// reException is the pattern exceptionParts reads without a regexp.
+var reException = regexp.MustCompile(`^(\S+)(?:\s+\((\w+)\))?`)
+
+// TestExceptionPartsAgreesWithPattern: exceptionParts gives what the
+// pattern gives, on the real values and at its edges.
+func TestExceptionPartsAgreesWithPattern(t *testing.T) {
+	vals := []string{"EXC_CRASH (SIGABRT)", "SIGSEGV", "EXC_BAD_ACCESS (SIGSEGV)", "EXC_BAD_ACCESS  (SIGBUS) extra",
+		"EXC_CRASH (SIG ABRT)", "EXC_CRASH ()", "EXC_CRASH (SIGABRT", "EXC_CRASH\t(SIGABRT)", "EXC_CRASH\v(SIGABRT)",
+		"EXC_CRASH(SIGABRT)", " EXC_CRASH", "", "é (ü)", "EXC_CRASH (\xff)", "\xffX (Y)", "A\f(B)", "A (B_9)", "A (B-9)",
+		"EXC_CRASH (SIGABRT) Exception Codes: 0x0"}
+	for _, v := range vals {
+		first, sig, ok := exceptionParts(v)
+		m := reException.FindStringSubmatch(v)
+		if ok != (m != nil) || ok && (first != m[1] || sig != m[2]) {
+			t.Errorf("exceptionParts(%q) = %q, %q, %v; pattern %q", v, first, sig, ok, m)
+		}
+	}
 }
