@@ -70,6 +70,10 @@ func newReport(f *facts) *Report {
 			f.process = b
 		}
 	}
+	clean := clean
+	if f.owned {
+		clean = cleanOwned // the .ips parser's strings are its own copies
+	}
 	r := &Report{
 		Format:             f.format,
 		Process:            clean(f.process, 128),
@@ -88,7 +92,7 @@ func newReport(f *facts) *Report {
 		Evidence:           []string{},
 	}
 	if f.termNS != "" {
-		r.Termination = clean("Namespace "+f.termNS+", Code "+f.termCode, 64)
+		r.Termination = cleanOwned("Namespace "+f.termNS+", Code "+f.termCode, 64)
 	}
 	if f.processGuess {
 		r.Evidence = append(r.Evidence, "process name inferred from the crashed thread's backtrace (no header in the report)")
@@ -121,7 +125,7 @@ func classifyPython(r *Report, f *facts) {
 		for _, fr := range f.crashed {
 			if isLibPython(fr.image) || fr.image == "org.python.python" {
 				r.Python = true
-				ev("crashed thread runs in " + quote(clean(fr.image, 128)))
+				ev("crashed thread runs in " + quote(cleanOwned(fr.image, 128)))
 				break
 			}
 		}
@@ -222,7 +226,7 @@ func classifyCause(r *Report, f *facts, asi string, cfFork bool) {
 		// is there and names something else; without it the report
 		// cannot say (an excerpt, a report without the member).
 		if f.termNS != "" {
-			r.Evidence = append(r.Evidence, evidenceObjCRuledOut+": Namespace "+clean(f.termNS, 32)+", Code "+clean(f.termCode, 32))
+			r.Evidence = append(r.Evidence, evidenceObjCRuledOut+": Namespace "+cleanOwned(f.termNS, 32)+", Code "+cleanOwned(f.termCode, 32))
 		} else {
 			r.Evidence = append(r.Evidence, evidenceObjCUnknown)
 		}
@@ -293,7 +297,7 @@ func fromReport(r *Report, f *facts) {
 			r.Module = clean(moduleOf(fr.image, fr.path), 128)
 			r.ModulePath = clean(fr.path, 1024)
 			if r.Module != "" {
-				r.Evidence = append(r.Evidence, "first non-system image in the crashed thread: "+clean(fr.image, 128))
+				r.Evidence = append(r.Evidence, "first non-system image in the crashed thread: "+cleanOwned(fr.image, 128))
 			}
 			break
 		}
@@ -494,18 +498,40 @@ func normTime(s string) string {
 func clean(s string, max int) string {
 	// Fast path: short printable ASCII needs no change (but is copied, so
 	// that no report text keeps a whole file's buffer alive).
-	if len(s) <= max {
-		plain := true
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < 0x20 || c >= 0x7f {
-				plain = false
-				break
-			}
-		}
-		if plain {
-			return strings.Clone(strings.TrimSpace(s))
+	if t, ok := cleanAlready(s, max); ok {
+		return strings.Clone(t)
+	}
+	return cleanSlow(s, max)
+}
+
+// cleanOwned is clean for text that is not a view into a report's bytes:
+// the .ips parser's strings (each decoded into a string of its own), or
+// text about to be copied into another string. It copies only what needs
+// changing; clean's copy of the rest was garbage straight away.
+func cleanOwned(s string, max int) string {
+	if t, ok := cleanAlready(s, max); ok {
+		return t
+	}
+	return cleanSlow(s, max)
+}
+
+// cleanAlready returns s trimmed, and ok, when it needs no other change:
+// short printable ASCII.
+func cleanAlready(s string, max int) (string, bool) {
+	if len(s) > max {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return "", false
 		}
 	}
+	return strings.TrimSpace(s), true
+}
+
+// cleanSlow is clean for text with something to change: it builds a new
+// string.
+func cleanSlow(s string, max int) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range s {

@@ -175,6 +175,7 @@ func parseIPS(data []byte, sc *scratch) (*facts, error) {
 	f := sc.facts()
 	crashed := f.crashed[:0]
 	*f = facts{
+		owned:       true, // decoded: decodeMember, plainText and encoding/json copy
 		crashed:     crashed,
 		format:      FormatIPS,
 		process:     b.ProcName,

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"path/filepath"
 	"strings"
@@ -156,6 +157,9 @@ type ForkFrame struct {
 
 // facts is what the format parsers extract; Classify turns it into a Report.
 type facts struct {
+	// owned: every string here is a copy of its own, none a view into the
+	// report's bytes (so newReport need not copy them again).
+	owned        bool
 	format       string
 	process      string
 	pid          int
@@ -278,7 +282,7 @@ func reportID(f *facts, r *Report, data []byte) string {
 		return "incident:" + f.incident
 	}
 	if r.PID != 0 && r.Time != "" {
-		return fmt.Sprintf("%s:%d:%s", r.Process, r.PID, r.Time)
+		return r.Process + ":" + strconv.Itoa(r.PID) + ":" + r.Time // as %s:%d:%s, without fmt
 	}
 	sum := sha256.Sum256(data[:min(len(data), 1<<16)])
 	return "sha256:" + hex.EncodeToString(sum[:12])
