@@ -98,6 +98,12 @@ type Config struct {
 	// Enrich runs on the detection path for every new crash, before it is
 	// emitted and recorded (attribution, fork-tracer records, probe marks).
 	Enrich []func(*report.Report)
+	// Prefetch is called, on the watcher's goroutine, with the parent pid
+	// a new report's start names (report.PeekParent; 0 for none), before
+	// the report is parsed: an Enrich step that reads the parent's process entry can
+	// start it on another core meanwhile (Attributor.Prefetch). A hint
+	// only: Enrich gets the parsed report as before.
+	Prefetch []func(parentPID int)
 	// EnrichCore does the same for a core file when it first appears (the
 	// dying process may still be in the process table).
 	EnrichCore []func(*report.CoreFile)
@@ -572,8 +578,22 @@ func (w *Watcher) checkReport(p string) {
 		w.fail(p, st, nil, fmt.Sprintf("%s is a %s, not a crash report file; not read", p, kindOfEntry(fi.Mode())))
 		return
 	}
-	r, err := report.ReadFile(p)
+	r, err := report.ReadFileThen(p, w.prefetch)
 	w.result(p, st, r, err)
+}
+
+// prefetch hands the parent pid a report's start names to Config.Prefetch.
+func (w *Watcher) prefetch(prefix []byte) {
+	if len(w.cfg.Prefetch) == 0 {
+		return
+	}
+	// Called for every report read, with 0 when its start names no
+	// parent: a read started for an earlier report (one that did not
+	// parse) is then dropped, never used for this one.
+	pid := report.PeekParent(prefix)
+	for _, f := range w.cfg.Prefetch {
+		f(pid)
+	}
 }
 
 func kindOfEntry(m fs.FileMode) string {

@@ -39,6 +39,18 @@ type Attributor struct {
 	// files once, not once per crash, on the detection path.
 	scansMu sync.Mutex
 	scans   map[string]projectScan
+	// pre is the parent read Prefetch started, for the next Enrich.
+	preMu sync.Mutex
+	pre   *procRead
+}
+
+// procRead is one read of a process entry, started on its own goroutine;
+// done is closed when p and err are set.
+type procRead struct {
+	pid  int
+	done chan struct{}
+	p    *liveProc
+	err  error
 }
 
 // projectScan is one project's hints and when they were read.
@@ -60,6 +72,55 @@ func NewAttributor() *Attributor {
 	return &Attributor{read: newProcReader(), now: time.Now, stat: os.Stat, listDists: listDists, scanProject: scanProject, uid: os.Getuid()}
 }
 
+// Prefetch starts reading the process entry of pid, the parent a new
+// report names, on its own goroutine, for the Enrich that follows the
+// report's parse: on the detection path the two then overlap (reading a
+// process's stat, command line, status and links takes as long as parsing
+// a large report). It suits Config.Prefetch. Enrich uses the read only for
+// a report with that parent pid, and only once; it checks the process
+// against the parsed report as it checks one it reads itself.
+// A pid of 0 (a report whose start names no parent) drops a read started
+// for an earlier report, as each new Prefetch replaces it.
+func (a *Attributor) Prefetch(pid int) {
+	var pr *procRead
+	if pid > 1 {
+		pr = &procRead{pid: pid, done: make(chan struct{})}
+	}
+	a.preMu.Lock()
+	a.pre = pr
+	a.preMu.Unlock()
+	if pr == nil {
+		return
+	}
+	go func() {
+		pr.p, pr.err = a.read(pid)
+		close(pr.done)
+	}()
+}
+
+// reader is a.read, except that the read Prefetch started for pid is taken
+// (once) instead of reading again.
+func (a *Attributor) reader(pid int) procReader {
+	a.preMu.Lock()
+	pr := a.pre
+	if pr != nil && pr.pid == pid {
+		a.pre = nil
+	}
+	a.preMu.Unlock()
+	if pr == nil || pr.pid != pid {
+		return a.read
+	}
+	used := false
+	return func(p int) (*liveProc, error) {
+		if p != pid || used {
+			return a.read(p)
+		}
+		used = true
+		<-pr.done
+		return pr.p, pr.err
+	}
+}
+
 // Enrich adds attribution to a report. It suits Config.Enrich.
 func (a *Attributor) Enrich(r *report.Report) {
 	if r == nil {
@@ -69,7 +130,7 @@ func (a *Attributor) Enrich(r *report.Report) {
 	if t, err := time.Parse(time.RFC3339, r.Time); err == nil {
 		crash = t
 	}
-	chk := lookupParent(a.read, r.ParentPID, r.ParentProcess, crash)
+	chk := lookupParent(a.reader(r.ParentPID), r.ParentPID, r.ParentProcess, crash)
 	if chk.proc != nil {
 		if why := ownParent(chk.proc, a.uid, r.UserID); why != "" {
 			chk = parentCheck{reason: why}

@@ -105,3 +105,38 @@ func isIncident(v []byte) bool {
 	}
 	return true
 }
+
+// PeekParent returns the parent pid a report's start names (the .ips
+// body's "parentPid" member among its first lines, or a text report's
+// "Parent Process: name [pid]" header line), or 0. It is a hint for work
+// that can start before the report is parsed (attribution reads the
+// parent's process entry meanwhile): Parse's ParentPID is the word.
+func PeekParent(prefix []byte) int {
+	t := bytes.TrimLeft(prefix, " \t\r\n\ufeff")
+	if len(t) > 0 && t[0] == '{' {
+		_, body, complete := bytes.Cut(t, []byte("\n"))
+		if !complete {
+			return 0
+		}
+		for i := 0; i < 64 && len(body) > 0; i++ {
+			var l []byte
+			l, body = nextLine(body)
+			if key, val, ok := memberLine(l); ok && string(key) == "parentPid" {
+				if n, ok := plainInt(val); ok && n > 0 {
+					return n
+				}
+				return 0
+			}
+		}
+		return 0
+	}
+	for i := 0; i < 40 && len(t) > 0; i++ {
+		var l []byte
+		l, t = nextLine(t)
+		if v, ok := bytes.CutPrefix(l, []byte("Parent Process:")); ok {
+			_, pid := nameAndPID(string(v))
+			return pid
+		}
+	}
+	return 0
+}

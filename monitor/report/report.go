@@ -235,11 +235,22 @@ func Parse(data []byte) (*Report, error) {
 // files (after following symlinks), never blocks on a FIFO, and reads at most
 // MaxReportSize bytes. Path is set on the returned Report.
 func ReadFile(path string) (*Report, error) {
+	return ReadFileThen(path, nil)
+}
+
+// ReadFileThen is ReadFile, calling early (when not nil) with the start of
+// the report (at most PeekSize bytes) once it is read and before it is
+// parsed: work that Peek or PeekParent can start runs meanwhile. early must
+// not keep the slice.
+func ReadFileThen(path string, early func(prefix []byte)) (*Report, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	data, err := regular.ReadInto(path, MaxReportSize, bp)
 	if err != nil {
 		return nil, err
+	}
+	if early != nil {
+		early(data[:min(len(data), PeekSize)])
 	}
 	// Nothing in a Report refers to data (every string is copied by clean),
 	// so the buffer goes back to the pool when Parse returns.

@@ -133,3 +133,30 @@ func TestExceptionPartsAgreesWithPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestPeekParentAgreesWithParse: on every real report, whole and cut
+// short, PeekParent names the parent pid Parse gives, or none.
+func TestPeekParentAgreesWithParse(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "reports", "*"))
+	named := 0
+	for _, p := range paths {
+		d, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cut := range []int{len(d), len(d) / 2, len(d) / 8} {
+			got := PeekParent(d[:min(cut, PeekSize)])
+			if got == 0 {
+				continue
+			}
+			r, _ := Parse(d[:cut])
+			if r == nil || r.ParentPID != got {
+				t.Errorf("%s cut at %d: PeekParent %d, Parse %+v", p, cut, got, r)
+			}
+			named++
+		}
+	}
+	if named < 20 {
+		t.Errorf("PeekParent named a parent in only %d reports", named)
+	}
+}
