@@ -137,6 +137,7 @@ type Watcher struct {
 	log       *slog.Logger
 	n         dirNotifier
 	emit      func(Event)
+	ahead     *seenAhead // Store.Seen asked ahead for the report being read
 	coreRE    *regexp.Regexp
 	targets   []string
 	isCore    map[string]bool
@@ -580,10 +581,49 @@ func (w *Watcher) checkReport(p string) {
 	}
 	r, err := report.ReadFileThen(p, w.prefetch)
 	w.result(p, st, r, err)
+	w.ahead = nil // never used past the report it was started for
+}
+
+// concurrentSeer is a Store whose Seen may be called from another
+// goroutine while the watcher's goroutine works (history.DB: it locks).
+type concurrentSeer interface {
+	SeenConcurrent(id string) bool
+}
+
+// seenAhead is a Store.Seen started, on its own goroutine, for the ID a
+// report's start shows, while the report is parsed.
+type seenAhead struct {
+	id   string
+	done chan struct{}
+	seen bool
+}
+
+// seen is Store.Seen, taking the answer started ahead for the same ID.
+func (w *Watcher) seen(id string) bool {
+	if a := w.ahead; a != nil && a.id == id {
+		w.ahead = nil
+		<-a.done
+		return a.seen
+	}
+	return w.cfg.State.Seen(id)
 }
 
 // prefetch hands the parent pid a report's start names to Config.Prefetch.
 func (w *Watcher) prefetch(prefix []byte) {
+	// Whether the store knows the report's ID (its start shows the
+	// incident id of nearly every .ips) is asked meanwhile too, where the
+	// store allows it: a database query, on the detection path.
+	w.ahead = nil
+	if cs, ok := w.cfg.State.(concurrentSeer); ok {
+		if id, _ := report.Peek(prefix); id != "" {
+			a := &seenAhead{id: id, done: make(chan struct{})}
+			w.ahead = a
+			go func() {
+				a.seen = cs.SeenConcurrent(id)
+				close(a.done)
+			}()
+		}
+	}
 	if len(w.cfg.Prefetch) == 0 {
 		return
 	}
@@ -609,7 +649,7 @@ func (w *Watcher) result(p string, st *fileState, r *report.Report, err error) {
 	switch {
 	case err == nil:
 		st.done, st.pending = true, false
-		if w.cfg.State.Seen(r.ID) {
+		if w.seen(r.ID) {
 			w.cfg.State.MarkPath(p, r.ID)
 			w.scheduleSave()
 			return

@@ -152,3 +152,37 @@ func TestWatcherWithDB(t *testing.T) {
 		t.Errorf("Recent: %d", len(rec))
 	}
 }
+
+// TestWatcherSeenAhead: the watcher asks the database whether a report's
+// ID is known while it parses the report (DB.SeenConcurrent); the answer
+// still keeps a crash to one announcement. The same real report dropped
+// under three names, and again after a restart, is announced once.
+func TestWatcherSeenAhead(t *testing.T) {
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "DiagnosticReports")
+	os.MkdirAll(reports, 0o755)
+	path := filepath.Join(dir, "history.db")
+	opts := Options{PruneEvery: -1}
+	d, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := runWatcher(t, d, reports, 1, func() {
+		for i := 0; i < 3; i++ {
+			copyReport(t, "python313-duckdb-segv-chunkhound.ips", reports, fmt.Sprintf("Python-2026-12-05-1000%d.ips", i))
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	if len(got) != 1 {
+		t.Fatalf("%d announcements", len(got))
+	}
+	d.Close()
+	d, err = Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	runWatcher(t, d, reports, 0, func() {
+		copyReport(t, "python313-duckdb-segv-chunkhound.ips", reports, "Python-2026-12-05-10009.ips")
+	})
+}
