@@ -299,7 +299,7 @@ func (j *sweepJob) read(buf *[]byte, known func(string) bool) SweepResult {
 		r.Path = j.path
 	}
 	if err != nil {
-		err = fmt.Errorf("%s: %w", j.path, err)
+		err = report.WithPath(j.path, err)
 	}
 	res.Report, res.Err = r, err
 	return res

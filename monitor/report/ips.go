@@ -425,8 +425,8 @@ func decodeMember(val []byte, dst any) {
 			}
 			// Paths are written with every slash escaped ("\/"); that
 			// escape alone needs no decoder.
-			if plain := bytes.ReplaceAll(inner, []byte(`\/`), []byte("/")); bytes.IndexByte(plain, '\\') < 0 && bytes.IndexByte(plain, '"') < 0 {
-				*d = string(plain)
+			if s, ok := unescapeSlashes(inner); ok && bytes.IndexByte(inner, '"') < 0 {
+				*d = s
 				return
 			}
 		}

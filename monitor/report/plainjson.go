@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The few JSON objects a sweep decodes by the thousand (the .ips header
@@ -308,7 +309,39 @@ func plainText(val []byte) (string, bool) {
 	if bytes.IndexByte(inner, '\\') < 0 {
 		return string(inner), true
 	}
-	return string(bytes.ReplaceAll(inner, []byte(`\/`), []byte("/"))), true
+	s, _ := unescapeSlashes(inner) // plainString let no other escape through
+	return s, true
+}
+
+// unescapeSlashes is string(bytes.ReplaceAll(b, `\/`, "/")) in one
+// allocation, and ok, when every backslash in b escapes a slash (so that
+// no backslash is left); ok is false otherwise.
+func unescapeSlashes(b []byte) (string, bool) {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' {
+			if i+1 >= len(b) || b[i+1] != '/' {
+				return "", false
+			}
+			n++
+			i++
+		}
+	}
+	if n == 0 {
+		return string(b), true
+	}
+	out := make([]byte, 0, len(b)-n)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\\')
+		if i < 0 {
+			out = append(out, b...)
+			break
+		}
+		out = append(out, b[:i]...)
+		out = append(out, '/')
+		b = b[i+2:]
+	}
+	return unsafe.String(unsafe.SliceData(out), len(out)), true
 }
 
 // plainInt is the int of a plain JSON integer, or ok false for any other

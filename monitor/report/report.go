@@ -226,10 +226,14 @@ func Parse(data []byte) (*Report, error) {
 	r := Classify(f)
 	r.ID = reportID(f, r, data)
 	if err == nil && f.partial {
-		err = fmt.Errorf("report stops early: %w", ErrIncomplete)
+		err = errStopsEarly
 	}
 	return r, err
 }
+
+// errStopsEarly is Parse's error for a report that parsed but stops early:
+// made once, not for each of the excerpts a sweep meets.
+var errStopsEarly = fmt.Errorf("report stops early: %w", ErrIncomplete)
 
 // ReadFile reads and parses the crash report at path. It reads only regular
 // files (after following symlinks), never blocks on a FIFO, and reads at most
@@ -259,7 +263,7 @@ func ReadFileThen(path string, early func(prefix []byte)) (*Report, error) {
 		r.Path = path
 	}
 	if err != nil {
-		return r, fmt.Errorf("%s: %w", path, err)
+		return r, WithPath(path, err)
 	}
 	return r, nil
 }
@@ -377,3 +381,17 @@ func jsonAfterRules(b []byte) []byte {
 	}
 	return nil
 }
+
+// WithPath returns err with path before its message ("path: message"),
+// as fmt.Errorf("%s: %w", path, err) does, but formatted only when the
+// message is asked for: a sweep wraps an error for each excerpt and file
+// still being written it meets, and most are never printed.
+func WithPath(path string, err error) error { return &pathErr{path: path, err: err} }
+
+type pathErr struct {
+	path string
+	err  error
+}
+
+func (e *pathErr) Error() string { return e.path + ": " + e.err.Error() }
+func (e *pathErr) Unwrap() error { return e.err }

@@ -160,3 +160,15 @@ func TestPeekParentAgreesWithParse(t *testing.T) {
 		t.Errorf("PeekParent named a parent in only %d reports", named)
 	}
 }
+
+// TestUnescapeSlashes: one allocation, the same string as ReplaceAll, and
+// ok exactly when no backslash is left.
+func TestUnescapeSlashes(t *testing.T) {
+	for _, s := range []string{``, `abc`, `\/usr\/lib`, `\\/`, `\`, `a\`, `\/\/`, `a\/b\/c`, `\"`, `\\`, `x\/`} {
+		want := strings.ReplaceAll(s, `\/`, "/")
+		got, ok := unescapeSlashes([]byte(s))
+		if ok != !strings.Contains(want, `\`) || ok && got != want {
+			t.Errorf("unescapeSlashes(%q) = %q, %v; ReplaceAll: %q", s, got, ok, want)
+		}
+	}
+}
