@@ -761,18 +761,6 @@ var imageNeedlesJSON = func() [][]byte {
 	return out
 }()
 
-// rawPath reads the "path" member of one usedImages element without
-// decoding the rest of it.
-func rawPath(raw []byte) string {
-	pv := rawPathValue(raw)
-	if pv == nil {
-		return ""
-	}
-	var p string
-	decodeMember(pv, &p)
-	return p
-}
-
 // rawPathValue returns the "path" member's JSON string, quotes included,
 // or nil.
 func rawPathValue(raw []byte) []byte {
