@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Markers that macOS writes into the application specific information of a
@@ -70,10 +71,11 @@ func newReport(f *facts) *Report {
 			f.process = b
 		}
 	}
-	clean := clean
-	if f.owned {
-		clean = cleanOwned // the .ips parser's strings are its own copies
-	}
+	// Cleaned without a copy each, then, where they are views into the
+	// report's bytes (a text report's), copied into one block together:
+	// one allocation, not one per field. The .ips parser's strings are its
+	// own copies already.
+	clean := cleanOwned
 	r := &Report{
 		Format:             f.format,
 		Process:            clean(f.process, 128),
@@ -89,7 +91,10 @@ func newReport(f *facts) *Report {
 		Exception:          clean(f.exception, 64),
 		Signal:             clean(f.signal, 32),
 		Partial:            f.partial,
-		Evidence:           []string{},
+		Evidence:           make([]string, 0, 8), // a report gathers a few lines: one allocation
+	}
+	if !f.owned {
+		copyTogether(&r.Process, &r.ParentProcess, &r.ResponsibleProcess, &r.ExePath, &r.BundleID, &r.OSVersion, &r.Exception, &r.Signal)
 	}
 	if f.termNS != "" {
 		r.Termination = cleanOwned("Namespace "+f.termNS+", Code "+f.termCode, 64)
@@ -513,6 +518,24 @@ func cleanOwned(s string, max int) string {
 		return t
 	}
 	return cleanSlow(s, max)
+}
+
+// copyTogether copies the strings into one new block and points each at
+// its copy: what clean's copy of each does, in one allocation.
+func copyTogether(ss ...*string) {
+	n := 0
+	for _, s := range ss {
+		n += len(*s)
+	}
+	if n == 0 {
+		return
+	}
+	buf := make([]byte, 0, n)
+	for _, s := range ss {
+		start := len(buf)
+		buf = append(buf, *s...)
+		*s = unsafe.String(unsafe.SliceData(buf[start:]), len(*s))
+	}
 }
 
 // cleanAlready returns s trimmed, and ok, when it needs no other change:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unsafe"
 )
 
@@ -232,10 +233,12 @@ func (p *crashParser) header(key, val string) {
 		f.termNS, f.termCode = terminationParts(val)
 	case "Crashed Thread":
 		p.markers++
-		if fs := strings.Fields(val); len(fs) > 0 {
-			if n, err := strconv.Atoi(fs[0]); err == nil {
-				p.crashedThread = n
-			}
+		first := val // the first word (val is trimmed), without strings.Fields' slice
+		if i := strings.IndexFunc(val, unicode.IsSpace); i >= 0 {
+			first = val[:i]
+		}
+		if n, err := strconv.Atoi(first); err == nil {
+			p.crashedThread = n
 		}
 	}
 }
