@@ -41,9 +41,9 @@ import (
 //     installed as traced is, for an A/B in the same run;
 //   - plain: no tracer.
 //
-// Each ratio is the median over the rounds of the round's ratio (the
-// median of a variant's samples in that round over plain's), with the
-// range of the rounds' ratios. It also reports the child's page faults,
+// Each ratio is the median of all of a variant's samples over plain's (the
+// runs interleaved), then the median over the rounds of each round's ratio
+// and the range of those: how much one round's ratio moves on this machine. It also reports the child's page faults,
 // the time from fork() to the child's first line of user code, the first
 // fork of a process (when the tracer maps the record file), and the
 // tracer's hooks called directly. It drives python3 from PATH
@@ -121,7 +121,7 @@ func BenchmarkTracer(b *testing.B) {
 	add(plain, nil, false)
 	script, _ := filepath.Abs(filepath.Join("testdata", "bench.py"))
 
-	const rounds, forks, pools = 10, 100, 10
+	const rounds, forks, pools = 10, 100, 20
 	type result struct {
 		Loaded     bool      `json:"loaded"`
 		First      []float64 `json:"first"`
@@ -181,23 +181,25 @@ func BenchmarkTracer(b *testing.B) {
 			b.Errorf("%s: only %d records for %d children", v.name, n, rounds*(2*forks+pools*8+1))
 		}
 	}
-	// ratio is the median over the rounds of v's median over plain's, and
-	// the range of those.
-	ratio := func(v string, field func(*result) []float64) (med, lo, hi float64) {
-		var rs []float64
+	// ratio is the median of all of v's samples over plain's, then the
+	// median over the rounds of each round's ratio, and their range.
+	ratio := func(v string, field func(*result) []float64) (all, med, lo, hi float64) {
+		var rs, vs, ps []float64
 		for i := range perRound[v] {
+			vs = append(vs, field(&perRound[v][i])...)
+			ps = append(ps, field(&perRound[plain][i])...)
 			rs = append(rs, median(field(&perRound[v][i]))/median(field(&perRound[plain][i])))
 		}
 		sort.Float64s(rs)
-		return median(rs), rs[0], rs[len(rs)-1]
+		return median(vs) / median(ps), median(rs), rs[0], rs[len(rs)-1]
 	}
 	fork := func(r *result) []float64 { return r.Fork }
 	thr := func(r *result) []float64 { return r.Threaded }
 	pool := func(r *result) []float64 { return r.Pool }
 	t, n, p := all[traced], all[nocheck], all[plain]
-	forkRatio, _, _ := ratio(traced, fork)
-	poolRatio, _, _ := ratio(traced, pool)
-	thrRatio, _, _ := ratio(traced, thr)
+	forkRatio, _, _, _ := ratio(traced, fork)
+	poolRatio, _, _, _ := ratio(traced, pool)
+	thrRatio, _, _, _ := ratio(traced, thr)
 	b.ReportMetric(forkRatio, "fork-ratio")
 	b.ReportMetric(poolRatio, "pool8-startup-ratio")
 	b.ReportMetric(thrRatio, "threaded-fork-ratio")
@@ -208,18 +210,18 @@ func BenchmarkTracer(b *testing.B) {
 	sort.Float64s(loads)
 	fmt.Printf("fork tracer (%s, %d rounds of %d interleaved runs, %d forks and %d pools each; load average %.2f-%.2f):\n",
 		py, rounds, len(variants), forks, pools, loads[0], loads[len(loads)-1])
-	fmt.Printf("  ratios to plain: the median of the %d rounds' ratios [their range]; medians of every sample in µs (Pool in ms)\n", rounds)
+	fmt.Printf("  medians of every sample in µs (Pool in ms), their ratio to plain's, then (the median of the %d rounds' ratios [their range])\n", rounds)
 	for _, v := range variants {
 		s := all[v.name]
 		if v.name == plain {
-			fmt.Printf("  %-28s fork %6.0f           threaded %6.0f           Pool(8) %5.1f\n", v.name, median(s.Fork), median(s.Threaded), median(s.Pool)/1000)
+			fmt.Printf("  %-28s fork %6.0f                              threaded %6.0f                              Pool(8) %5.1f\n", v.name, median(s.Fork), median(s.Threaded), median(s.Pool)/1000)
 			continue
 		}
-		f, flo, fhi := ratio(v.name, fork)
-		h, hlo, hhi := ratio(v.name, thr)
-		o, olo, ohi := ratio(v.name, pool)
-		fmt.Printf("  %-28s fork %6.0f %.3f [%.3f-%.3f]  threaded %6.0f %.3f [%.3f-%.3f]  Pool(8) %5.1f %.3f [%.3f-%.3f]\n",
-			v.name, median(s.Fork), f, flo, fhi, median(s.Threaded), h, hlo, hhi, median(s.Pool)/1000, o, olo, ohi)
+		f, fm, flo, fhi := ratio(v.name, fork)
+		h, hm, hlo, hhi := ratio(v.name, thr)
+		o, om, olo, ohi := ratio(v.name, pool)
+		fmt.Printf("  %-28s fork %6.0f %.3f (%.3f [%.3f-%.3f])  threaded %6.0f %.3f (%.3f [%.3f-%.3f])  Pool(8) %5.1f %.3f (%.3f [%.3f-%.3f])\n",
+			v.name, median(s.Fork), f, fm, flo, fhi, median(s.Threaded), h, hm, hlo, hhi, median(s.Pool)/1000, o, om, olo, ohi)
 	}
 	fmt.Printf("  child: %.0f page faults with the tracer, %.0f without; %.0f µs from fork() to its first line with, %.0f µs without\n",
 		median(t.MinFlt), median(p.MinFlt), median(t.ChildStart), median(p.ChildStart))

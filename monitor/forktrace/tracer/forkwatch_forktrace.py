@@ -10,12 +10,11 @@
 #
 # Cost per fork: one getpid, no other system call. The record file is
 # mapped (MAP_SHARED) once per process, at its first fork, and the mapping
-# is inherited by every child. Up to Python 3.11, os.fork and os.forkpty are
-# wrapped so that the parent, which learns the child's pid from fork(),
-# copies the record into the mapping itself: code run in the child after
-# fork() costs a copy-on-write page fault for every page it touches. From
-# 3.12 (see where the wrappers are installed), and for forks made in C (a
-# subprocess preexec_fn, an extension), the child hook writes it. No
+# is inherited by every child. os.fork and os.forkpty are wrapped so that
+# the parent, which learns the child's pid from fork(), copies the record
+# into the mapping itself: code run in the child after fork() costs a
+# copy-on-write page fault for every page it touches. For forks made in C
+# (a subprocess preexec_fn, an extension) the child hook writes it. No
 # descriptor is kept: the mapping does not need one (a descriptor number
 # kept across forks may be closed and reused for another file by the
 # program). The working folder is cached until os.chdir or os.fchdir
@@ -104,22 +103,21 @@ _next_look = 0.0  # when to look at the record file again
 KEY = 4 + 2 * MAX_FRAMES  # _kb[KEY]: the stack ended
 _kb = [None] * (KEY + 1)  # the key of the fork under way, filled in place
 _kb_end = 4  # how far _kb holds frames
-_wrapper_codes = []  # our os.fork and os.forkpty wrappers' code
 _last_k = []  # the key of the last fork made (a copy of _kb) ...
 _last_rec = None  # ... its record ...
 _last_codes = None  # ... and its code objects (an id is the object's only while it lives)
 _records = {}  # key (a tuple of _kb) -> (record less its head, the code objects)
-# Between our os.fork wrapper (up to 3.11) and before(): the thread in the
-# wrapper, then what before() made for it: the record less its first
-# PID_HEAD bytes, for the wrapper to write after fork(). When the process
+# Between our os.fork wrapper and before(): the threads in the wrapper
+# (thread ident -> True), then what before() made for the wrapper to write
+# after fork(): the record less its first PID_HEAD bytes. When the process
 # had more than one thread, also in _bodies by thread (another thread may
 # fork before the wrapper reads it) and _body_thread says whose it is.
-_wrapping = None
+_wrapping = {}
 _body = None
 _body_thread = None
 _bodies = {}
 PID_HEAD = 17  # {"pid":1234      (the pid in ten characters), written after fork()
-# For the child hook (a fork made in C, or os.fork from 3.12): the record
+# For the child hook (a fork made in C): the record
 # less its pid head, in _child_body when the process had one thread, in
 # _pending by thread otherwise (None: nothing pending).
 _child_body = None
@@ -133,9 +131,9 @@ _keep = []  # code objects frame_text names by id, for records not kept in _reco
 
 def _before():
     # In the parent before every fork: the record of the fork, less its
-    # pid. For our os.fork wrapper (up to 3.11) it goes into _body, for
-    # the wrapper to write after fork(); otherwise (a fork made in C, or
-    # os.fork from 3.12) into _pending, for the child hook. Everything but
+    # pid. For our os.fork wrapper it goes into _body, for the wrapper to
+    # write after fork(); otherwise (a fork made in C) into _child_body or
+    # _pending, for the child hook. Everything but
     # that copy is done here, before fork(): after it every page the parent
     # writes is one the child still shares (a copy), and the child starts
     # later.
@@ -144,7 +142,7 @@ def _before():
     # its key alone, compared in C: nothing is hashed (a code object's
     # hash hashes its constants), formatted or allocated but a few numbers,
     # and its record is the bytes made for the first one.
-    global _pending, _child_body, _kb_end, _wake_ident, _wrapping, _body, _body_thread
+    global _pending, _child_body, _kb_end, _wake_ident, _body, _body_thread
     try:
         ident = _get_ident()
         # Nothing of an earlier fork may reach this one's child.
@@ -154,14 +152,11 @@ def _before():
             _pending.pop(ident, None)
             if not _pending:
                 _pending = None
-        wrapped = _wrapping is not None and _wrapping == ident
+        wrapped = _wrapping.pop(ident, None) is not None
         if wrapped:
-            _wrapping = None
-            f = _getframe(2)  # the wrapper's caller
-        else:
-            f = _getframe(1)
-            if f is not None and f.f_code in _wrapper_codes:
-                f = f.f_back  # another thread took _wrapping: still our wrapper's fork
+            _body = None
+        # The frame that called fork(): our wrapper has none of its own.
+        f = _getframe(1)
         t = _now()
         if t >= _next_look:
             _look(t)
@@ -231,18 +226,10 @@ def _before():
         pass
 
 
-def _fork():
-    # os.fork, up to 3.11: before() makes the record, the parent writes
-    # it. Nothing crosses fork() in this frame's variables: the child
-    # would release them, a write to each of their pages.
-    global _wrapping, _body
-    _body = None
-    _wrapping = _get_ident()
-    try:
-        pid = _real_fork()
-    except BaseException:
-        _wrapping = None  # refused before the hooks ran (an audit hook)
-        raise
+def _forked(_, pid):
+    # Our os.fork wrapper, after fork(): in the parent, the record before()
+    # made, under the child's pid. Nothing else crosses fork() in Python:
+    # the wrapper is made of C callables (see where it is installed).
     if pid:
         try:
             b = _body
@@ -261,16 +248,8 @@ def _fork():
     return pid
 
 
-def _forkpty():
-    # os.forkpty, up to 3.11 (as _fork).
-    global _wrapping, _body
-    _body = None
-    _wrapping = _get_ident()
-    try:
-        r = _real_forkpty()
-    except BaseException:
-        _wrapping = None
-        raise
+def _forked_pty(_, r):
+    # Our os.forkpty wrapper, after forkpty() (as _forked).
     if r[0]:
         try:
             b = _body
@@ -284,10 +263,10 @@ def _forkpty():
 
 
 def _after_in_child():
-    # In the child, after a fork made in C or from 3.12: the record, made
-    # by before(), under this pid. After our os.fork and os.forkpty
-    # wrappers the parent writes it, and the child reads two globals
-    # (every page the child writes costs it a copy-on-write fault).
+    # In the child, after a fork made in C: the record, made by before(),
+    # under this pid. After our os.fork and os.forkpty wrappers the parent
+    # writes it, and the child reads two globals (every page the child
+    # writes costs it a copy-on-write fault).
     b = _child_body
     if b is None:
         if _pending is None:
@@ -355,7 +334,7 @@ def _setup():
     import time
 
     global _get_ident, _thread_id, _count, _getpid, _getframe, _now, _sys, _darwin, _threaded_darwin
-    global _look, _make, _write_at, _mark, _real_fork, _real_forkpty
+    global _look, _make, _write_at, _mark
 
     register = getattr(os, "register_at_fork", None)
     if register is None or not SPOOL:
@@ -714,20 +693,24 @@ def _setup():
     _get_ident, _thread_id, _count, _getpid, _getframe, _now, _sys = get_ident, thread_id, _count, getpid, sys._getframe, time.time, sys
     _darwin, _threaded_darwin = darwin, threaded_darwin
     _look, _make, _write_at, _mark = look, make, write_at, mark
-    # From 3.12 os.fork warns (DeprecationWarning) when the process has
-    # threads, naming the line that called it: a wrapper would be that
-    # line, and the warning, shown by default for __main__, would name
-    # this module instead. There the child writes its record.
-    if sys.version_info < (3, 12):
-        for name, wrapper in (("fork", _fork), ("forkpty", _forkpty)):
-            real = getattr(os, name, None)
-            if real is not None:
-                _wrapper_codes.append(wrapper.__code__)
-                if name == "fork":
-                    _real_fork = real
-                else:
-                    _real_forkpty = real
-                install(name, real, wrapper)
+    # os.fork and os.forkpty wrapped, so that the parent writes the record
+    # (see the top of this file), with C callables only: os.fork is
+    # partial(m.__next__) (a partial to carry the name, the doc and
+    # __wrapped__; __next__ refuses arguments as fork() does), and each
+    # next(m) marks this thread in _wrapping (for before()), calls the real
+    # fork() and hands its result to _forked. No frame of ours is on the
+    # stack when fork() runs: from 3.12, fork() warns (DeprecationWarning)
+    # when the process has threads, naming the line that called it, which
+    # must be the program's.
+    from functools import partial
+    from itertools import repeat
+
+    never = object()  # iter(f, never) calls f for ever
+    marks = map(_wrapping.__setitem__, iter(get_ident, never), repeat(True))
+    for name, after in (("fork", _forked), ("forkpty", _forked_pty)):
+        real = getattr(os, name, None)
+        if real is not None:
+            install(name, real, partial(map(after, marks, iter(real, never)).__next__))
     # os.execl, execle, execlp, execlpe, execvp and execvpe all end in
     # os.execv or os.execve, looked up when they run.
     for name in ("execv", "execve"):
