@@ -510,3 +510,59 @@ func TestRecordsFollowChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestThreadsForkAtOnce: four threads fork at once, 25 times each, each
+// from its own line, with the interpreter switching threads as often as it
+// can (the tracer's hooks are Python code, which a switch can interrupt):
+// every record names its fork's line and thread.
+func TestThreadsForkAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs interpreters")
+	}
+	script, _ := filepath.Abs(filepath.Join("testdata", "threads.py"))
+	for _, py := range testPythons(t) {
+		if maj, min := pythonVersion(t, py); maj < 3 || maj == 3 && min < 7 {
+			continue
+		}
+		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"-"+filepath.Base(py), func(t *testing.T) {
+			dir := t.TempDir()
+			spool, site := filepath.Join(dir, "spool"), filepath.Join(dir, "site")
+			if err := CreateRing(spool); err != nil {
+				t.Fatal(err)
+			}
+			installInto(t, site, spool)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			var stderr bytes.Buffer
+			cmd := exec.CommandContext(ctx, py, script, site)
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("threads.py: %v\n%s", err, stderr.String())
+			}
+			var forks []struct {
+				PID, Line        int
+				Function, Thread string
+			}
+			if err := json.Unmarshal(out, &forks); err != nil || len(forks) != 100 {
+				t.Fatalf("threads.py printed %q (%v)", out, err)
+			}
+			bad := 0
+			for _, f := range forks {
+				r, err := Lookup(spool, f.PID)
+				if err != nil {
+					t.Errorf("%s pid %d: %v", f.Function, f.PID, err)
+					continue
+				}
+				if len(r.Stack) == 0 || r.Stack[0].Line != f.Line || r.Stack[0].Function != f.Function || r.Thread != f.Thread || !r.Threaded {
+					if bad++; bad <= 5 {
+						t.Errorf("%s in %s (pid %d): the record says %+v in %q (threaded %v)", f.Function, f.Thread, f.PID, r.Stack[:min(1, len(r.Stack))], r.Thread, r.Threaded)
+					}
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d of %d records wrong", bad, len(forks))
+			}
+		})
+	}
+}

@@ -29,7 +29,7 @@
 # - everything is made in the parent before fork() (_before below), and
 #   after it the parent only copies bytes into the mapping;
 # - the same fork again (a loop, a pool's workers) is recognised by its
-#   key (_kb: numbers, compared in C), and its record is the bytes made
+#   key (numbers, compared in C), and its record is the bytes made
 #   the first time: nothing formatted, hashed or allocated but a few
 #   numbers and the head;
 # - the hot path is module-level functions reading module globals (a
@@ -100,22 +100,18 @@ _next_look = 0.0  # when to look at the record file again
 # thread (0 when it is the only one), threaded, argv[0], then per frame
 # id(code) and the last instruction, and whether the stack ended within
 # MAX_FRAMES.
-KEY = 4 + 2 * MAX_FRAMES  # _kb[KEY]: the stack ended
-_kb = [None] * (KEY + 1)  # the key of the fork under way, filled in place
-_kb_end = 4  # how far _kb holds frames
-_last_k = []  # the key of the last fork made (a copy of _kb) ...
-_last_rec = None  # ... its record ...
-_last_codes = None  # ... and its code objects (an id is the object's only while it lives)
-_records = {}  # key (a tuple of _kb) -> (record less its head, the code objects)
-# Between our os.fork wrapper and before(): the threads in the wrapper
-# (thread ident -> True), then what before() made for the wrapper to write
-# after fork(): the record less its first PID_HEAD bytes. When the process
-# had more than one thread, also in _bodies by thread (another thread may
-# fork before the wrapper reads it) and _body_thread says whose it is.
+# A key is a list of KEY + 1 items (None past the last frame), made afresh
+# at each fork: two threads may fork at once.
+KEY = 4 + 2 * MAX_FRAMES  # key[KEY]: the stack ended
+# The last fork's key, its record and its code objects (an id is the
+# object's only while it lives), in one tuple (read at once).
+_last = ([], None, None)
+_records = {}  # a key's first `end` items and key[KEY], as a tuple -> (record less its head, the code objects)
+# Between our os.fork wrapper and before(), by thread (threads may fork at
+# once): True from the wrapper just before it calls fork(), then what
+# before() made for the wrapper to write after fork(), the record less its
+# first PID_HEAD bytes (None: nothing).
 _wrapping = {}
-_body = None
-_body_thread = None
-_bodies = {}
 PID_HEAD = 17  # {"pid":1234      (the pid in ten characters), written after fork()
 # For the child hook (a fork made in C): the record
 # less its pid head, in _child_body when the process had one thread, in
@@ -131,18 +127,17 @@ _keep = []  # code objects frame_text names by id, for records not kept in _reco
 
 def _before():
     # In the parent before every fork: the record of the fork, less its
-    # pid. For our os.fork wrapper it goes into _body, for the wrapper to
-    # write after fork(); otherwise (a fork made in C) into _child_body or
-    # _pending, for the child hook. Everything but
-    # that copy is done here, before fork(): after it every page the parent
-    # writes is one the child still shares (a copy), and the child starts
-    # later.
+    # pid. For our os.fork wrapper it goes into _wrapping, for the wrapper
+    # to write after fork(); otherwise (a fork made in C) into _child_body
+    # or _pending, for the child hook. Everything but that copy is done
+    # here, before fork(): after it every page the parent writes is one
+    # the child still shares (a copy), and the child starts later.
     #
     # The same fork as the last one (a loop, a pool's workers) is known by
     # its key alone, compared in C: nothing is hashed (a code object's
     # hash hashes its constants), formatted or allocated but a few numbers,
     # and its record is the bytes made for the first one.
-    global _pending, _child_body, _kb_end, _wake_ident, _body, _body_thread
+    global _pending, _child_body, _wake_ident
     try:
         ident = _get_ident()
         # Nothing of an earlier fork may reach this one's child.
@@ -152,9 +147,13 @@ def _before():
             _pending.pop(ident, None)
             if not _pending:
                 _pending = None
-        wrapped = _wrapping.pop(ident, None) is not None
+        # Marked by our wrapper just before it called fork() in this
+        # thread. (A mark stays when fork() is refused before the hooks run,
+        # by an audit hook: this thread's next fork made in C then goes
+        # unrecorded.)
+        wrapped = _wrapping.get(ident) is True
         if wrapped:
-            _body = None
+            _wrapping[ident] = None
         # The frame that called fork(): our wrapper has none of its own.
         f = _getframe(1)
         t = _now()
@@ -177,7 +176,7 @@ def _before():
         else:
             threaded = n > 1
         # -- end of threaded check --
-        k = _kb
+        k = [None] * (KEY + 1)
         k[0] = n
         # The thread, when there are more: by its native id, which a new
         # thread does not take over as it does a finished one's ident.
@@ -194,27 +193,17 @@ def _before():
             k[i + 1] = f.f_lasti
             i += 2
             f = f.f_back
-        j = _kb_end
-        if j != i:
-            while j > i:
-                j -= 1
-                k[j] = None
-            _kb_end = i
         k[KEY] = f is None
-        if k == _last_k:
-            rec = _last_rec
+        last = _last
+        if k == last[0]:
+            rec = last[1]
         else:
-            rec = _make(f0, i)
+            rec = _make(k, i, f0)
         if rec is None:
             return
         body = b',"ppid":%d,"time":%.6f' % (ppid, t) + rec
         if wrapped:
-            if n > 1:
-                _bodies[ident] = body
-                _body_thread = ident
-            elif _body_thread is not None:
-                _body_thread = None
-            _body = body
+            _wrapping[ident] = body
         elif n > 1:
             p = _pending
             if p is None:
@@ -232,10 +221,8 @@ def _forked(_, pid):
     # the wrapper is made of C callables (see where it is installed).
     if pid:
         try:
-            b = _body
-            if b is not None:
-                if _body_thread is not None:
-                    b = _bodies.pop(_get_ident(), None)
+            b = _wrapping.pop(_get_ident(), None)
+            if b is not None and b is not True:
                 m = _map
                 if m is None or _wake_ident is not None:
                     _put(pid, b)
@@ -252,10 +239,8 @@ def _forked_pty(_, r):
     # Our os.forkpty wrapper, after forkpty() (as _forked).
     if r[0]:
         try:
-            b = _body
-            if b is not None:
-                if _body_thread is not None:
-                    b = _bodies.pop(_get_ident(), None)
+            b = _wrapping.pop(_get_ident(), None)
+            if b is not None and b is not True:
                 _put(r[0], b)
         except BaseException:
             pass
@@ -461,41 +446,43 @@ def _setup():
     def forget():
         # The records made so far name a thread, argv[0] and the working
         # folder as they were: made afresh from now on.
-        global _last_k, _last_rec, _last_codes
+        global _last
         _records.clear()
         frame_text.clear()
         del _keep[:]
-        _last_k, _last_rec, _last_codes = [], None, None
+        _last = ([], None, None)
 
     def look(t):
         # At the first fork, then at most every RETRY seconds: one stat
         # (is the record file still the one mapped?), or an open, fstat and
-        # mmap when it is new. Never a descriptor kept.
+        # mmap when it is new. Never a descriptor kept. What it finds is
+        # published at the end, at once: threads forking meanwhile write
+        # with what was there (at the first fork, they look too).
         global _on, _map, _next_look
-        _next_look = t + RETRY
         forget()  # thread names are looked at again
+        on, m, ident = False, None, None
         try:
             st = o_stat(ring)
-        except OSError:
-            _on, _map, target_id[0] = False, None, None
-            return
-        ident = (st.st_dev, st.st_ino)
-        if ident == target_id[0] and _on:
-            return
-        _on, _map, target_id[0] = False, None, None
-        fd = o_open(ring, map_flags)
-        try:
-            st = o_fstat(fd)
-            if st.st_mode & 0o170000 != 0o100000 or st.st_size != ring_size:
-                return
             ident = (st.st_dev, st.st_ino)
-            if getattr(st, "st_blocks", 0) * 512 >= ring_size:
-                _map = map_file(fd)  # None: written with write()
-            # else sparse (see the top of this file): written with write()
-            _on = True
-            target_id[0] = ident
+            if ident == target_id[0] and _on:
+                on, m = True, _map
+                return
+            fd = o_open(ring, map_flags)
+            try:
+                st = o_fstat(fd)
+                if st.st_mode & 0o170000 == 0o100000 and st.st_size == ring_size:
+                    ident = (st.st_dev, st.st_ino)
+                    if getattr(st, "st_blocks", 0) * 512 >= ring_size:
+                        m = map_file(fd)  # None: written with write()
+                    # else sparse (see the top of this file): written with write()
+                    on = True
+            finally:
+                o_close(fd)
+        except OSError:
+            pass
         finally:
-            o_close(fd)
+            target_id[0] = ident if on else None
+            _map, _on, _next_look = m, on, t + RETRY
 
     def threaded_darwin(count):
         # What objc's fork check reads: pthread_is_threaded_np(), true once
@@ -518,15 +505,15 @@ def _setup():
             return True
         return False
 
-    def make(f, end):
-        # The record of a fork whose key (_kb up to end) is not the last
-        # one's: made, or found among those made since the last forget().
-        global _cwd, _wake_ident, _last_k, _last_rec, _last_codes
-        k = _kb
+    def make(k, end, f):
+        # The record of a fork from frame f whose key (k, its frames up to
+        # end) is not the last fork's: made, or found among those made
+        # since the last forget().
+        global _cwd, _wake_ident, _last
         key = tuple(k[:end]) + (k[KEY],)
         found = _records.get(key)
         if found is not None:
-            _last_k, _last_rec, _last_codes = k[:], found[0], found[1]
+            _last = (k, found[0], found[1])
             return found[0]
         if len(_records) >= MAX_CACHED or len(frame_text) >= MAX_CACHED:
             forget()
@@ -591,7 +578,7 @@ def _setup():
                 if len(middle) + len(stack) <= room:
                     break
             if len(middle) + len(stack) > room:
-                _last_k = []
+                _last = ([], None, None)
                 return None
         rec = middle + stack
         if wake:
@@ -599,10 +586,10 @@ def _setup():
             # Written with write(), and so is the child's end mark; the
             # next fork from here is made afresh, unannounced.
             _wake_ident = get_ident()
-            _last_k = []
+            _last = ([], None, None)
             return rec
         _records[key] = (rec, codes)
-        _last_k, _last_rec, _last_codes = k[:], rec, codes
+        _last = (k, rec, codes)
         return rec
 
     def write_at(data, off):
