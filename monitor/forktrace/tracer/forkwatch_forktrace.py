@@ -93,20 +93,21 @@ BLANK = b"     "
 # site).
 _on = False  # there is a record file to write to
 _map = None  # the mapping (a memoryview), or None: not mapped
-_next_look = 0.0  # when to look at the record file again
+_next_look = 0  # when to look at the record file again (time.time_ns() // 1000)
 # The key of a fork: what its record says but its pid, its parent and its
 # time (which are written per fork), less the working folder (the records
 # are forgotten at a chdir) and the interpreter: the thread count, the
 # thread (0 when it is the only one), threaded, argv[0], then per frame
 # id(code) and the last instruction, and whether the stack ended within
 # MAX_FRAMES.
-# A key is a list of KEY + 1 items (None past the last frame), made afresh
-# at each fork: two threads may fork at once.
-KEY = 4 + 2 * MAX_FRAMES  # key[KEY]: the stack ended
+# A key is a list made afresh at each fork (two threads may fork at once):
+# 4 items, then two per frame, then whether the stack ended within
+# MAX_FRAMES.
+KEY = 4 + 2 * MAX_FRAMES  # where a key of MAX_FRAMES frames has that last item
 # The last fork's key, its record and its code objects (an id is the
 # object's only while it lives), in one tuple (read at once).
-_last = ([], None, None)
-_records = {}  # a key's first `end` items and key[KEY], as a tuple -> (record less its head, the code objects)
+_last = ([None] * 5, None, None)
+_records = {}  # tuple(key) -> (record less its head, the code objects)
 # Between our os.fork wrapper and before(), by thread (threads may fork at
 # once): True from the wrapper just before it calls fork(), then what
 # before() made for the wrapper to write after fork(), the record less its
@@ -156,7 +157,7 @@ def _before():
             _wrapping[ident] = None
         # The frame that called fork(): our wrapper has none of its own.
         f = _getframe(1)
-        t = _now()
+        t = _now() // 1000  # microseconds: a float would be formatted by dtoa, writing its own pages
         if t >= _next_look:
             _look(t)
         if not _on:
@@ -176,7 +177,9 @@ def _before():
         else:
             threaded = n > 1
         # -- end of threaded check --
-        k = [None] * (KEY + 1)
+        last = _last
+        # As long as the last fork's (the same fork, mostly): one allocation.
+        k = [None] * len(last[0])
         k[0] = n
         # The thread, when there are more: by its native id, which a new
         # thread does not take over as it does a finished one's ident.
@@ -189,19 +192,26 @@ def _before():
         f0 = f
         i = 4
         while f is not None and i < KEY:
-            k[i] = id(f.f_code)
-            k[i + 1] = f.f_lasti
+            if i + 1 < len(k):
+                k[i] = id(f.f_code)
+                k[i + 1] = f.f_lasti
+            else:
+                k[i:] = (id(f.f_code), f.f_lasti)
             i += 2
             f = f.f_back
-        k[KEY] = f is None
-        last = _last
+        # Then whether the stack ended within MAX_FRAMES.
+        if i < len(k):
+            k[i] = f is None
+            del k[i + 1 :]
+        else:
+            k.append(f is None)
         if k == last[0]:
             rec = last[1]
         else:
-            rec = _make(k, i, f0)
+            rec = _make(k, f0)
         if rec is None:
             return
-        body = b',"ppid":%d,"time":%.6f' % (ppid, t) + rec
+        body = b',"ppid":%d,"time":%d.%06d' % (ppid, t // 1000000, t % 1000000) + rec
         if wrapped:
             _wrapping[ident] = body
         elif n > 1:
@@ -221,7 +231,7 @@ def _forked(_, pid):
     # the wrapper is made of C callables (see where it is installed).
     if pid:
         try:
-            b = _wrapping.pop(_get_ident(), None)
+            b = _wrapping.get(_get_ident())  # read, not popped: a write after fork() is a copy
             if b is not None and b is not True:
                 m = _map
                 if m is None or _wake_ident is not None:
@@ -239,7 +249,7 @@ def _forked_pty(_, r):
     # Our os.forkpty wrapper, after forkpty() (as _forked).
     if r[0]:
         try:
-            b = _wrapping.pop(_get_ident(), None)
+            b = _wrapping.get(_get_ident())
             if b is not None and b is not True:
                 _put(r[0], b)
         except BaseException:
@@ -450,7 +460,7 @@ def _setup():
         _records.clear()
         frame_text.clear()
         del _keep[:]
-        _last = ([], None, None)
+        _last = ([None] * 5, None, None)
 
     def look(t):
         # At the first fork, then at most every RETRY seconds: one stat
@@ -482,7 +492,7 @@ def _setup():
             pass
         finally:
             target_id[0] = ident if on else None
-            _map, _on, _next_look = m, on, t + RETRY
+            _map, _on, _next_look = m, on, t + int(RETRY * 1000000)
 
     def threaded_darwin(count):
         # What objc's fork check reads: pthread_is_threaded_np(), true once
@@ -505,12 +515,11 @@ def _setup():
             return True
         return False
 
-    def make(k, end, f):
-        # The record of a fork from frame f whose key (k, its frames up to
-        # end) is not the last fork's: made, or found among those made
-        # since the last forget().
+    def make(k, f):
+        # The record of a fork from frame f whose key k is not the last
+        # fork's: made, or found among those made since the last forget().
         global _cwd, _wake_ident, _last
-        key = tuple(k[:end]) + (k[KEY],)
+        key = tuple(k)
         found = _records.get(key)
         if found is not None:
             _last = (k, found[0], found[1])
@@ -518,7 +527,7 @@ def _setup():
         if len(_records) >= MAX_CACHED or len(frame_text) >= MAX_CACHED:
             forget()
         threads, threaded, argv0 = k[0], k[2], k[3]
-        truncated = not k[KEY]
+        truncated = not k[-1]
         frames = []
         codes = []
         while f is not None and len(frames) < MAX_FRAMES:
@@ -578,7 +587,7 @@ def _setup():
                 if len(middle) + len(stack) <= room:
                     break
             if len(middle) + len(stack) > room:
-                _last = ([], None, None)
+                _last = ([None] * 5, None, None)
                 return None
         rec = middle + stack
         if wake:
@@ -586,7 +595,7 @@ def _setup():
             # Written with write(), and so is the child's end mark; the
             # next fork from here is made afresh, unannounced.
             _wake_ident = get_ident()
-            _last = ([], None, None)
+            _last = ([None] * 5, None, None)
             return rec
         _records[key] = (rec, codes)
         _last = (k, rec, codes)
@@ -677,7 +686,7 @@ def _setup():
         except Exception:
             pass
 
-    _get_ident, _thread_id, _count, _getpid, _getframe, _now, _sys = get_ident, thread_id, _count, getpid, sys._getframe, time.time, sys
+    _get_ident, _thread_id, _count, _getpid, _getframe, _now, _sys = get_ident, thread_id, _count, getpid, sys._getframe, time.time_ns, sys
     _darwin, _threaded_darwin = darwin, threaded_darwin
     _look, _make, _write_at, _mark = look, make, write_at, mark
     # os.fork and os.forkpty wrapped, so that the parent writes the record
