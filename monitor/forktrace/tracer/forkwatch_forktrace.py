@@ -95,14 +95,11 @@ _on = False  # there is a record file to write to
 _map = None  # the mapping (a memoryview), or None: not mapped
 _next_look = 0  # when to look at the record file again (time.time_ns() // 1000)
 # The key of a fork: what its record says but its pid, its parent and its
-# time (which are written per fork), less the working folder (the records
-# are forgotten at a chdir) and the interpreter: the thread count, the
-# thread (0 when it is the only one), threaded, argv[0], then per frame
-# id(code) and the last instruction, and whether the stack ended within
-# MAX_FRAMES.
-# A key is a list made afresh at each fork (two threads may fork at once):
-# 4 items, then two per frame, then whether the stack ended within
-# MAX_FRAMES.
+# time (which are written per fork), the working folder (the records are
+# forgotten at a chdir) and the interpreter: the thread count, the thread
+# (0 when it is the only one), threaded, argv[0], then per frame id(code)
+# and the last instruction, then whether the stack ended within MAX_FRAMES.
+# A list, made afresh at each fork (two threads may fork at once).
 KEY = 4 + 2 * MAX_FRAMES  # where a key of MAX_FRAMES frames has that last item
 # The last fork's key, its record and its code objects (an id is the
 # object's only while it lives), in one tuple (read at once).
@@ -111,12 +108,12 @@ _records = {}  # tuple(key) -> (record less its head, the code objects)
 # Between our os.fork wrapper and before(), by thread (threads may fork at
 # once): True from the wrapper just before it calls fork(), then what
 # before() made for the wrapper to write after fork(), the record less its
-# first PID_HEAD bytes (None: nothing).
+# first PID_HEAD bytes (None: nothing), kept until the thread forks again.
 _wrapping = {}
 PID_HEAD = 17  # {"pid":1234      (the pid in ten characters), written after fork()
-# For the child hook (a fork made in C): the record
-# less its pid head, in _child_body when the process had one thread, in
-# _pending by thread otherwise (None: nothing pending).
+# For the child hook (a fork made in C): the record less its pid head, in
+# _child_body when the process had one thread, in _pending by thread
+# otherwise (None: nothing pending).
 _child_body = None
 _pending = None
 _wake_ident = None  # the thread whose fork under way is announced with a real write
