@@ -1,8 +1,10 @@
 package forktrace
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,24 +12,44 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
 // BenchmarkTracer measures what tracing costs against the same work
-// without it, in one run with the variants interleaved (so that a busy
-// machine slows each alike): a fork round trip (os.fork, the child's _exit,
-// wait4: the tracer's parent and child hooks both run inside it) and a
-// fork-context multiprocessing.Pool(8) start-up, each with the tracer, with
-// the tracer less its threaded check (issue 30's addition, cut out of the
-// module between its marker comments), and without a tracer. It also
-// reports the child's page faults, the time from fork() to the child's
-// first line of user code, and the first fork of a process (when the
-// tracer maps the record file). It drives python3 from PATH
-// (FORKWATCH_BENCH_PYTHON overrides) and prints medians; the body runs once
-// whatever b.N is.
+// without it, in one run with the variants interleaved (each round runs
+// every variant once, each first in turn, so that a busy machine slows each
+// alike): a fork round trip (os.fork, the child's _exit, wait4: the
+// tracer's hooks and wrapper all run inside it), the same from a threaded
+// parent (exit marks on), and a fork-context multiprocessing.Pool(8)
+// start-up. The variants:
 //
-//	go test -run '^$' -bench Tracer ./monitor/forktrace/
+//   - traced: the tracer as Enable leaves it: module, .pth and the module's
+//     bytecode in __pycache__ (Enable's check run imports it with -I, which
+//     writes the bytecode whatever PYTHONDONTWRITEBYTECODE says);
+//   - traced, no threaded check: the same less issue 30's threaded check
+//     (each "-- threaded check (cut: REPLACEMENT) --" ... "-- end of threaded
+//     check --" region of the module replaced by REPLACEMENT);
+//   - traced, no bytecode: the module compiled at every start, as an
+//     interpreter with PYTHONDONTWRITEBYTECODE=1 or a read-only
+//     site-packages would (the compiler's memory stays in the process, and
+//     every later fork copies its page tables);
+//   - baseline, with FORKWATCH_BENCH_BASELINE naming a tracer module (with
+//     its "@SPOOL@" placeholder, e.g. from git show
+//     main:monitor/forktrace/tracer/forkwatch_forktrace.py): an older tracer
+//     installed as traced is, for an A/B in the same run;
+//   - plain: no tracer.
+//
+// Each ratio is the median of all of a variant's samples over plain's (the
+// runs interleaved), then the median over the rounds of each round's ratio
+// and the range of those: how much one round's ratio moves on this machine. It also reports the child's page faults,
+// the time from fork() to the child's first line of user code, the first
+// fork of a process (when the tracer maps the record file), and the
+// tracer's hooks called directly. It drives python3 from PATH
+// (FORKWATCH_BENCH_PYTHON overrides); the body runs once whatever b.N is.
+//
+//	go test -run '^$' -bench Tracer -benchtime 1x ./monitor/forktrace/
 func BenchmarkTracer(b *testing.B) {
 	py := os.Getenv("FORKWATCH_BENCH_PYTHON")
 	if py == "" {
@@ -40,37 +62,66 @@ func BenchmarkTracer(b *testing.B) {
 		b.Skipf("%s is older than 3.7", py)
 	}
 	dir := b.TempDir()
-	spool := filepath.Join(dir, "spool")
-	if err := CreateRing(spool); err != nil {
-		b.Fatal(err)
+	type variant struct {
+		name  string
+		site  string
+		spool string   // "" for plain
+		env   []string // added to the environment
 	}
 	const (
-		traced  = "traced"
-		nocheck = "traced, no threaded check"
-		plain   = "plain"
+		traced   = "traced"
+		nocheck  = "traced, no threaded check"
+		nobyte   = "traced, no bytecode"
+		baseline = "baseline"
+		plain    = "plain"
 	)
-	sites := map[string]string{}
-	for _, v := range []string{traced, nocheck, plain} {
-		sites[v] = filepath.Join(dir, strconv.Itoa(len(sites)))
+	var variants []*variant
+	add := func(name string, module []byte, compiled bool, env ...string) {
+		v := &variant{name: name, site: filepath.Join(dir, "site"+strconv.Itoa(len(variants))), env: env}
+		variants = append(variants, v)
+		if module == nil {
+			os.Mkdir(v.site, 0o755)
+			return
+		}
+		v.spool = filepath.Join(dir, "spool"+strconv.Itoa(len(variants)))
+		if err := CreateRing(v.spool); err != nil {
+			b.Fatal(err)
+		}
+		mod, err := withSpool(module, v.spool)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.MkdirAll(v.site, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(v.site, ModuleName), mod, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(v.site, PthName), pthContent, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		if compiled {
+			compileModule(b, py, filepath.Join(v.site, ModuleName))
+		}
 	}
-	os.Mkdir(sites[plain], 0o755)
-	installInto(b, sites[traced], spool)
-	// Its own spool, to check that the variant without the check records.
-	spool2 := filepath.Join(dir, "spool2")
-	if err := CreateRing(spool2); err != nil {
+	cut, err := cutThreadedCheck(moduleTemplate)
+	if err != nil {
 		b.Fatal(err)
 	}
-	installInto(b, sites[nocheck], spool2)
-	mod := filepath.Join(sites[nocheck], ModuleName)
-	src, _ := os.ReadFile(mod)
-	cut := regexp.MustCompile(`(?s)\n( *)# -- threaded check [^\n]*\n.*# -- end of threaded check --\n`)
-	if !cut.Match(src) {
-		b.Fatal("the tracer has no threaded-check markers")
+	add(traced, moduleTemplate, true)
+	add(nocheck, cut, true)
+	add(nobyte, moduleTemplate, false, "PYTHONDONTWRITEBYTECODE=1")
+	if p := os.Getenv("FORKWATCH_BENCH_BASELINE"); p != "" {
+		old, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		add(baseline, old, true)
 	}
-	os.WriteFile(mod, cut.ReplaceAll(src, []byte("\n${1}threaded, wake, names = False, False, b\"\"\n")), 0o644)
+	add(plain, nil, false)
 	script, _ := filepath.Abs(filepath.Join("testdata", "bench.py"))
 
-	const rounds, forks, pools = 10, 100, 10
+	const rounds, forks, pools = 20, 60, 12
 	type result struct {
 		Loaded     bool      `json:"loaded"`
 		First      []float64 `json:"first"`
@@ -82,25 +133,33 @@ func BenchmarkTracer(b *testing.B) {
 		Before     []float64 `json:"hook_before"`
 		Child      []float64 `json:"hook_child"`
 	}
-	samples := map[string]*result{traced: {}, nocheck: {}, plain: {}}
-	variants := []string{traced, nocheck, plain}
+	// all[v] holds every sample; perRound[v][i] round i's.
+	all := map[string]*result{}
+	perRound := map[string][]result{}
+	var loads []float64
 	for i := 0; i < rounds; i++ {
 		for j := range variants {
 			v := variants[(i+j)%len(variants)] // each variant first in turn
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			out, err := exec.CommandContext(ctx, py, script, sites[v], strconv.Itoa(forks), strconv.Itoa(pools)).Output()
+			cmd := exec.CommandContext(ctx, py, script, v.site, strconv.Itoa(forks), strconv.Itoa(pools))
+			cmd.Env = append(os.Environ(), v.env...)
+			out, err := cmd.Output()
 			cancel()
 			if err != nil {
-				b.Fatalf("bench.py: %v", err)
+				b.Fatalf("bench.py (%s): %v", v.name, err)
 			}
 			var res result
 			if err := json.Unmarshal(out, &res); err != nil {
 				b.Fatalf("bench.py printed %q", out)
 			}
-			if res.Loaded != (v != plain) {
-				b.Fatalf("tracer loaded = %v in the run %q", res.Loaded, v)
+			if res.Loaded != (v.spool != "") {
+				b.Fatalf("tracer loaded = %v in the run %q", res.Loaded, v.name)
 			}
-			s := samples[v]
+			s := all[v.name]
+			if s == nil {
+				s = &result{}
+				all[v.name] = s
+			}
 			s.First = append(s.First, res.First...)
 			s.Fork = append(s.Fork, res.Fork...)
 			s.Threaded = append(s.Threaded, res.Threaded...)
@@ -109,38 +168,113 @@ func BenchmarkTracer(b *testing.B) {
 			s.Pool = append(s.Pool, res.Pool...)
 			s.Before = append(s.Before, res.Before...)
 			s.Child = append(s.Child, res.Child...)
+			perRound[v.name] = append(perRound[v.name], res)
 		}
+		loads = append(loads, loadAverage())
 	}
 	// Children share a slot when their pids are equal modulo Slots.
-	if n := countRecords(b, spool); n < rounds*(forks+pools*8)*3/4 {
-		b.Errorf("only %d records for %d traced children", n, 2*rounds*(forks+pools*8))
+	for _, v := range variants {
+		if v.spool == "" {
+			continue
+		}
+		if n := countRecords(b, v.spool); n < rounds*(forks+pools*8)*3/4 {
+			b.Errorf("%s: only %d records for %d children", v.name, n, rounds*(2*forks+pools*8+1))
+		}
 	}
-	if n := countRecords(b, spool2); n < rounds*(forks+pools*8)*3/4 {
-		b.Errorf("the tracer less its threaded check wrote only %d records", n)
+	// ratio is the median of all of v's samples over plain's, then the
+	// median over the rounds of each round's ratio, and their range.
+	ratio := func(v string, field func(*result) []float64) (all, med, lo, hi float64) {
+		var rs, vs, ps []float64
+		for i := range perRound[v] {
+			vs = append(vs, field(&perRound[v][i])...)
+			ps = append(ps, field(&perRound[plain][i])...)
+			rs = append(rs, median(field(&perRound[v][i]))/median(field(&perRound[plain][i])))
+		}
+		sort.Float64s(rs)
+		return median(vs) / median(ps), median(rs), rs[0], rs[len(rs)-1]
 	}
-	t, n, p := samples[traced], samples[nocheck], samples[plain]
-	forkRatio, poolRatio := median(t.Fork)/median(p.Fork), median(t.Pool)/median(p.Pool)
-	check := median(t.Fork) - median(n.Fork)
+	fork := func(r *result) []float64 { return r.Fork }
+	thr := func(r *result) []float64 { return r.Threaded }
+	pool := func(r *result) []float64 { return r.Pool }
+	t, n, p := all[traced], all[nocheck], all[plain]
+	forkRatio, _, _, _ := ratio(traced, fork)
+	poolRatio, _, _, _ := ratio(traced, pool)
+	thrRatio, _, _, _ := ratio(traced, thr)
 	b.ReportMetric(forkRatio, "fork-ratio")
 	b.ReportMetric(poolRatio, "pool8-startup-ratio")
+	b.ReportMetric(thrRatio, "threaded-fork-ratio")
 	b.ReportMetric(median(t.Fork)-median(p.Fork), "µs-per-fork-added")
-	b.ReportMetric(check, "µs-threaded-check")
+	b.ReportMetric(median(t.Threaded)-median(n.Threaded), "µs-threaded-check")
 	b.ReportMetric(median(t.Before), "µs-parent-hook")
 	b.ReportMetric(median(t.Child), "µs-child-hook")
-	fmt.Printf("fork tracer (%s, %d rounds of 3 interleaved runs, %d forks and %d pools each; medians):\n", py, rounds, forks, pools)
-	fmt.Printf("  fork round trip: %.0f µs with the tracer, %.0f µs without: ratio %.3f (+%.0f µs); the threaded check's share: %.0f µs with it, %.0f µs without (%+.0f µs)\n",
-		median(t.Fork), median(p.Fork), forkRatio, median(t.Fork)-median(p.Fork), median(t.Fork), median(n.Fork), check)
-	fmt.Printf("  fork round trip from a threaded parent: %.0f µs with the tracer, %.0f µs without: ratio %.3f; %.0f µs with the tracer less its threaded check\n",
-		median(t.Threaded), median(p.Threaded), median(t.Threaded)/median(p.Threaded), median(n.Threaded))
-	b.ReportMetric(median(t.Threaded)/median(p.Threaded), "threaded-fork-ratio")
-	fmt.Printf("  Pool(8) start-up: %.1f ms with, %.1f ms without: ratio %.3f (%.1f ms without the threaded check)\n",
-		median(t.Pool)/1000, median(p.Pool)/1000, poolRatio, median(n.Pool)/1000)
-	fmt.Printf("  child: %.0f page faults with, %.0f without; %.0f µs from fork() to its first line with, %.0f µs without\n",
+	sort.Float64s(loads)
+	fmt.Printf("fork tracer (%s, %d rounds of %d interleaved runs, %d forks and %d pools each; load average %.2f-%.2f):\n",
+		py, rounds, len(variants), forks, pools, loads[0], loads[len(loads)-1])
+	fmt.Printf("  medians of every sample in µs (Pool in ms), their ratio to plain's, then (the median of the %d rounds' ratios [their range])\n", rounds)
+	for _, v := range variants {
+		s := all[v.name]
+		if v.name == plain {
+			fmt.Printf("  %-28s fork %6.0f                              threaded %6.0f                              Pool(8) %5.1f\n", v.name, median(s.Fork), median(s.Threaded), median(s.Pool)/1000)
+			continue
+		}
+		f, fm, flo, fhi := ratio(v.name, fork)
+		h, hm, hlo, hhi := ratio(v.name, thr)
+		o, om, olo, ohi := ratio(v.name, pool)
+		fmt.Printf("  %-28s fork %6.0f %.3f (%.3f [%.3f-%.3f])  threaded %6.0f %.3f (%.3f [%.3f-%.3f])  Pool(8) %5.1f %.3f (%.3f [%.3f-%.3f])\n",
+			v.name, median(s.Fork), f, fm, flo, fhi, median(s.Threaded), h, hm, hlo, hhi, median(s.Pool)/1000, o, om, olo, ohi)
+	}
+	fmt.Printf("  the threaded check (issue 30: exit marks, the announced first fork) costs %.0f µs a fork from a threaded parent\n", median(t.Threaded)-median(n.Threaded))
+	fmt.Printf("  child: %.0f page faults with the tracer, %.0f without; %.0f µs from fork() to its first line with, %.0f µs without\n",
 		median(t.MinFlt), median(p.MinFlt), median(t.ChildStart), median(p.ChildStart))
 	fmt.Printf("  a process's first fork (the tracer maps the record file): %.0f µs with, %.0f µs without\n", median(t.First), median(p.First))
-	fmt.Printf("  the hooks alone: %.1f µs in the parent (10 frames deep), %.1f µs in the child\n", median(t.Before), median(t.Child))
+	fmt.Printf("  the hooks called directly (a fork made in C, or os.fork from 3.12): %.1f µs in the parent (10 frames deep), %.1f µs in the child\n", median(t.Before), median(t.Child))
 	for i := 0; i < b.N; i++ {
 	}
+}
+
+// cutThreadedCheck replaces each "-- threaded check (cut: R) --" ... "--
+// end of threaded check --" region of the tracer with R, at the region's
+// indentation.
+func cutThreadedCheck(module []byte) ([]byte, error) {
+	re := regexp.MustCompile(`(?s)\n( *)# -- threaded check \(cut: ([^\n]*)\) --\n.*?# -- end of threaded check --\n`)
+	if len(re.FindAll(module, -1)) == 0 {
+		return nil, fmt.Errorf("the tracer has no threaded-check markers")
+	}
+	return re.ReplaceAll(module, []byte("\n${1}${2}\n")), nil
+}
+
+// compileModule writes a module's bytecode into its __pycache__, as
+// Enable's check run does.
+func compileModule(t testing.TB, py, module string) {
+	t.Helper()
+	out, err := exec.Command(py, "-I", "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)", module).CombinedOutput()
+	if err != nil {
+		t.Fatalf("compile %s: %v\n%s", module, err, out)
+	}
+}
+
+// loadAverage is the 1-minute load average (0 where /proc has none).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
+	return f
+}
+
+// withSpool is a tracer module (the template, or an older one) writing to
+// spool.
+func withSpool(module []byte, spool string) ([]byte, error) {
+	q, err := json.Marshal(spool)
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.Replace(module, []byte(`"@SPOOL@"`), q, 1)
+	if bytes.Equal(out, module) {
+		return nil, errors.New("the tracer module has no spool placeholder")
+	}
+	return out, nil
 }
 
 func median(v []float64) float64 {

@@ -7,9 +7,10 @@
 // A macOS crash report has no Python frames: it shows PyOS_AfterFork_Child
 // or performForkChildInitialize, never the line that forked. Python can say
 // it itself: os.register_at_fork runs our code at every fork, in the parent
-// before fork() (where the forking thread's stack is one frame walk away)
-// and in the child after it (where the record is written under the child's
-// pid, the pid the crash report names).
+// before fork() (where the forking thread's stack is one frame walk away),
+// and the record goes under the child's pid, the pid the crash report names
+// (written by the parent after os.fork returns it, or by the child after a
+// fork made in C).
 //
 // The package imports monitor; monitor does not import it (the app passes
 // Enricher in monitor.Config.Enrich).

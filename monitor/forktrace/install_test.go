@@ -146,6 +146,14 @@ func TestEnableVenvEndToEnd(t *testing.T) {
 	if e.State != StateEnabled || !e.Registered || !strings.HasPrefix(e.SitePackages, venv) {
 		t.Fatalf("after Enable: %+v", e)
 	}
+	// Enable's check run (python -I: whatever PYTHONDONTWRITEBYTECODE says)
+	// leaves the module's bytecode beside it: an interpreter that had to
+	// compile the tracer at each start would keep the compiler's 1.3 MB,
+	// and every later fork() copy its page tables (BenchmarkTracer, "no
+	// bytecode").
+	if pyc, _ := filepath.Glob(filepath.Join(e.SitePackages, "__pycache__", moduleStem+".*.pyc")); len(pyc) != 1 {
+		t.Errorf("the tracer's bytecode after Enable: %q", pyc)
+	}
 	// Enabling twice is an upgrade in place, not an error.
 	if _, err := m.Enable(ctx, venv); err != nil {
 		t.Fatalf("second Enable: %v", err)

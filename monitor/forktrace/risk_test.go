@@ -285,8 +285,9 @@ func siteLinesMark(t *testing.T, script, mark string) int {
 }
 
 // TestThreadedOnMacOS runs the tracer's macOS branch with a stand-in for
-// pthread_is_threaded_np (no Mac here): it is looked up at the first fork,
-// asked at each fork while it says no, and never again once it says yes
+// pthread_is_threaded_np (no Mac here: a stand-in _ctypes provides it): it
+// is looked up at the first fork, asked at each fork while it says no, and
+// never again once it says yes
 // (objc4 reads the same function, which stays true once the process has
 // started a thread: macos-facts.md, "The fork check's precondition").
 func TestThreadedOnMacOS(t *testing.T) {
@@ -296,7 +297,7 @@ func TestThreadedOnMacOS(t *testing.T) {
 	ran := false
 	for _, py := range testPythons(t) {
 		if maj, min := pythonVersion(t, py); maj < 3 || maj == 3 && min < 13 {
-			continue // the mapping itself needs the real ctypes before 3.13
+			continue // the mapping itself needs the real _ctypes before 3.13
 		}
 		ran = true
 		dir := t.TempDir()

@@ -16,15 +16,16 @@ import (
 )
 
 // The spool is one file, SPOOL/records, of Slots slots of SlotSize bytes:
-// the child with pid P writes its record into slot P % Slots. Forkwatch
+// the record of the child with pid P goes into slot P % Slots. Forkwatch
 // creates it at its full size with every block allocated, so the tracer
 // never creates a file after fork (a directory update per fork cost 0.9 ms
 // on a journaled disk) and the spool is bounded in files (one) and bytes
 // (RingSize) by construction. The tracer's constants must match
 // (TestTracerConstants).
 //
-// The tracer maps the file (MAP_SHARED) once per process and each child
-// writes its record into the mapping: no system call per fork. A write
+// The tracer maps the file (MAP_SHARED) once per process and writes each
+// record into the mapping (the parent, after os.fork; the child, after a
+// fork made in C): no system call per fork. A write
 // through a mapping into a hole of a sparse file needs a new block, and on a
 // full disk it kills the writer with SIGBUS where write() would only fail;
 // that is why the blocks are allocated here, and why the tracer falls back

@@ -1,9 +1,9 @@
 # The macOS branch of the tracer's threaded check, run on Linux: the
-# platform is said to be darwin and ctypes is a stand-in whose
+# platform is said to be darwin and _ctypes is a stand-in whose
 # pthread_is_threaded_np answers 0 for the first two forks and 1 after
 # (like the real one, which turns true once a thread was ever started and
 # stays true); it counts how often it is asked. Python 3.13+ only (older
-# ones map the record file through the real ctypes). Prints the pids and
+# ones map the record file through the real _ctypes). Prints the pids and
 # the number of calls as one JSON line.
 import json
 import os
@@ -20,19 +20,35 @@ def pthread_is_threaded_np():
     return answers[min(len(calls), len(answers)) - 1]
 
 
-fake = types.ModuleType("ctypes")
-fake.c_int = int
+# What the tracer uses of _ctypes: dlopen(None), CFuncPtr subclassed with
+# _flags_, _restype_ and _argtypes_ and made from (name, library), and
+# _SimpleCData subclassed with _type_.
+fake = types.ModuleType("_ctypes")
+fake.FUNCFLAG_CDECL = 1
 
 
-class CDLL(object):
-    def __init__(self, name):
-        if name is not None:
-            raise OSError(name)
-        self.pthread_is_threaded_np = pthread_is_threaded_np
+def dlopen(name, *mode):
+    if name is not None:
+        raise OSError(name)
+    return 0
 
 
-fake.CDLL = CDLL
-sys.modules["ctypes"] = fake
+class CFuncPtr(object):
+    def __init__(self, spec):
+        name, lib = spec
+        if name != "pthread_is_threaded_np" or lib._handle != 0 or self._restype_._type_ != "i" or self._argtypes_ != ():
+            raise AttributeError(name)
+
+    def __call__(self):
+        return pthread_is_threaded_np()
+
+
+class _SimpleCData(object):
+    pass
+
+
+fake.dlopen, fake.CFuncPtr, fake._SimpleCData = dlopen, CFuncPtr, _SimpleCData
+sys.modules["_ctypes"] = fake
 sys.platform = "darwin"
 site.addsitedir(sys.argv[1])
 pids = []

@@ -55,6 +55,15 @@ def main():
     out = {"python": "%d.%d" % sys.version_info[:2], "loaded": "forkwatch_forktrace" in sys.modules, "forks": {}, "ok": {}}
     pid, ok = fork_directly()
     out["forks"]["os.fork"], out["ok"]["os.fork"] = [pid], ok
+    # A wrapped os.fork is still os.fork: it refuses arguments and keeps
+    # its name.
+    try:
+        if os.fork(1) == 0:
+            os._exit(0)
+        out["ok"]["os.fork refuses arguments"] = False
+    except TypeError:
+        out["ok"]["os.fork refuses arguments"] = True
+    out["ok"]["os.fork named fork"] = os.fork.__name__ == "fork"
     if sys.version_info >= (3, 7):
         import multiprocessing
 

@@ -10,17 +10,37 @@
 #
 # Cost per fork: one getpid, no other system call. The record file is
 # mapped (MAP_SHARED) once per process, at its first fork, and the mapping
-# is inherited by every child. Up to Python 3.11, os.fork and os.forkpty are
-# wrapped so that the parent, which learns the child's pid from fork(),
-# copies the record into the mapping itself: code run in the child after
-# fork() costs a copy-on-write page fault for every page it touches (a
-# record written from the child took 14 more faults than none). From 3.12
-# (see wrap_fork's caller), and for forks made in C (a subprocess
-# preexec_fn, an extension), the child hook writes the record. No descriptor is
-# kept: the mapping does not need one (a descriptor number kept across
-# forks may be closed and reused for another file by the program). The
-# working folder is cached until os.chdir or os.fchdir (wrapped to forget
-# it; a chdir made from C is not seen).
+# is inherited by every child. os.fork and os.forkpty are wrapped so that
+# the parent, which learns the child's pid from fork(), copies the record
+# into the mapping itself: code run in the child after fork() costs a
+# copy-on-write page fault for every page it touches. For forks made in C
+# (a subprocess preexec_fn, an extension) the child hook writes it. No
+# descriptor is kept: the mapping does not need one (a descriptor number
+# kept across forks may be closed and reused for another file by the
+# program). The working folder is cached until os.chdir or os.fchdir
+# (wrapped to forget it; a chdir made from C is not seen).
+#
+# What a fork costs beyond that is page faults and fork() itself. fork()
+# leaves every page of the parent write-protected, and each page either
+# process then writes costs a fault (about 1 us, 2.5 us while the other
+# still shares it, on the 2-core VM this was measured on: most of what the
+# tracer adds to a fork of a small process); and fork() copies the page
+# tables of all the process's memory. So:
+# - everything is made in the parent before fork() (_before below), and
+#   after it the parent only copies bytes into the mapping;
+# - the same fork again (a loop, a pool's workers) is recognised by its
+#   key (numbers, compared in C), and its record is the bytes made
+#   the first time: nothing formatted, hashed or allocated but a few
+#   numbers and the head;
+# - the hot path is module-level functions reading module globals (a
+#   closure's call writes each of its cells), and nothing crosses fork()
+#   in the wrapper's variables (the child would release them: a write);
+# - the mapping is made through _ctypes, not ctypes (300 KB less memory
+#   for every later fork() to copy the page tables of), and Enable leaves
+#   this module's bytecode beside it (compiling it at start-up leaves 1.3
+#   MB of the compiler's memory in the process).
+# The frame walk (sys._getframe and f_back make frame objects) is the
+# floor. BenchmarkTracer measures it all.
 #
 # Writes through a mapping raise no file event, so the one fork Forkwatch
 # must hear about at once - the first fork from a threaded process at each
@@ -50,23 +70,263 @@ SLOTS = 8192  # records kept: one slot per pid modulo SLOTS
 SLOT_SIZE = 4096  # bytes per record; outer frames are dropped to fit
 MAX_FRAMES = 48  # innermost frames kept
 MAX_TEXT = 300  # characters kept of a file name, function, argv[0], cwd
-MAX_CACHED = 2048  # frames whose text is kept between forks
+MAX_CACHED = 2048  # records (and frames) kept between forks
 MAX_SITES = 256  # fork sites already announced with a real write
 MAX_NAMES = 32  # thread names kept for a warning
 RETRY = 10.0  # seconds between looks at a record file that was not usable
 FORMAT = 2
-HEAD = 18  # a record starts {"pid":1234      , (ten characters for the pid)
 # The end mark is the slot's last TRAILER bytes, "1234      exit \n" (the
 # pid in ten characters, then "exec ", "spawn", "exit " or a blank): the
 # child may exit before its parent has written the record, and the record
 # never reaches them.
 TRAILER = 16
+# What the head of a record ({"pid":1234      ,"ppid":1233,"time":...,
+# written per fork) may take at most; the rest is made to fit after it.
+HEAD_MAX = 80
+BLANK = b"     "
+
+# The hot path (os.fork's wrapper, the hooks) is module-level functions
+# reading module globals: a closure copies every cell it uses into its
+# frame at each call, writing each cell (a page fault after fork), and
+# Python 2 syntax has no nonlocal. The globals change only when something
+# changes (a chdir, a new record file, every RETRY seconds, a new fork
+# site).
+_on = False  # there is a record file to write to
+_map = None  # the mapping (a memoryview), or None: not mapped
+_next_look = 0  # when to look at the record file again (time.time_ns() // 1000)
+# The key of a fork: what its record says but its pid, its parent and its
+# time (which are written per fork), the working folder (the records are
+# forgotten at a chdir) and the interpreter: the thread count, the thread
+# (0 when it is the only one), threaded, argv[0], then per frame id(code)
+# and the last instruction, then whether the stack ended within MAX_FRAMES.
+# A list, made afresh at each fork (two threads may fork at once).
+KEY = 4 + 2 * MAX_FRAMES  # where a key of MAX_FRAMES frames has that last item
+# The last fork's key, its record and its code objects (an id is the
+# object's only while it lives), in one tuple (read at once).
+_last = ([None] * 5, None, None)
+_records = {}  # tuple(key) -> (record less its head, the code objects)
+# Between our os.fork wrapper and before(), by thread (threads may fork at
+# once): True from the wrapper just before it calls fork(), then what
+# before() made for the wrapper to write after fork(), the record less its
+# first PID_HEAD bytes (None: nothing), kept until the thread forks again.
+_wrapping = {}
+PID_HEAD = 17  # {"pid":1234      (the pid in ten characters), written after fork()
+# For the child hook (a fork made in C): the record less its pid head, in
+# _child_body when the process had one thread, in _pending by thread
+# otherwise (None: nothing pending).
+_child_body = None
+_pending = None
+_wake_ident = None  # the thread whose fork under way is announced with a real write
+_ended = None  # the pid whose record has its end mark
+_cwd = None  # this process's working folder, until a chdir
+_ever_threaded = False  # macOS: pthread_is_threaded_np() said yes (it stays true)
+_keep = []  # code objects frame_text names by id, for records not kept in _records
+
+
+def _before():
+    # In the parent before every fork: the record of the fork, less its
+    # pid. For our os.fork wrapper it goes into _wrapping, for the wrapper
+    # to write after fork(); otherwise (a fork made in C) into _child_body
+    # or _pending, for the child hook. Everything but that copy is done
+    # here, before fork(): after it every page the parent writes is one
+    # the child still shares (a copy), and the child starts later.
+    #
+    # The same fork as the last one (a loop, a pool's workers) is known by
+    # its key alone, compared in C: nothing is hashed (a code object's
+    # hash hashes its constants), formatted or allocated but a few numbers,
+    # and its record is the bytes made for the first one.
+    global _pending, _child_body, _wake_ident
+    try:
+        ident = _get_ident()
+        # Nothing of an earlier fork may reach this one's child.
+        if _child_body is not None:
+            _child_body = None
+        if _pending is not None:
+            _pending.pop(ident, None)
+            if not _pending:
+                _pending = None
+        # Marked by our wrapper just before it called fork() in this
+        # thread. (A mark stays when fork() is refused before the hooks run,
+        # by an audit hook: this thread's next fork made in C then goes
+        # unrecorded.)
+        wrapped = _wrapping.get(ident) is True
+        if wrapped:
+            _wrapping[ident] = None
+        # The frame that called fork(): our wrapper has none of its own.
+        f = _getframe(1)
+        t = _now() // 1000  # microseconds: a float would be formatted by dtoa, writing its own pages
+        if t >= _next_look:
+            _look(t)
+        if not _on:
+            return
+        if _wake_ident is not None and _wake_ident == ident:
+            _wake_ident = None
+        ppid = _getpid()
+        # The live Python threads: _thread._count() counts those started
+        # through _thread (every threading.Thread), and costs no lock;
+        # threading.active_count() would also count foreign threads that
+        # called into threading, but takes a lock and touches pages enough
+        # to cost ~7 more page faults per fork.
+        n = _count() + 1
+        # -- threaded check (cut: threaded = False) --
+        if _darwin:
+            threaded = _ever_threaded or _threaded_darwin(n)
+        else:
+            threaded = n > 1
+        # -- end of threaded check --
+        last = _last
+        # As long as the last fork's (the same fork, mostly): one allocation.
+        k = [None] * len(last[0])
+        k[0] = n
+        # The thread, when there are more: by its native id, which a new
+        # thread does not take over as it does a finished one's ident.
+        k[1] = _thread_id() if n > 1 else 0
+        k[2] = threaded
+        try:
+            k[3] = _sys.argv[0]
+        except Exception:
+            k[3] = ""
+        f0 = f
+        i = 4
+        while f is not None and i < KEY:
+            if i + 1 < len(k):
+                k[i] = id(f.f_code)
+                k[i + 1] = f.f_lasti
+            else:
+                k[i:] = (id(f.f_code), f.f_lasti)
+            i += 2
+            f = f.f_back
+        # Then whether the stack ended within MAX_FRAMES.
+        if i < len(k):
+            k[i] = f is None
+            del k[i + 1 :]
+        else:
+            k.append(f is None)
+        if k == last[0]:
+            rec = last[1]
+        else:
+            rec = _make(k, f0)
+        if rec is None:
+            return
+        body = b',"ppid":%d,"time":%d.%06d' % (ppid, t // 1000000, t % 1000000) + rec
+        if wrapped:
+            _wrapping[ident] = body
+        elif n > 1:
+            p = _pending
+            if p is None:
+                p = _pending = {}
+            p[ident] = body
+        else:
+            _child_body = body
+    except BaseException:
+        pass
+
+
+def _forked(_, pid):
+    # Our os.fork wrapper, after fork(): in the parent, the record before()
+    # made, under the child's pid. Nothing else crosses fork() in Python:
+    # the wrapper is made of C callables (see where it is installed).
+    if pid:
+        try:
+            b = _wrapping.get(_get_ident())  # read, not popped: a write after fork() is a copy
+            if b is not None and b is not True:
+                m = _map
+                if m is None or _wake_ident is not None:
+                    _put(pid, b)
+                else:
+                    off = (pid % SLOTS) * SLOT_SIZE
+                    m[off + PID_HEAD : off + PID_HEAD + len(b)] = b  # the record less its pid, then the pid
+                    m[off : off + PID_HEAD] = b'{"pid":%-10d' % pid
+        except BaseException:
+            pass
+    return pid
+
+
+def _forked_pty(_, r):
+    # Our os.forkpty wrapper, after forkpty() (as _forked).
+    if r[0]:
+        try:
+            b = _wrapping.get(_get_ident())
+            if b is not None and b is not True:
+                _put(r[0], b)
+        except BaseException:
+            pass
+    return r
+
+
+def _after_in_child():
+    # In the child, after a fork made in C: the record, made by before(),
+    # under this pid. After our os.fork and os.forkpty wrappers the parent
+    # writes it, and the child reads two globals (every page the child
+    # writes costs it a copy-on-write fault).
+    b = _child_body
+    if b is None:
+        if _pending is None:
+            return
+        try:
+            b = _pending.pop(_get_ident(), None)
+        except BaseException:
+            return
+    try:
+        pid = _getpid()
+        m = _map
+        if m is None or _wake_ident is not None:
+            _put(pid, b)
+        else:
+            off = (pid % SLOTS) * SLOT_SIZE
+            m[off + PID_HEAD : off + PID_HEAD + len(b)] = b
+            m[off : off + PID_HEAD] = b'{"pid":%-10d' % pid
+    except BaseException:
+        pass
+
+
+def _exit(status):
+    # os._exit, once the process has forked while threaded: the end mark
+    # "exit" (see mark() in _setup), then the real one; lean, since most
+    # callers are children just forked (each page written is a fault).
+    try:
+        if _on:
+            pid = _getpid()
+            if _ended != pid:
+                trailer = b"%-10dexit \n" % pid
+                off = (pid % SLOTS + 1) * SLOT_SIZE - TRAILER
+                m = _map
+                if m is None or (_wake_ident is not None and _wake_ident == _get_ident()):
+                    _write_at(trailer, off)  # a real write: the watcher hears of it
+                else:
+                    m[off : off + TRAILER] = trailer
+    except BaseException:
+        pass
+    _real_exit(status)
+
+
+def _put(pid, body):
+    # The record less its pid, then the pid (which names whose it is);
+    # with write() for an announced fork or a record file not mapped.
+    # Never raises.
+    try:
+        if body is None:
+            return
+        off = (pid % SLOTS) * SLOT_SIZE
+        head = b'{"pid":%-10d' % pid
+        m = _map
+        if m is None or _wake_ident is not None:
+            if _on:
+                _write_at(head + body, off)
+            return
+        m[off + PID_HEAD : off + PID_HEAD + len(body)] = body
+        m[off : off + PID_HEAD] = head
+    except BaseException:
+        pass
 
 
 def _setup():
     import os
     import sys
     import time
+
+    global _get_ident, _thread_id, _count, _getpid, _getframe, _now, _sys, _darwin, _threaded_darwin
+    global _look, _make, _write_at, _mark
 
     register = getattr(os, "register_at_fork", None)
     if register is None or not SPOOL:
@@ -75,14 +335,21 @@ def _setup():
         from _thread import get_ident, _count
     except ImportError:
         return
+    try:
+        from _thread import get_native_id as thread_id  # 3.8+
+    except ImportError:
 
-    getframe = sys._getframe
+        def thread_id():
+            # 3.7: a new thread may take over a finished one's ident; its
+            # name tells them apart.
+            th = sys.modules.get("threading")
+            return (get_ident(), th.current_thread().name if th is not None else "")
+
     o_open, o_pwrite, o_close, o_fstat, o_stat = os.open, getattr(os, "pwrite", None), os.close, os.fstat, os.stat
     if o_pwrite is None:
         return
     getpid = os.getpid
     getcwd = os.getcwd
-    now = time.time
     modules = sys.modules
     flags = os.O_WRONLY
     for name in ("O_NOFOLLOW", "O_CLOEXEC", "O_NONBLOCK"):
@@ -122,253 +389,214 @@ def _setup():
         )
     )
 
-    WRITE = "write"  # target: no mapping, write() each record
-    BLANK = b"     "
-    # Mutable state in one-element lists (no nonlocal in Python 2 syntax).
-    target = [None]  # the mapping (a memoryview), WRITE, or None: nothing
-    target_id = [None]  # (st_dev, st_ino) of what target is
-    next_look = [0.0]  # when to look at the record file again
     mapping = [None]  # keeps the mmap object alive
-    cwd_cache = [None]  # this process's working folder, until a chdir
-    ended = [None]  # the pid whose record has its end mark
+    target_id = [None]  # (st_dev, st_ino) of the record file mapped or written
     np_threaded = [None]  # darwin: pthread_is_threaded_np, None until looked up, then the function or False
     ever_threaded = [False]  # darwin: once threaded, always threaded
     exit_marks = [False]  # os._exit wrapped and the atexit hook registered
     announced = set()  # fork sites announced with a real write
-    # thread ident -> (record less its first HEAD bytes, written with
-    # write(), written by the parent), from before() to the parent's fork
-    # wrapper or the child's hook.
-    pending = {}
-    by_wrapper = [False]  # the fork under way is os.fork's or os.forkpty's, wrapped: the parent writes
-    # Each frame's JSON text, by code object and line: a program forks from
-    # the same few places (a Pool's eight workers from one line), and
-    # formatting and escaping a frame costs more than looking it up. The
-    # cache is bounded; it keeps the code objects it names alive.
-    frame_text = {}
-    last_middle = [(None, None, None, None, b"")]  # (how, thread, argv0, cwd, their encoded part of a record) at the last fork
-    thread_names = {}  # thread ident -> its name when it first forked (forgotten every RETRY seconds)
-    records = {}  # a stack's frame texts -> what its last record was made of, and the record
+    frame_text = {}  # (id(code), line) -> the frame's JSON text; the code is kept in _records
 
     def map_file(fd):
         # Python 3.13 maps without keeping a duplicate of the descriptor
         # (trackfd=False); older ones keep one for the mapping's life, so
-        # they map through ctypes instead, which keeps nothing.
+        # they call mmap(2) through _ctypes, which keeps nothing. Not
+        # through ctypes: importing it costs 300 KB more of the process's
+        # memory, which each later fork() copies the page tables of.
         if sys.version_info >= (3, 13):
             import mmap
 
             m = mmap.mmap(fd, ring_size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE, trackfd=False)
             mapping[0] = m
             return memoryview(m)
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        mm = libc.mmap
-        mm.restype = ctypes.c_void_p
-        mm.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ssize_t]
+        mm = c_function("mmap", "P", "PLiiil")  # void *mmap(void *, size_t, int, int, int, off_t), LP64
         addr = mm(None, ring_size, 3, 1, fd, 0)  # PROT_READ|PROT_WRITE, MAP_SHARED: the same on Linux and macOS
-        if not addr or addr == ctypes.c_void_p(-1).value:
+        if not addr or addr == c_type("P")(-1).value:  # MAP_FAILED
             return None
-        arr = (ctypes.c_char * ring_size).from_address(addr)
+        import _ctypes
+
+        class Ring(_ctypes.Array):
+            _type_ = c_type("c")
+            _length_ = ring_size
+
+        arr = Ring.from_address(addr)
         mapping[0] = arr
         return memoryview(arr).cast("B")
+
+    c_types = {}
+
+    def c_type(code):
+        # A ctypes simple type made from _ctypes itself ("P" void *, "L"
+        # unsigned long, "l" long, "i" int, "c" char): ctypes's own
+        # module would be imported for the few it defines.
+        t = c_types.get(code)
+        if t is None:
+            import _ctypes
+
+            t = c_types[code] = type("c_" + code, (_ctypes._SimpleCData,), {"_type_": code})
+        return t
+
+    def c_function(name, restype, argtypes):
+        # A C function of the process (libc), called through _ctypes.
+        import _ctypes
+
+        class Lib(object):
+            _handle = _ctypes.dlopen(None)
+
+        class Function(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL
+            _restype_ = c_type(restype)
+            _argtypes_ = tuple(c_type(a) for a in argtypes)
+
+        return Function((name, Lib()))
+
+    def forget():
+        # The records made so far name a thread, argv[0] and the working
+        # folder as they were: made afresh from now on.
+        global _last
+        _records.clear()
+        frame_text.clear()
+        del _keep[:]
+        _last = ([None] * 5, None, None)
 
     def look(t):
         # At the first fork, then at most every RETRY seconds: one stat
         # (is the record file still the one mapped?), or an open, fstat and
-        # mmap when it is new. Never a descriptor kept.
-        next_look[0] = t + RETRY
-        thread_names.clear()
+        # mmap when it is new. Never a descriptor kept. What it finds is
+        # published at the end, at once: threads forking meanwhile write
+        # with what was there (at the first fork, they look too).
+        global _on, _map, _next_look
+        forget()  # thread names are looked at again
+        on, m, ident = False, None, None
         try:
             st = o_stat(ring)
-        except OSError:
-            target[0] = target_id[0] = None
-            return
-        ident = (st.st_dev, st.st_ino)
-        if ident == target_id[0] and target[0] is not None:
-            return
-        target[0] = target_id[0] = None
-        fd = o_open(ring, map_flags)
-        try:
-            st = o_fstat(fd)
-            if st.st_mode & 0o170000 != 0o100000 or st.st_size != ring_size:
-                return
             ident = (st.st_dev, st.st_ino)
-            if getattr(st, "st_blocks", 0) * 512 < ring_size:
-                target[0] = WRITE  # sparse: see the top of this file
-            else:
-                target[0] = map_file(fd) or WRITE
-            target_id[0] = ident
+            if ident == target_id[0] and _on:
+                on, m = True, _map
+                return
+            fd = o_open(ring, map_flags)
+            try:
+                st = o_fstat(fd)
+                if st.st_mode & 0o170000 == 0o100000 and st.st_size == ring_size:
+                    ident = (st.st_dev, st.st_ino)
+                    if getattr(st, "st_blocks", 0) * 512 >= ring_size:
+                        m = map_file(fd)  # None: written with write()
+                    # else sparse (see the top of this file): written with write()
+                    on = True
+            finally:
+                o_close(fd)
+        except OSError:
+            pass
         finally:
-            o_close(fd)
+            target_id[0] = ident if on else None
+            _map, _on, _next_look = m, on, t + int(RETRY * 1000000)
 
     def threaded_darwin(count):
         # What objc's fork check reads: pthread_is_threaded_np(), true once
         # the process has ever started a thread (native ones too). Looked up
         # at the first fork, never asked again once true.
+        global _ever_threaded
         if ever_threaded[0]:
             return True
         f = np_threaded[0]
         if f is None:
             try:
-                import ctypes
-
-                f = ctypes.CDLL(None).pthread_is_threaded_np
-                f.restype = ctypes.c_int
-                f.argtypes = []
+                f = c_function("pthread_is_threaded_np", "i", "")
             except Exception:
                 f = False
             np_threaded[0] = f
         if f is False:
             return count > 1
         if f():
-            ever_threaded[0] = True
+            _ever_threaded = ever_threaded[0] = True
             return True
         return False
 
-    def before():
-        try:
-            ident = get_ident()
-            pending.pop(ident, None)
-            by_wrapper[0] = False
-            t = now()
-            if t >= next_look[0]:
-                look(t)
-            if target[0] is None:
-                return
-            frames = []
-            f = getframe(1)
-            by_parent = f is not None and f.f_code in fork_codes
-            by_wrapper[0] = by_parent
-            if by_parent:
-                f = f.f_back  # not our wrapper's frame
-            while f is not None and len(frames) < MAX_FRAMES:
-                c = f.f_code
-                lines = frame_text.get(c)
-                if lines is None:
-                    lines = {}
-                    if len(frame_text) < MAX_CACHED:
-                        frame_text[c] = lines
-                n = f.f_lineno
-                text = lines.get(n)
-                if text is None:
-                    text = '{"file":%s,"line":%d,"function":%s}' % (q(c.co_filename), n or 0, q(c.co_name))
-                    if len(lines) < 64:
-                        lines[n] = text
-                frames.append(text)
-                f = f.f_back
-            # The live Python threads: _thread._count() counts those started
-            # through _thread (every threading.Thread), and costs no lock;
-            # threading.active_count() would also count foreign threads
-            # that called into threading, but takes a lock and touches
-            # pages enough to cost ~7 more page faults per fork.
-            threads, how = _count() + 1, "_thread._count"
-            th = None
-            thread = thread_names.get(ident)
-            if thread is None:
-                thread = ""
-                th = modules.get("threading")
-                if th is not None:
-                    thread = th.current_thread().name
-                thread_names[ident] = thread
-            # -- threaded check (BenchmarkTracer measures the tracer without it) --
-            if darwin:
-                threaded = threaded_darwin(threads)
-                if np_threaded[0] is not False:
-                    how = "pthread_is_threaded_np"
-            else:
-                threaded = threads > 1
-            # The first fork from a threaded process at each fork site is
-            # the one a warning is about: its record goes with a real
-            # write, and only it gathers the threads' names.
-            wake, names = False, b""
-            if threaded:
-                if not exit_marks[0]:
-                    exit_marks[0] = True
-                    setup_exit_marks()
-                site = tuple(frames)
-                if site not in announced and len(announced) < MAX_SITES:
-                    announced.add(site)
-                    wake = True
-                    th = modules.get("threading")
-                    if th is not None:
-                        names = (',"thread_names":[%s]' % ",".join(q(x.name) for x in th.enumerate()[:MAX_NAMES])).encode("utf-8", "replace")
-            # -- end of threaded check --
-            argv = getattr(sys, "argv", None)
-            cwd = cwd_cache[0]
-            if cwd is None:
-                try:
-                    cwd = getcwd()
-                except Exception:
-                    cwd = ""
-                cwd_cache[0] = cwd
-            # The parts that seldom change are kept encoded: every page the
-            # parent writes between two forks costs a page fault (fork left
-            # it write-protected), and building a record afresh touches many.
-            argv0 = argv[0] if argv else ""
-            last = last_middle[0]
-            if last[0] is how and last[1] is thread and last[2] is argv0 and last[3] is cwd:
-                middle = last[4]  # the same objects as at the last fork
-            else:
-                middle = ('"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s' % (q(how), q(thread), q(argv0), q(cwd), static)).encode("utf-8", "replace")
-                last_middle[0] = (how, thread, argv0, cwd, middle)
+    def make(k, f):
+        # The record of a fork from frame f whose key k is not the last
+        # fork's: made, or found among those made since the last forget().
+        global _cwd, _wake_ident, _last
+        key = tuple(k)
+        found = _records.get(key)
+        if found is not None:
+            _last = (k, found[0], found[1])
+            return found[0]
+        if len(_records) >= MAX_CACHED or len(frame_text) >= MAX_CACHED:
+            forget()
+        threads, threaded, argv0 = k[0], k[2], k[3]
+        truncated = not k[-1]
+        frames = []
+        codes = []
+        while f is not None and len(frames) < MAX_FRAMES:
+            c = f.f_code
+            n = f.f_lineno or 0
+            fk = (id(c), n)
+            text = frame_text.get(fk)
+            if text is None:
+                text = '{"file":%s,"line":%d,"function":%s}' % (q(c.co_filename), n, q(c.co_name))
+                frame_text[fk] = text
+            codes.append(c)
+            frames.append(text)
+            f = f.f_back
+        how = "_thread._count"
+        if darwin and np_threaded[0]:
+            how = "pthread_is_threaded_np"
+        thread = ""
+        th = modules.get("threading")
+        if th is not None:
+            thread = th.current_thread().name
+        # -- threaded check (cut: wake, names = False, b"") --
+        # The first fork from a threaded process at each fork site is the
+        # one a warning is about: its record goes with a real write, and
+        # only it gathers the threads' names.
+        wake, names = False, b""
+        if threaded:
+            if not exit_marks[0]:
+                exit_marks[0] = True
+                setup_exit_marks()
             site = tuple(frames)
-            pid = getpid()
-            # The same fork again (a loop, a pool's workers): the record of
-            # the last fork from this site and thread, its time rewritten in
-            # place, is the new one. A record only leaves this process as a
-            # copy (into the mapping, or the child's own memory).
-            c = records.get(site)
-            if (
-                c is not None
-                and c[0] is middle
-                and c[1] == threads
-                and c[2] is threaded
-                and c[3] == pid
-                and c[4] == ident
-                and not wake
-                and f is None
-            ):
-                rec = c[5]
-                tm = b"%.6f" % t
-                if len(tm) == 17:
-                    rec[c[6] : c[6] + 17] = tm
-                    pending[ident] = (rec, target[0] is WRITE, by_parent)
-                    return
-            stack = (',"truncated":%s,"stack":[%s]}\n' % ("true" if f is not None else "false", ",".join(frames))).encode("utf-8", "replace")
-            head = b'"ppid":%d,"time":' % pid
-            rec = bytearray(
-                b"".join(
-                    (
-                        head,
-                        b'%.6f,"threads":%d,"threaded":%s,' % (t, threads, b"true" if threaded else b"false"),
-                        middle,
-                        names,
-                        b',"wake":true' if wake else b"",
-                        stack,
-                    )
-                )
-            )
-            if len(rec) + HEAD + TRAILER > SLOT_SIZE:
-                # Too long: drop outer frames until it fits.
-                del rec[len(rec) - len(stack) :]
-                while frames:
-                    frames.pop()
-                    stack = (',"truncated":true,"stack":[%s]}\n' % ",".join(frames)).encode("utf-8", "replace")
-                    if len(rec) + len(stack) + HEAD + TRAILER <= SLOT_SIZE:
-                        break
-                rec += stack
-                if len(rec) + HEAD + TRAILER > SLOT_SIZE:
-                    return
-            elif not wake and f is None:
-                if len(records) >= MAX_CACHED:
-                    records.clear()
-                records[site] = (middle, threads, threaded, pid, ident, rec, len(head))
-            pending[ident] = (rec, wake or target[0] is WRITE, by_parent)
-        except BaseException:
-            pass
-
-    def pid_head(pid):
-        return b'{"pid":%-10d,' % pid
+            if site not in announced and len(announced) < MAX_SITES:
+                announced.add(site)
+                wake = True
+                if th is not None:
+                    names = (',"thread_names":[%s]' % ",".join(q(x.name) for x in th.enumerate()[:MAX_NAMES])).encode("utf-8", "replace")
+        # -- end of threaded check --
+        cwd = _cwd
+        if cwd is None:
+            try:
+                cwd = getcwd()
+            except Exception:
+                cwd = ""
+            _cwd = cwd
+        middle = (
+            ',"threads":%d,"threaded":%s,"threaded_how":%s,"thread":%s,"argv0":%s,"cwd":%s%s'
+            % (threads, "true" if threaded else "false", q(how), q(thread), q(argv0), q(cwd), static)
+        ).encode("utf-8", "replace") + names
+        if wake:
+            middle += b',"wake":true'
+        stack = (',"truncated":%s,"stack":[%s]}\n' % ("true" if truncated else "false", ",".join(frames))).encode("utf-8", "replace")
+        room = SLOT_SIZE - HEAD_MAX - TRAILER
+        if len(middle) + len(stack) > room:
+            # Too long: drop outer frames until it fits.
+            while frames:
+                frames.pop()
+                stack = (',"truncated":true,"stack":[%s]}\n' % ",".join(frames)).encode("utf-8", "replace")
+                if len(middle) + len(stack) <= room:
+                    break
+            if len(middle) + len(stack) > room:
+                _last = ([None] * 5, None, None)
+                return None
+        rec = middle + stack
+        if wake:
+            _keep.append(codes)
+            # Written with write(), and so is the child's end mark; the
+            # next fork from here is made afresh, unannounced.
+            _wake_ident = get_ident()
+            _last = ([None] * 5, None, None)
+            return rec
+        _records[key] = (rec, codes)
+        _last = (k, rec, codes)
+        return rec
 
     def write_at(data, off):
         fd = o_open(ring, flags)
@@ -377,96 +605,27 @@ def _setup():
         finally:
             o_close(fd)
 
-    def put(pid, item):
-        # The record less its head, then the head: a reader never sees a
-        # whole record under the wrong pid. Never raises.
-        try:
-            rec = item[0]
-            off = (pid % SLOTS) * SLOT_SIZE
-            m = target[0]
-            if item[1] or m is WRITE:
-                write_at(pid_head(pid) + rec, off)
-            elif m is not None:
-                m[off + HEAD : off + HEAD + len(rec)] = rec
-                m[off : off + HEAD] = pid_head(pid)
-        except BaseException:
-            pass
-
-    def after_in_child():
-        # Only for a fork made in C: after os.fork and os.forkpty the
-        # parent writes the record, and the child does nothing (one read:
-        # every page the child touches costs it a copy-on-write fault).
-        if by_wrapper[0]:
-            return
-        try:
-            item = pending.get(get_ident())
-            if item is not None and not item[2]:
-                put(getpid(), item)
-        except BaseException:
-            pass
-
-    def wrap_fork(name):
-        real = getattr(os, name, None)
-        if real is None:
-            return
-        # As little as can be between fork() and the return: every page
-        # the parent writes now costs a copy-on-write fault.
-        if name == "fork":
-
-            def fork():
-                pid = real()
-                if pid:
-                    try:
-                        item = pending.pop(get_ident(), None)
-                        if item is not None and item[2]:
-                            m = target[0]
-                            if item[1] or m is WRITE:
-                                put(pid, item)
-                            elif m is not None:
-                                # put(), inlined: one call less after fork.
-                                rec = item[0]
-                                off = (pid % SLOTS) * SLOT_SIZE
-                                m[off + HEAD : off + HEAD + len(rec)] = rec
-                                m[off : off + HEAD] = b'{"pid":%-10d,' % pid
-                    except BaseException:
-                        pass
-                return pid
-
-        else:
-
-            def fork():
-                r = real()
-                if r[0]:
-                    item = pending.pop(get_ident(), None)
-                    if item is not None and item[2]:
-                        put(r[0], item)
-                return r
-
-        fork_codes.add(fork.__code__)
-        install(name, real, fork)
-
     def mark(word, force=False):
         # This process's end mark, in its slot's trailer: exec, spawn or
         # exit, the first that happens (force: the blank that undoes a
         # failed exec). With a real write for the fork a warning is about,
-        # which this process's pending entry, inherited from its parent's
-        # before(), says.
+        # which _wake_ident, inherited from the parent, says.
+        global _ended
         try:
-            m = target[0]
-            if m is None:
+            if not _on:
                 return
             pid = getpid()
-            if ended[0] == pid and not force:
+            if _ended == pid and not force:
                 return
-            item = pending.get(get_ident())
             digits = b"%d" % pid
             trailer = digits + b" " * (10 - len(digits)) + word + b"\n"
             off = (pid % SLOTS + 1) * SLOT_SIZE - TRAILER
-            if m is WRITE or (item is not None and item[1]):
+            m = _map
+            if m is None or (_wake_ident is not None and _wake_ident == get_ident()):
                 write_at(trailer, off)  # a real write: the watcher hears of it
             else:
                 m[off : off + TRAILER] = trailer
-            ended[0] = None if word == BLANK else pid
+            _ended = None if word == BLANK else pid
         except BaseException:
             pass
 
@@ -487,21 +646,23 @@ def _setup():
         if word is None:
 
             def wrapper(*args, **kwargs):
-                cwd_cache[0] = None
+                global _cwd
+                _cwd = None
                 try:
                     return real(*args, **kwargs)
                 finally:
-                    cwd_cache[0] = None
+                    _cwd = None
+                    forget()  # the records name the working folder
 
         else:
 
             def wrapper(*args, **kwargs):
-                was = ended[0]
+                was = _ended
                 mark(word)
                 try:
                     return real(*args, **kwargs)
                 except BaseException:
-                    if ended[0] != was and word != b"exit ":
+                    if _ended != was and word != b"exit ":
                         mark(BLANK, True)  # the exec or spawn failed
                     raise
 
@@ -510,7 +671,11 @@ def _setup():
     def setup_exit_marks():
         # Once the process forks while threaded: its children (and it) mark
         # their records when they exit.
-        wrap("_exit", b"exit ")
+        global _real_exit
+        real = getattr(os, "_exit", None)
+        if real is not None:
+            _real_exit = real
+            install("_exit", real, _exit)
         try:
             import atexit
 
@@ -518,14 +683,27 @@ def _setup():
         except Exception:
             pass
 
-    fork_codes = set()
-    # From 3.12 os.fork warns (DeprecationWarning) when the process has
-    # threads, naming the line that called it: a wrapper would be that
-    # line, and the warning, shown by default for __main__, would name
-    # this module instead. There the child writes its record.
-    if sys.version_info < (3, 12):
-        wrap_fork("fork")
-        wrap_fork("forkpty")
+    _get_ident, _thread_id, _count, _getpid, _getframe, _now, _sys = get_ident, thread_id, _count, getpid, sys._getframe, time.time_ns, sys
+    _darwin, _threaded_darwin = darwin, threaded_darwin
+    _look, _make, _write_at, _mark = look, make, write_at, mark
+    # os.fork and os.forkpty wrapped, so that the parent writes the record
+    # (see the top of this file), with C callables only: os.fork is
+    # partial(m.__next__) (a partial to carry the name, the doc and
+    # __wrapped__; __next__ refuses arguments as fork() does), and each
+    # next(m) marks this thread in _wrapping (for before()), calls the real
+    # fork() and hands its result to _forked. No frame of ours is on the
+    # stack when fork() runs: from 3.12, fork() warns (DeprecationWarning)
+    # when the process has threads, naming the line that called it, which
+    # must be the program's.
+    from functools import partial
+    from itertools import repeat
+
+    never = object()  # iter(f, never) calls f for ever
+    marks = map(_wrapping.__setitem__, iter(get_ident, never), repeat(True))
+    for name, after in (("fork", _forked), ("forkpty", _forked_pty)):
+        real = getattr(os, name, None)
+        if real is not None:
+            install(name, real, partial(map(after, marks, iter(real, never)).__next__))
     # os.execl, execle, execlp, execlpe, execvp and execvpe all end in
     # os.execv or os.execve, looked up when they run.
     for name in ("execv", "execve"):
@@ -536,9 +714,9 @@ def _setup():
         wrap(name, None)
 
     # No after_in_parent hook: after a fork made in C the parent's record
-    # stays in pending until this thread forks again (one per forking
+    # stays in _pending until this thread forks again (one per forking
     # thread); the child has written it.
-    register(before=before, after_in_child=after_in_child)
+    register(before=_before, after_in_child=_after_in_child)
 
 
 try:
