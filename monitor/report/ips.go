@@ -513,6 +513,9 @@ func nextLine(b []byte) (line, rest []byte) {
 // Anything else, a body cut short within the value included (nothing
 // follows it), is scanned.
 func valueNesting(val, rest []byte) int {
+	if len(val) >= 2 && val[0] == '"' && wholeString(val) {
+		return 0 // one string (vmSummary's runs to kilobytes): no brackets outside it
+	}
 	if len(val) >= 2 && (val[0] == '[' && val[len(val)-1] == ']' || val[0] == '{' && val[len(val)-1] == '}') {
 		next, _ := nextLine(rest)
 		if len(next) == 1 && next[0] == '}' {
