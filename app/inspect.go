@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forkwatch/forkwatch/monitor"
 	"io"
 	"io/fs"
 	"strings"
@@ -99,7 +100,16 @@ func readError(path string, err error) string {
 // writeJSONLine writes v and a newline in one Write, so that a reader of a
 // pipe sees whole lines as events happen.
 func writeJSONLine(w io.Writer, v any) {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if ev, ok := v.(monitor.Event); ok {
+		// An event's MarshalJSON is json.Marshal's output already (compact,
+		// valid, HTML-escaped): json.Marshal(ev) would only scan and copy
+		// it once more, on the detection path (TestEventLineAsMarshal).
+		b, err = ev.MarshalJSON()
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"error": err.Error()})
 	}
