@@ -442,73 +442,62 @@ func TestRecordsFollowChanges(t *testing.T) {
 		t.Skip("runs interpreters")
 	}
 	script, _ := filepath.Abs(filepath.Join("testdata", "changes.py"))
-	for _, py := range testPythons(t) {
-		if maj, min := pythonVersion(t, py); maj < 3 || maj == 3 && min < 7 {
-			continue
+	eachTracedPython(t, func(t *testing.T, py, dir, spool, site string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, py, script, site)
+		cmd.Dir = dir
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("changes.py: %v\n%s", err, stderr.String())
 		}
-		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"-"+filepath.Base(py), func(t *testing.T) {
-			dir := t.TempDir()
-			spool, site := filepath.Join(dir, "spool"), filepath.Join(dir, "site")
-			if err := CreateRing(spool); err != nil {
-				t.Fatal(err)
-			}
-			installInto(t, site, spool)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, py, script, site)
-			cmd.Dir = dir
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
+		var wants []struct {
+			Tag, File, Function, Cwd, Argv0, Thread string
+			Line, Depth, Threads, PPID, PID         int
+		}
+		if err := json.Unmarshal(out, &wants); err != nil {
+			t.Fatalf("changes.py printed %q: %v", out, err)
+		}
+		if len(wants) < 30 {
+			t.Fatalf("only %d forks: %s", len(wants), out)
+		}
+		last := map[int]float64{} // parent -> time of its last fork
+		for _, w := range wants {
+			r, err := Lookup(spool, w.PID)
 			if err != nil {
-				t.Fatalf("changes.py: %v\n%s", err, stderr.String())
+				t.Errorf("%s (pid %d): %v", w.Tag, w.PID, err)
+				continue
 			}
-			var wants []struct {
-				Tag, File, Function, Cwd, Argv0, Thread string
-				Line, Depth, Threads, PPID, PID         int
+			var top = r.Stack
+			if len(top) == 0 {
+				t.Errorf("%s: no stack", w.Tag)
+				continue
 			}
-			if err := json.Unmarshal(out, &wants); err != nil {
-				t.Fatalf("changes.py printed %q: %v", out, err)
+			if top[0].File != w.File || top[0].Line != w.Line || top[0].Function != w.Function {
+				t.Errorf("%s: forked at %s:%d in %s, want %s:%d in %s", w.Tag, top[0].File, top[0].Line, top[0].Function, w.File, w.Line, w.Function)
 			}
-			if len(wants) < 30 {
-				t.Fatalf("only %d forks: %s", len(wants), out)
+			// Outer frames go when a record would not fit its slot; the
+			// "short" ones always fit: all MAX_FRAMES (48) of them.
+			keep := MaxStack
+			if strings.HasPrefix(w.Tag, "short") {
+				keep = 48
 			}
-			last := map[int]float64{} // parent -> time of its last fork
-			for _, w := range wants {
-				r, err := Lookup(spool, w.PID)
-				if err != nil {
-					t.Errorf("%s (pid %d): %v", w.Tag, w.PID, err)
-					continue
-				}
-				var top = r.Stack
-				if len(top) == 0 {
-					t.Errorf("%s: no stack", w.Tag)
-					continue
-				}
-				if top[0].File != w.File || top[0].Line != w.Line || top[0].Function != w.Function {
-					t.Errorf("%s: forked at %s:%d in %s, want %s:%d in %s", w.Tag, top[0].File, top[0].Line, top[0].Function, w.File, w.Line, w.Function)
-				}
-				// Outer frames go when a record would not fit its slot; the
-				// "short" ones always fit: all MAX_FRAMES (48) of them.
-				keep := MaxStack
-				if strings.HasPrefix(w.Tag, "short") {
-					keep = 48
-				}
-				if w.Depth <= keep && (len(r.Stack) != w.Depth || r.Truncated) || w.Depth > 48 && !r.Truncated ||
-					keep == 48 && w.Depth > 48 && len(r.Stack) != 48 {
-					t.Errorf("%s: %d frames (truncated %v), the stack was %d deep", w.Tag, len(r.Stack), r.Truncated, w.Depth)
-				}
-				if r.Cwd != w.Cwd || r.Argv0 != w.Argv0 || r.Thread != w.Thread || r.Threads != w.Threads || r.Threaded != (w.Threads > 1) || r.PPID != w.PPID {
-					t.Errorf("%s: cwd %q argv0 %q thread %q threads %d threaded %v ppid %d, want %q %q %q %d %v %d",
-						w.Tag, r.Cwd, r.Argv0, r.Thread, r.Threads, r.Threaded, r.PPID, w.Cwd, w.Argv0, w.Thread, w.Threads, w.Threads > 1, w.PPID)
-				}
-				if r.Time <= last[r.PPID] {
-					t.Errorf("%s: time %f is not after the parent's last fork's (%f)", w.Tag, r.Time, last[r.PPID])
-				}
-				last[r.PPID] = r.Time
+			if w.Depth <= keep && (len(r.Stack) != w.Depth || r.Truncated) || w.Depth > 48 && !r.Truncated ||
+				keep == 48 && w.Depth > 48 && len(r.Stack) != 48 {
+				t.Errorf("%s: %d frames (truncated %v), the stack was %d deep", w.Tag, len(r.Stack), r.Truncated, w.Depth)
 			}
-		})
-	}
+			if r.Cwd != w.Cwd || r.Argv0 != w.Argv0 || r.Thread != w.Thread || r.Threads != w.Threads || r.Threaded != (w.Threads > 1) || r.PPID != w.PPID {
+				t.Errorf("%s: cwd %q argv0 %q thread %q threads %d threaded %v ppid %d, want %q %q %q %d %v %d",
+					w.Tag, r.Cwd, r.Argv0, r.Thread, r.Threads, r.Threaded, r.PPID, w.Cwd, w.Argv0, w.Thread, w.Threads, w.Threads > 1, w.PPID)
+			}
+			if r.Time <= last[r.PPID] {
+				t.Errorf("%s: time %f is not after the parent's last fork's (%f)", w.Tag, r.Time, last[r.PPID])
+			}
+			last[r.PPID] = r.Time
+		}
+	})
 }
 
 // TestThreadsForkAtOnce: four threads fork at once, 25 times each, each
@@ -520,49 +509,38 @@ func TestThreadsForkAtOnce(t *testing.T) {
 		t.Skip("runs interpreters")
 	}
 	script, _ := filepath.Abs(filepath.Join("testdata", "threads.py"))
-	for _, py := range testPythons(t) {
-		if maj, min := pythonVersion(t, py); maj < 3 || maj == 3 && min < 7 {
-			continue
+	eachTracedPython(t, func(t *testing.T, py, dir, spool, site string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, py, script, site)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("threads.py: %v\n%s", err, stderr.String())
 		}
-		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"-"+filepath.Base(py), func(t *testing.T) {
-			dir := t.TempDir()
-			spool, site := filepath.Join(dir, "spool"), filepath.Join(dir, "site")
-			if err := CreateRing(spool); err != nil {
-				t.Fatal(err)
-			}
-			installInto(t, site, spool)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			var stderr bytes.Buffer
-			cmd := exec.CommandContext(ctx, py, script, site)
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
+		var forks []struct {
+			PID, Line        int
+			Function, Thread string
+		}
+		if err := json.Unmarshal(out, &forks); err != nil || len(forks) != 100 {
+			t.Fatalf("threads.py printed %q (%v)", out, err)
+		}
+		bad := 0
+		for _, f := range forks {
+			r, err := Lookup(spool, f.PID)
 			if err != nil {
-				t.Fatalf("threads.py: %v\n%s", err, stderr.String())
+				t.Errorf("%s pid %d: %v", f.Function, f.PID, err)
+				continue
 			}
-			var forks []struct {
-				PID, Line        int
-				Function, Thread string
-			}
-			if err := json.Unmarshal(out, &forks); err != nil || len(forks) != 100 {
-				t.Fatalf("threads.py printed %q (%v)", out, err)
-			}
-			bad := 0
-			for _, f := range forks {
-				r, err := Lookup(spool, f.PID)
-				if err != nil {
-					t.Errorf("%s pid %d: %v", f.Function, f.PID, err)
-					continue
-				}
-				if len(r.Stack) == 0 || r.Stack[0].Line != f.Line || r.Stack[0].Function != f.Function || r.Thread != f.Thread || !r.Threaded {
-					if bad++; bad <= 5 {
-						t.Errorf("%s in %s (pid %d): the record says %+v in %q (threaded %v)", f.Function, f.Thread, f.PID, r.Stack[:min(1, len(r.Stack))], r.Thread, r.Threaded)
-					}
+			if len(r.Stack) == 0 || r.Stack[0].Line != f.Line || r.Stack[0].Function != f.Function || r.Thread != f.Thread || !r.Threaded {
+				if bad++; bad <= 5 {
+					t.Errorf("%s in %s (pid %d): the record says %+v in %q (threaded %v)", f.Function, f.Thread, f.PID, r.Stack[:min(1, len(r.Stack))], r.Thread, r.Threaded)
 				}
 			}
-			if bad > 0 {
-				t.Errorf("%d of %d records wrong", bad, len(forks))
-			}
-		})
-	}
+		}
+		if bad > 0 {
+			t.Errorf("%d of %d records wrong", bad, len(forks))
+		}
+	})
 }

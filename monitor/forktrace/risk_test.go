@@ -105,117 +105,106 @@ func TestRiskyForks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs interpreters")
 	}
-	for _, py := range testPythons(t) {
-		if maj, min := pythonVersion(t, py); maj < 3 || maj == 3 && min < 7 {
-			continue
+	eachTracedPython(t, func(t *testing.T, py, dir, spool, site string) {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"-"+filepath.Base(py), func(t *testing.T) {
-			dir := t.TempDir()
-			spool, site := filepath.Join(dir, "spool"), filepath.Join(dir, "site")
-			if err := CreateRing(spool); err != nil {
-				t.Fatal(err)
-			}
-			installInto(t, site, spool)
-			w, err := fsnotify.NewWatcher()
+		defer w.Close()
+		if err := w.Add(RingPath(spool)); err != nil {
+			t.Fatal(err)
+		}
+		script, _ := filepath.Abs(filepath.Join("testdata", "risky.py"))
+		// An unthreaded run first: its forks raise no file event.
+		run := func(args ...string) map[string][]int {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, py, append([]string{script, site}, args...)...).Output()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("risky.py: %v", err)
 			}
-			defer w.Close()
-			if err := w.Add(RingPath(spool)); err != nil {
-				t.Fatal(err)
+			var pids map[string][]int
+			if err := json.Unmarshal(out, &pids); err != nil {
+				t.Fatalf("risky.py printed %q", out)
 			}
-			script, _ := filepath.Abs(filepath.Join("testdata", "risky.py"))
-			// An unthreaded run first: its forks raise no file event.
-			run := func(args ...string) map[string][]int {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				out, err := exec.CommandContext(ctx, py, append([]string{script, site}, args...)...).Output()
-				if err != nil {
-					t.Fatalf("risky.py: %v", err)
-				}
-				var pids map[string][]int
-				if err := json.Unmarshal(out, &pids); err != nil {
-					t.Fatalf("risky.py printed %q", out)
-				}
-				return pids
-			}
-			plainOnly := run("plain-only")
-			if n := drain(w, 300*time.Millisecond); n != 0 {
-				t.Errorf("an unthreaded fork raised %d file events on the record file", n)
-			}
-			pids := run()
-			if n := drain(w, 2*time.Second); n == 0 {
-				t.Error("the first threaded fork raised no file event on the record file")
-			}
-			if runtime.GOOS == "linux" && (len(pids["record_fds"]) != 0 || len(pids["mapped"]) != 1 || pids["mapped"][0] != 1) {
-				t.Errorf("descriptors kept on the record file: %v; mapped: %v", pids["record_fds"], pids["mapped"])
-			}
-			rec := func(pid int) *Record {
-				r, err := Lookup(spool, pid)
-				if err != nil {
-					t.Fatalf("pid %d: %v", pid, err)
-				}
-				return r
-			}
-			for _, pid := range append(plainOnly["plain"], pids["plain"]...) {
-				if r := rec(pid); r.Threaded || r.ThreadedHow != "threading.active_count" && r.ThreadedHow != "_thread._count" || r.Wake {
-					t.Errorf("unthreaded fork %d: threaded %v how %q wake %v", pid, r.Threaded, r.ThreadedHow, r.Wake)
-				}
-			}
-			for i, pid := range pids["threaded"] {
-				r := rec(pid)
-				if !r.Threaded || r.Threads != 2 || r.End != "exit" || r.Wake != (i == 0) {
-					t.Errorf("threaded fork #%d (%d): threaded %v threads %d end %q wake %v", i, pid, r.Threaded, r.Threads, r.End, r.Wake)
-				}
-				if i == 0 && (len(r.ThreadNames) != 2 || r.ThreadNames[1] != "poller") {
-					t.Errorf("the first threaded fork's thread names: %q", r.ThreadNames)
-				}
-				if i > 0 && len(r.ThreadNames) != 0 {
-					t.Errorf("thread names gathered for fork #%d: %q", i, r.ThreadNames)
-				}
-				if s, ok := r.ForkSite(); !ok || s.Frame.Line != siteLines(t, script)["fork_exit"] {
-					t.Errorf("threaded fork #%d: site %+v", i, s)
-				}
-			}
-			if r := rec(pids["exec"][0]); !r.Threaded || r.End != "exec" {
-				t.Errorf("fork then exec: threaded %v end %q", r.Threaded, r.End)
-			}
-			// A fork made in C: the child writes its own record. Its exec,
-			// made in C too, is not seen: Python code (the preexec_fn) ran in
-			// the child of a threaded parent, and it is judged risky, as
-			// CPython's documentation warns ("not safe to use in the
-			// presence of threads", subprocess.Popen).
-			if r := rec(pids["c_fork"][0]); !r.Threaded || r.End != "" || r.PPID <= 1 {
-				t.Errorf("subprocess with preexec_fn: threaded %v end %q ppid %d", r.Threaded, r.End, r.PPID)
-			}
-			risky, next, err := RiskyForks(spool, time.Now(), pidAlive)
+			return pids
+		}
+		plainOnly := run("plain-only")
+		if n := drain(w, 300*time.Millisecond); n != 0 {
+			t.Errorf("an unthreaded fork raised %d file events on the record file", n)
+		}
+		pids := run()
+		if n := drain(w, 2*time.Second); n == 0 {
+			t.Error("the first threaded fork raised no file event on the record file")
+		}
+		if runtime.GOOS == "linux" && (len(pids["record_fds"]) != 0 || len(pids["mapped"]) != 1 || pids["mapped"][0] != 1) {
+			t.Errorf("descriptors kept on the record file: %v; mapped: %v", pids["record_fds"], pids["mapped"])
+		}
+		rec := func(pid int) *Record {
+			r, err := Lookup(spool, pid)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("pid %d: %v", pid, err)
 			}
-			want := map[int]bool{pids["c_fork"][0]: true}
-			for _, pid := range pids["threaded"] {
-				want[pid] = true
+			return r
+		}
+		for _, pid := range append(plainOnly["plain"], pids["plain"]...) {
+			if r := rec(pid); r.Threaded || r.ThreadedHow != "threading.active_count" && r.ThreadedHow != "_thread._count" || r.Wake {
+				t.Errorf("unthreaded fork %d: threaded %v how %q wake %v", pid, r.Threaded, r.ThreadedHow, r.Wake)
 			}
-			for _, r := range risky {
-				if !want[r.PID] {
-					t.Errorf("judged risky: %d (end %q, threaded %v)", r.PID, r.End, r.Threaded)
-				}
-				delete(want, r.PID)
+		}
+		for i, pid := range pids["threaded"] {
+			r := rec(pid)
+			if !r.Threaded || r.Threads != 2 || r.End != "exit" || r.Wake != (i == 0) {
+				t.Errorf("threaded fork #%d (%d): threaded %v threads %d end %q wake %v", i, pid, r.Threaded, r.Threads, r.End, r.Wake)
 			}
-			if len(want) != 0 || next != 0 {
-				t.Errorf("not judged risky: %v; next %v", want, next)
+			if i == 0 && (len(r.ThreadNames) != 2 || r.ThreadNames[1] != "poller") {
+				t.Errorf("the first threaded fork's thread names: %q", r.ThreadNames)
 			}
-			keys := map[string]bool{}
-			for _, r := range risky {
-				if r.PID != pids["c_fork"][0] {
-					keys[r.RiskKey()] = true
-				}
+			if i > 0 && len(r.ThreadNames) != 0 {
+				t.Errorf("thread names gathered for fork #%d: %q", i, r.ThreadNames)
 			}
-			if len(keys) != 1 {
-				t.Errorf("%d risk keys for one program, folder and site", len(keys))
+			if s, ok := r.ForkSite(); !ok || s.Frame.Line != siteLines(t, script)["fork_exit"] {
+				t.Errorf("threaded fork #%d: site %+v", i, s)
 			}
-		})
-	}
+		}
+		if r := rec(pids["exec"][0]); !r.Threaded || r.End != "exec" {
+			t.Errorf("fork then exec: threaded %v end %q", r.Threaded, r.End)
+		}
+		// A fork made in C: the child writes its own record. Its exec,
+		// made in C too, is not seen: Python code (the preexec_fn) ran in
+		// the child of a threaded parent, and it is judged risky, as
+		// CPython's documentation warns ("not safe to use in the
+		// presence of threads", subprocess.Popen).
+		if r := rec(pids["c_fork"][0]); !r.Threaded || r.End != "" || r.PPID <= 1 {
+			t.Errorf("subprocess with preexec_fn: threaded %v end %q ppid %d", r.Threaded, r.End, r.PPID)
+		}
+		risky, next, err := RiskyForks(spool, time.Now(), pidAlive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]bool{pids["c_fork"][0]: true}
+		for _, pid := range pids["threaded"] {
+			want[pid] = true
+		}
+		for _, r := range risky {
+			if !want[r.PID] {
+				t.Errorf("judged risky: %d (end %q, threaded %v)", r.PID, r.End, r.Threaded)
+			}
+			delete(want, r.PID)
+		}
+		if len(want) != 0 || next != 0 {
+			t.Errorf("not judged risky: %v; next %v", want, next)
+		}
+		keys := map[string]bool{}
+		for _, r := range risky {
+			if r.PID != pids["c_fork"][0] {
+				keys[r.RiskKey()] = true
+			}
+		}
+		if len(keys) != 1 {
+			t.Errorf("%d risk keys for one program, folder and site", len(keys))
+		}
+	})
 }
 
 // drain counts the watcher's events until none comes for quiet.
