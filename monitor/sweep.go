@@ -277,8 +277,13 @@ func (j *sweepJob) read(buf *[]byte, known func(string) bool) SweepResult {
 			res.Err = tooLarge(fd, j.path)
 			return res
 		}
-		b = append(b, make([]byte, len(b))...)
-		b = b[:cap(b)]
+		// Twice the size, but never past one byte more than a report may
+		// have: a huge file is refused having cost at most that much
+		// memory, as the stat the old listing made let it be refused
+		// unread.
+		nb := make([]byte, min(2*len(b), report.MaxReportSize+1))
+		copy(nb, b[:n])
+		b = nb
 		*buf = b
 	}
 	if n > report.MaxReportSize {

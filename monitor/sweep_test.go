@@ -213,3 +213,36 @@ func TestSweepSkipsKnownID(t *testing.T) {
 		t.Error("KnownID never asked")
 	}
 }
+
+// TestSweepHugeFileBounded: a file far past report.MaxReportSize is
+// refused as too large having grown the worker's buffer to about that
+// limit, not to the file's size (the listing no longer stats it first).
+func TestSweepHugeFileBounded(t *testing.T) {
+	dir := t.TempDir()
+	name := "huge_2026-05-14-150554_h.crash"
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(3 * report.MaxReportSize); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	job := sweepJob{dirfd: int(d.Fd()), name: name, path: filepath.Join(dir, name)}
+	buf := make([]byte, sweepBuf)
+	res := job.read(&buf, nil)
+	if !errors.Is(res.Err, report.ErrTooLarge) {
+		t.Fatalf("error %v, want ErrTooLarge", res.Err)
+	}
+	if !strings.Contains(res.Err.Error(), fmt.Sprint(3*report.MaxReportSize)) {
+		t.Errorf("error %q does not give the file's size", res.Err)
+	}
+	if limit := report.MaxReportSize + 1<<20; cap(buf) > limit {
+		t.Errorf("buffer grew to %d bytes for a file of %d (limit %d)", cap(buf), 3*report.MaxReportSize, limit)
+	}
+}
