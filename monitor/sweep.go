@@ -144,7 +144,7 @@ func listInto(ctx context.Context, dir string, opt SweepOptions, present map[str
 	f := os.NewFile(uintptr(fd), dir)
 	for {
 		entries, err := f.ReadDir(sweepListBatch)
-		var batch []sweepJob
+		batch := make([]sweepJob, 0, len(entries))
 		for _, e := range entries {
 			if j, ok := listEntry(dir, e, fd, opt, present, odd); ok {
 				batch = append(batch, j)
