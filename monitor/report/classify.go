@@ -146,15 +146,19 @@ func classifyPython(r *Report, f *facts) {
 // termination reason.
 func classifyFork(r *Report, f *facts, asi string) (cfFork, objcTerm bool) {
 	ev := func(s string) { r.Evidence = append(r.Evidence, s) }
+	// The evidence lines are constants: most fork deaths give one.
 	if strings.Contains(asi, markerForkChild) {
 		r.ForkChild = true
-		ev("application specific information: " + quote(markerForkChild))
+		ev("application specific information: \"" + markerForkChild + "\"")
 	}
-	for _, m := range []string{markerMultiThread, markerSingleThread} {
-		if strings.Contains(asi, m) {
-			r.ForkChild = true
-			ev("application specific information: " + quote(m) + " (CoreFoundation's fork handler in the child)")
-		}
+	const cfHandler = "\" (CoreFoundation's fork handler in the child)"
+	if strings.Contains(asi, markerMultiThread) {
+		r.ForkChild = true
+		ev("application specific information: \"" + markerMultiThread + cfHandler)
+	}
+	if strings.Contains(asi, markerSingleThread) {
+		r.ForkChild = true
+		ev("application specific information: \"" + markerSingleThread + cfHandler)
 	}
 
 	// The Objective-C +initialize fork-safety check? (Both of its
@@ -368,29 +372,34 @@ func trigger(f *facts, asi string) string {
 // a report cut short with no sign of fork(), that there is not enough of it
 // to tell.
 func advice(r *Report, objcTerm bool) string {
-	const pyFix = "Real fix: don't fork without exec — use multiprocessing.set_start_method('spawn'), subprocess, or a server setting that avoids preloading before fork."
-	const anyFix = "Real fix: exec (or posix_spawn) right after fork(), so that the child runs no Objective-C or CoreFoundation code of the parent."
-	realFix := anyFix
-	if r.Python {
-		realFix = pyFix
-	}
+	// Each text is one constant per case (the fix chosen by a branch, not
+	// a variable joined on): the start-up sweep gives advice to thousands
+	// of reports, and a joined string was an allocation each.
+	const pyFix = fixPython
+	const anyFix = fixAny
 	switch {
 	case r.Cause == CauseCFFork && r.Python:
 		return "A forked child used CoreFoundation before exec, and CoreFoundation's own fork check stopped it (\"You MUST exec()\"). OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help with this check. Fix: exec after fork — multiprocessing.set_start_method('spawn'), subprocess, or posix_spawn — or keep CoreFoundation users (proxy lookups, Keychain, GUI toolkits) out of the child."
 	case r.Cause == CauseCFFork:
 		return "A forked child used CoreFoundation before exec, and CoreFoundation's own fork check stopped it (\"You MUST exec()\"). OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help with this check. " + anyFix
 	case r.ObjCForkSafety && r.Python && r.Trigger == "_scproxy":
-		return "The forked child looked up the system proxy settings (urllib/requests → _scproxy) and the Objective-C runtime killed it. Set no_proxy='*' in the parent's environment, or don't fork. " + realFix
+		return "The forked child looked up the system proxy settings (urllib/requests → _scproxy) and the Objective-C runtime killed it. Set no_proxy='*' in the parent's environment, or don't fork. " + pyFix
 	case r.ObjCForkSafety && r.Python:
-		return "macOS killed a forked Python child that ran an Objective-C +initialize before exec. " + realFix + " Stopgap: start the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment (setting it inside Python is too late)."
+		return "macOS killed a forked Python child that ran an Objective-C +initialize before exec. " + pyFix + " Stopgap: start the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment (setting it inside Python is too late)."
 	case r.ObjCForkSafety:
 		return "This process forked without exec and the Objective-C fork-safety check killed the child. Starting it with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES silences the check; the real fix is to exec (or posix_spawn) after fork."
+	case r.ForkChild && !r.ObjCRuledOut() && r.Python:
+		return forkUnknownAdvice(r.Trigger, pyFix)
 	case r.ForkChild && !r.ObjCRuledOut():
-		return forkUnknownWhy(r) + realFix
+		return forkUnknownAdvice(r.Trigger, anyFix)
+	case r.ForkChild && r.Trigger != "" && r.Python:
+		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + pyFix
 	case r.ForkChild && r.Trigger != "":
-		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
+		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + anyFix
+	case r.ForkChild && r.Python:
+		return "It crashed in a forked child before exec, but not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + pyFix
 	case r.ForkChild:
-		return "It crashed in a forked child before exec, but not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
+		return "It crashed in a forked child before exec, but not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + anyFix
 	case objcTerm:
 		// The headline says the same: stopped by the runtime, fork unknown.
 		return "The Objective-C runtime stopped this process (Namespace OBJC), but the report does not show whether it was a forked child (its parent is " + orUnknown(r.ParentProcess) + "): if it was, this is the fork-safety check; the report's Application Specific Information says which."
@@ -427,14 +436,32 @@ const (
 // report's JSON.
 func (r *Report) ObjCRuledOut() bool { return containsEvidence(r.Evidence, evidenceObjCRuledOut) }
 
-// forkUnknownWhy is the first sentence of the advice for a fork child whose
-// report does not say what stopped it.
-func forkUnknownWhy(r *Report) string {
-	in := ""
-	if r.Trigger != "" {
-		in = ", in " + r.Trigger
+// The real fix each advice ends with: for Python (advice), for another
+// runtime's fork death (forkAdvice), and for any other process.
+const (
+	fixPython  = "Real fix: don't fork without exec — use multiprocessing.set_start_method('spawn'), subprocess, or a server setting that avoids preloading before fork."
+	fixAny     = "Real fix: exec (or posix_spawn) right after fork(), so that the child runs no Objective-C or CoreFoundation code of the parent."
+	fixRuntime = "The real fix is to exec (or posix_spawn) after fork(), or to load what uses macOS frameworks in each child after the fork rather than in the parent before it."
+)
+
+// forkUnknownAdvice is the advice for a fork child whose report does not
+// say what stopped it, ending with fix (one of the fix* constants). Without
+// a trigger it is a constant: no allocation for the commonest fork death.
+func forkUnknownAdvice(trigger, fix string) string {
+	const head = "It crashed in a forked child before exec"
+	const why = "; the report has no termination reason, so there is not enough to tell whether the Objective-C fork-safety check killed it (if it did, starting the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES silences the check). "
+	if trigger != "" {
+		return head + ", in " + trigger + why + fix
 	}
-	return "It crashed in a forked child before exec" + in + "; the report has no termination reason, so there is not enough to tell whether the Objective-C fork-safety check killed it (if it did, starting the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES silences the check). "
+	switch fix {
+	case fixPython:
+		return head + why + fixPython
+	case fixRuntime:
+		return head + why + fixRuntime
+	case fixAny:
+		return head + why + fixAny
+	}
+	return head + why + fix
 }
 
 // ForkUnknown reports whether the report was cut short before the

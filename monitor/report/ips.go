@@ -117,11 +117,14 @@ func parseIPS(data []byte, sc *scratch) (*facts, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("blank: %w", ErrIncomplete)
 	}
-	var hdr ipsHeader
+	// The header is the scratch's: decoded through a closure, a local one
+	// escaped to the heap, an allocation per report.
+	sc.hdr = ipsHeader{}
+	hdr := &sc.hdr
 	body := data
 	if data[0] == '{' {
 		line, rest, found := bytes.Cut(data, []byte("\n"))
-		if err := decodeHeader(line, &hdr); err != nil {
+		if err := decodeHeader(line, hdr); err != nil {
 			if !found || isTruncation(err) {
 				return nil, fmt.Errorf("header line: %w", ErrIncomplete)
 			}
@@ -141,7 +144,7 @@ func parseIPS(data []byte, sc *scratch) (*facts, error) {
 			f, err := parseCrash(body, sc)
 			if f != nil {
 				f.format = FormatIPS
-				fillFromHeader(f, &hdr)
+				fillFromHeader(f, hdr)
 			}
 			return f, err
 		}
@@ -209,7 +212,7 @@ func parseIPS(data []byte, sc *scratch) (*facts, error) {
 	}
 	f.images = b.imagePaths()
 	f.appVersion = b.BundleInfo.Version
-	fillFromHeader(f, &hdr)
+	fillFromHeader(f, hdr)
 	if f.process == "" && f.pid == 0 && f.exePath == "" && f.exception == "" && len(f.asi) == 0 {
 		if partial {
 			return nil, fmt.Errorf("no crash fields in what was read: %w", ErrIncomplete)

@@ -190,7 +190,7 @@ func Notable(r *Report) bool {
 // (multiprocessing start methods, no_proxy for urllib). The tool's own fix,
 // where attribution finds one, is Report.Fix.
 func forkAdvice(r *Report) string {
-	const realFix = "The real fix is to exec (or posix_spawn) after fork(), or to load what uses macOS frameworks in each child after the fork rather than in the parent before it."
+	const realFix = fixRuntime
 	switch {
 	case r.Cause == CauseCFFork:
 		return "A forked child used CoreFoundation before exec, and CoreFoundation's own fork check stopped it (\"You MUST exec()\"). OBJC_DISABLE_INITIALIZE_FORK_SAFETY does not help with this check. " + realFix
@@ -199,7 +199,7 @@ func forkAdvice(r *Report) string {
 	case r.ObjCForkSafety:
 		return "This process forked without exec and the Objective-C fork-safety check killed the child. Starting the parent with OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES in its environment silences the check. " + realFix
 	case !r.ObjCRuledOut():
-		return forkUnknownWhy(r) + realFix
+		return forkUnknownAdvice(r.Trigger, realFix)
 	case r.Trigger != "":
 		return "It crashed in a forked child before exec, in " + r.Trigger + ", not by the Objective-C check: OBJC_DISABLE_INITIALIZE_FORK_SAFETY will not help. " + realFix
 	}

@@ -12,6 +12,7 @@ import "sync"
 // buffer pool already relies on.
 type scratch struct {
 	f      facts
+	hdr    ipsHeader
 	body   ipsBody
 	parser crashParser
 }
@@ -43,6 +44,7 @@ func (sc *scratch) release() {
 	clear(sc.f.images)
 	crashed, images := sc.f.crashed[:0], sc.f.images[:0]
 	sc.f = facts{crashed: crashed, images: images}
+	sc.hdr = ipsHeader{}
 
 	b := &sc.body
 	clear(b.imagesRaw)
