@@ -83,12 +83,15 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 	var odd []string // not regular files: refused, never read
 	jobs := make(chan []sweepJob, 4)
 	batches := make(chan []SweepResult, 8)
+	// Batches handed back once read, for the workers to fill again: a
+	// sweep makes a handful of batch slices, not one per batch.
+	spent := make(chan []SweepResult, 16)
 	var wg sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sweepWorker(ctx, jobs, batches, opt.KnownID)
+			sweepWorker(ctx, jobs, batches, spent, opt.KnownID)
 		}()
 	}
 	go func() { wg.Wait(); close(batches) }()
@@ -116,6 +119,11 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 	for b := range batches {
 		for _, r := range b {
 			out(r)
+		}
+		clear(b) // the next use holds no report of this one
+		select {
+		case spent <- b[:0]:
+		default:
 		}
 	}
 	<-listed // the workers stop early only when ctx is done
@@ -197,8 +205,8 @@ func listEntry(dir string, e fs.DirEntry, dirfd int, opt SweepOptions, present m
 
 // sweepWorker reads the batches of jobs until there are no more (or ctx is
 // done), into one buffer reused for every report, and hands the results on
-// in batches.
-func sweepWorker(ctx context.Context, jobs <-chan []sweepJob, batches chan<- []SweepResult, known func(string) bool) {
+// in batches, taking a spent one to fill next where there is one.
+func sweepWorker(ctx context.Context, jobs <-chan []sweepJob, batches chan<- []SweepResult, spent <-chan []SweepResult, known func(string) bool) {
 	buf := make([]byte, sweepBuf)
 	batch := make([]SweepResult, 0, sweepBatch)
 	send := func() bool {
@@ -207,7 +215,11 @@ func sweepWorker(ctx context.Context, jobs <-chan []sweepJob, batches chan<- []S
 		}
 		select {
 		case batches <- batch:
-			batch = make([]SweepResult, 0, sweepBatch)
+			select {
+			case batch = <-spent:
+			default:
+				batch = make([]SweepResult, 0, sweepBatch)
+			}
 			return true
 		case <-ctx.Done():
 			return false
