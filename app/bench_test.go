@@ -89,7 +89,11 @@ func BenchmarkWatchLatency(b *testing.B) {
 	measure := func(dir string, lines *bufio.Scanner) []time.Duration {
 		var out []time.Duration
 		for i := 0; i < drops; i++ {
-			d := strings.Replace(string(data), "A357AD50-B0BC-47E5-98C2-CEFFD4342928", fmt.Sprintf("LAT-%d-%d", time.Now().UnixNano(), i), -1)
+			// A fresh incident id of the shape Apple writes (an uppercase
+			// UUID): report.Peek takes only such an id for the store's
+			// early answer, as it does for a real report.
+			n := time.Now().UnixNano()
+			d := strings.Replace(string(data), "A357AD50-B0BC-47E5-98C2-CEFFD4342928", fmt.Sprintf("%08X-%04X-4%03X-A%03X-%012X", uint32(n>>32), uint16(n>>16), i&0xfff, uint16(n)&0xfff, n), -1)
 			tmp := filepath.Join(filepath.Dir(dir), "stage")
 			os.WriteFile(tmp, []byte(d), 0o644)
 			start := time.Now()

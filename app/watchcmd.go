@@ -148,8 +148,11 @@ func runWatch(ctx context.Context, wf *service.Folders, tun *service.Tuning, asJ
 	// run last first).
 	defer startRiskWatcher(ctx, db, log, show)()
 	err = w.Run(ctx, func(ev monitor.Event) {
-		spool.Kick()
+		// The line first: the rest wakes other goroutines (a thread each
+		// time, on a machine at rest) or writes the database, and the
+		// line waited for them.
 		show(ev)
+		spool.Kick()
 		service.RecordEvent(db, ev, log)
 		exp.Kick()
 	})

@@ -100,10 +100,13 @@ type Config struct {
 	Enrich []func(*report.Report)
 	// Prefetch is called, on the watcher's goroutine, with the parent pid
 	// a new report's start names (report.PeekParent; 0 for none), before
-	// the report is parsed: an Enrich step that reads the parent's process entry can
-	// start it on another core meanwhile (Attributor.Prefetch). A hint
-	// only: Enrich gets the parsed report as before.
-	Prefetch []func(parentPID int)
+	// the report is parsed. An Enrich step that reads the parent's process
+	// entry returns that read (Attributor.StartPrefetch), or nil; the
+	// watcher runs the reads, after asking the store whether the report
+	// is known, on one goroutine of its own while it parses: on the other
+	// core, with one thread woken, not one per read. A hint only: Enrich
+	// gets the parsed report as before.
+	Prefetch []func(parentPID int) (run func())
 	// EnrichCore does the same for a core file when it first appears (the
 	// dying process may still be in the process table).
 	EnrichCore []func(*report.CoreFile)
@@ -608,31 +611,47 @@ func (w *Watcher) seen(id string) bool {
 	return w.cfg.State.Seen(id)
 }
 
-// prefetch hands the parent pid a report's start names to Config.Prefetch.
+// prefetch hands the parent pid a report's start names to Config.Prefetch,
+// and starts what they return, with the store's answer whether the ID the
+// start shows is known, on one goroutine beside the parse.
 func (w *Watcher) prefetch(prefix []byte) {
 	// Whether the store knows the report's ID (its start shows the
 	// incident id of nearly every .ips) is asked meanwhile too, where the
-	// store allows it: a database query, on the detection path.
+	// store allows it: a database query, on the detection path. It goes
+	// first: it is the first answer the watcher waits for after the parse.
 	w.ahead = nil
+	var ask func(string) bool
 	if cs, ok := w.cfg.State.(concurrentSeer); ok {
 		if id, _ := report.Peek(prefix); id != "" {
-			a := &seenAhead{id: id, done: make(chan struct{})}
-			w.ahead = a
-			go func() {
-				a.seen = cs.SeenConcurrent(id)
-				close(a.done)
-			}()
+			w.ahead = &seenAhead{id: id, done: make(chan struct{})}
+			ask = cs.SeenConcurrent
 		}
 	}
-	if len(w.cfg.Prefetch) == 0 {
-		return
+	var runs []func()
+	if len(w.cfg.Prefetch) > 0 {
+		// Called for every report read, with 0 when its start names no
+		// parent: a read started for an earlier report (one that did not
+		// parse) is then dropped, never used for this one.
+		pid := report.PeekParent(prefix)
+		for _, f := range w.cfg.Prefetch {
+			if run := f(pid); run != nil {
+				runs = append(runs, run)
+			}
+		}
 	}
-	// Called for every report read, with 0 when its start names no
-	// parent: a read started for an earlier report (one that did not
-	// parse) is then dropped, never used for this one.
-	pid := report.PeekParent(prefix)
-	for _, f := range w.cfg.Prefetch {
-		f(pid)
+	// Two goroutines started here would wake two threads, and with two
+	// cores one of them waited for the parse to end (seen in strace: the
+	// database's locks taken on the parsing thread after the parse).
+	if a := w.ahead; a != nil || len(runs) > 0 {
+		go func() {
+			if a != nil {
+				a.seen = ask(a.id)
+				close(a.done)
+			}
+			for _, run := range runs {
+				run()
+			}
+		}()
 	}
 }
 

@@ -53,7 +53,7 @@ func NewWatcher(ctx context.Context, wf *Folders, tun *Tuning, log *slog.Logger)
 		// tool it names gets its fix.
 		Enrich:     []func(*report.Report){doctor.ProbeMarker(appinfo.SupportDir()), forktrace.Enricher(TraceManager().SpoolDir()), attr.Enrich},
 		EnrichCore: []func(*report.CoreFile){attr.EnrichCore},
-		Prefetch:   []func(int){attr.Prefetch},
+		Prefetch:   []func(int) func(){attr.StartPrefetch},
 	})
 	if err != nil {
 		closeStore()

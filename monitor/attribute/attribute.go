@@ -76,12 +76,22 @@ func NewAttributor() *Attributor {
 // report names, on its own goroutine, for the Enrich that follows the
 // report's parse: on the detection path the two then overlap (reading a
 // process's stat, command line, status and links takes as long as parsing
-// a large report). It suits Config.Prefetch. Enrich uses the read only for
-// a report with that parent pid, and only once; it checks the process
-// against the parsed report as it checks one it reads itself.
-// A pid of 0 (a report whose start names no parent) drops a read started
-// for an earlier report, as each new Prefetch replaces it.
+// a large report). Enrich uses the read only for a report with that parent
+// pid, and only once; it checks the process against the parsed report as
+// it checks one it reads itself. A pid of 0 (a report whose start names no
+// parent) drops a read started for an earlier report, as each new Prefetch
+// replaces it.
 func (a *Attributor) Prefetch(pid int) {
+	if run := a.StartPrefetch(pid); run != nil {
+		go run()
+	}
+}
+
+// StartPrefetch is Prefetch for a caller that runs the read itself, on a
+// goroutine it already has (it suits Config.Prefetch): the read is
+// registered now, for Enrich to wait for, and run is the read, or nil for
+// no read. Enrich waits for a registered read, so run must be called.
+func (a *Attributor) StartPrefetch(pid int) (run func()) {
 	var pr *procRead
 	if pid > 1 {
 		pr = &procRead{pid: pid, done: make(chan struct{})}
@@ -90,12 +100,12 @@ func (a *Attributor) Prefetch(pid int) {
 	a.pre = pr
 	a.preMu.Unlock()
 	if pr == nil {
-		return
+		return nil
 	}
-	go func() {
+	return func() {
 		pr.p, pr.err = a.read(pid)
 		close(pr.done)
-	}()
+	}
 }
 
 // reader is a.read, except that the read Prefetch started for pid is taken

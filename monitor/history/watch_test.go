@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor"
+	"github.com/forkwatch/forkwatch/monitor/report"
 )
 
 // realReports are real, complete crash reports from public trackers (see
@@ -185,4 +186,75 @@ func TestWatcherSeenAhead(t *testing.T) {
 	runWatcher(t, d, reports, 0, func() {
 		copyReport(t, "python313-duckdb-segv-chunkhound.ips", reports, "Python-2026-12-05-10009.ips")
 	})
+}
+
+// seenOrder is a DB whose SeenConcurrent notes when it was asked.
+type seenOrder struct {
+	*DB
+	asked chan string
+}
+
+func (s seenOrder) SeenConcurrent(id string) bool {
+	s.asked <- "seen " + id
+	return s.DB.SeenConcurrent(id)
+}
+
+// TestWatcherPrefetchBesideParse: for a new report the watcher asks the
+// store whether its ID is known, then runs the read Config.Prefetch
+// returned for the parent pid the report's start names, in that order and
+// on one goroutine beside the parse, each once; Enrich runs after both.
+// A Prefetch that returns nil costs no goroutine run.
+func TestWatcherPrefetchBesideParse(t *testing.T) {
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "DiagnosticReports")
+	os.MkdirAll(reports, 0o755)
+	d, err := Open(filepath.Join(dir, "history.db"), Options{PruneEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	steps := make(chan string, 16)
+	st := seenOrder{DB: d, asked: steps}
+	cfg := monitor.Config{ReportDirs: []string{reports}, State: st, QuietAfter: time.Second}
+	cfg.Prefetch = []func(int) func(){
+		func(pid int) func() {
+			return func() { steps <- fmt.Sprintf("read %d", pid) }
+		},
+		func(int) func() { return nil },
+	}
+	cfg.Enrich = []func(*report.Report){func(*report.Report) { steps <- "enrich" }}
+	w, err := monitor.NewWatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	crashes := make(chan struct{}, 4)
+	go func() {
+		done <- w.Run(ctx, func(ev monitor.Event) {
+			if ev.Kind == monitor.KindCrash {
+				crashes <- struct{}{}
+			}
+		})
+	}()
+	time.Sleep(200 * time.Millisecond)
+	copyReport(t, "python313-duckdb-segv-chunkhound.ips", reports, "Python-2026-12-05-100000.ips")
+	select {
+	case <-crashes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no crash event")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	close(steps)
+	var got []string
+	for s := range steps {
+		got = append(got, s)
+	}
+	want := []string{"seen incident:A357AD50-B0BC-47E5-98C2-CEFFD4342928", "read 28565", "enrich"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("steps %q, want %q", got, want)
+	}
 }
