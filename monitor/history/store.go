@@ -151,11 +151,6 @@ func (d *DB) Seen(id string) bool {
 	return err == nil
 }
 
-// SeenConcurrent is Seen; it says that Seen may be called from another
-// goroutine while the watcher works (it locks), so the watcher asks it
-// while it parses a report.
-func (d *DB) SeenConcurrent(id string) bool { return d.Seen(id) }
-
 // PathID returns the crash ID last read from path, if any.
 func (d *DB) PathID(path string) (string, bool) {
 	d.mu.Lock()

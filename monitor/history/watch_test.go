@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,11 +158,10 @@ func TestWatcherWithDB(t *testing.T) {
 	}
 }
 
-// TestWatcherSeenAhead: the watcher asks the database whether a report's
-// ID is known while it parses the report (DB.SeenConcurrent); the answer
-// still keeps a crash to one announcement. The same real report dropped
+// TestWatcherSeenOnce: the database's answer whether a report's ID is
+// known keeps a crash to one announcement. The same real report dropped
 // under three names, and again after a restart, is announced once.
-func TestWatcherSeenAhead(t *testing.T) {
+func TestWatcherSeenOnce(t *testing.T) {
 	dir := t.TempDir()
 	reports := filepath.Join(dir, "DiagnosticReports")
 	os.MkdirAll(reports, 0o755)
@@ -188,22 +191,22 @@ func TestWatcherSeenAhead(t *testing.T) {
 	})
 }
 
-// seenOrder is a DB whose SeenConcurrent notes when it was asked.
+// seenOrder is a DB whose Seen notes when it was asked.
 type seenOrder struct {
 	*DB
 	asked chan string
 }
 
-func (s seenOrder) SeenConcurrent(id string) bool {
+func (s seenOrder) Seen(id string) bool {
 	s.asked <- "seen " + id
-	return s.DB.SeenConcurrent(id)
+	return s.DB.Seen(id)
 }
 
-// TestWatcherPrefetchBesideParse: for a new report the watcher asks the
-// store whether its ID is known, then runs the read Config.Prefetch
-// returned for the parent pid the report's start names, in that order and
-// on one goroutine beside the parse, each once; Enrich runs after both.
-// A Prefetch that returns nil costs no goroutine run.
+// TestWatcherPrefetchBesideParse: for a new report the watcher runs the
+// read Config.Prefetch returned for the parent pid the report's start
+// names, once, on a goroutine of its own, and asks the store once whether
+// the report's ID is known, before Enrich. A Prefetch that returns nil
+// costs no goroutine run.
 func TestWatcherPrefetchBesideParse(t *testing.T) {
 	dir := t.TempDir()
 	reports := filepath.Join(dir, "DiagnosticReports")
@@ -216,9 +219,16 @@ func TestWatcherPrefetchBesideParse(t *testing.T) {
 	steps := make(chan string, 16)
 	st := seenOrder{DB: d, asked: steps}
 	cfg := monitor.Config{ReportDirs: []string{reports}, State: st, QuietAfter: time.Second}
+	watcherGoroutine := make(chan uint64, 1)
 	cfg.Prefetch = []func(int) func(){
 		func(pid int) func() {
-			return func() { steps <- fmt.Sprintf("read %d", pid) }
+			watcherGoroutine <- goid()
+			return func() {
+				if goid() == <-watcherGoroutine {
+					steps <- "read on the watcher's goroutine"
+				}
+				steps <- fmt.Sprintf("read %d", pid)
+			}
 		},
 		func(int) func() { return nil },
 	}
@@ -253,8 +263,24 @@ func TestWatcherPrefetchBesideParse(t *testing.T) {
 	for s := range steps {
 		got = append(got, s)
 	}
-	want := []string{"seen incident:A357AD50-B0BC-47E5-98C2-CEFFD4342928", "read 28565", "enrich"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("steps %q, want %q", got, want)
+	// The question comes before Enrich; the read races both (Enrich
+	// steps that use it wait for it: Attributor.StartPrefetch).
+	seen := slices.Index(got, "seen incident:A357AD50-B0BC-47E5-98C2-CEFFD4342928")
+	if enrich := slices.Index(got, "enrich"); seen < 0 || enrich < seen {
+		t.Errorf("steps %q: want the store asked, then Enrich", got)
 	}
+	sort.Strings(got)
+	want := []string{"enrich", "read 28565", "seen incident:A357AD50-B0BC-47E5-98C2-CEFFD4342928"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("steps %q, want each of %q once", got, want)
+	}
+}
+
+// goid is the calling goroutine's id, from its stack trace's first line.
+func goid() uint64 {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	f := strings.Fields(string(b))
+	n, _ := strconv.ParseUint(f[1], 10, 64)
+	return n
 }
