@@ -347,12 +347,15 @@ func (r registry) add(pid int, role, python string, log interface{ Warn(string, 
 	}
 }
 
-// prune removes registrations older than ProbeTTL.
-func (r registry) prune() {
+// prune removes registrations older than ProbeTTL and returns the names
+// of the registrations left; nil when the folder cannot be read (there is
+// none until the first probe).
+func (r registry) prune() map[string]bool {
 	ents, err := os.ReadDir(r.dir)
 	if err != nil {
-		return
+		return nil
 	}
+	left := map[string]bool{}
 	for _, e := range ents {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
@@ -360,8 +363,11 @@ func (r registry) prune() {
 		p := filepath.Join(r.dir, e.Name())
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && r.now().Sub(fi.ModTime()) > ProbeTTL {
 			os.Remove(p)
+			continue
 		}
+		left[e.Name()] = true
 	}
+	return left
 }
 
 func (r registry) registered(pid int) bool {
@@ -386,9 +392,14 @@ func ProbeMarker(supportDir string) func(*report.Report) {
 		if r == nil {
 			return
 		}
-		reg.prune()
-		if reg.registered(r.PID) || reg.registered(r.ParentPID) {
-			r.Probe = true
+		// On the detection path: a pid the listing does not hold costs
+		// no lookup (with no probe run, the folder is missing and the
+		// listing is all).
+		left := reg.prune()
+		for _, pid := range []int{r.PID, r.ParentPID} {
+			if pid > 0 && left[strconv.Itoa(pid)] && reg.registered(pid) {
+				r.Probe = true
+			}
 		}
 	}
 }
