@@ -274,6 +274,7 @@ func TestImportState(t *testing.T) {
 	if d.FirstRun() {
 		t.Error("after an import it is not a first run")
 	}
+	checkKnown(t, d)
 	for i := 0; i < 60; i++ {
 		if !d.Seen(fmt.Sprintf("incident:%06d", i)) {
 			t.Fatalf("crash %d not seen", i)
@@ -344,6 +345,7 @@ func TestPrune(t *testing.T) {
 	if n != 900 {
 		t.Errorf("pruned %d, want 900", n)
 	}
+	checkKnown(t, d)
 	var crashes, seen int
 	d.conn.QueryRowContext(context.Background(), `SELECT count(*) FROM crashes`).Scan(&crashes)
 	d.conn.QueryRowContext(context.Background(), `SELECT count(*) FROM seen`).Scan(&seen)
@@ -408,14 +410,20 @@ func TestDiskFullKeepsNotes(t *testing.T) {
 	if !d.Seen("incident:000299") {
 		t.Fatal("a crash already announced was forgotten after a failed save")
 	}
+	checkKnown(t, d) // the rolled back ids are not in it: still pending
+	if _, ok := d.known["incident:000299"]; ok {
+		t.Error("an id of a rolled back write is taken as in the table")
+	}
 	if _, err := d.conn.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Save(); err != nil {
 		t.Fatalf("Save after space came back: %v", err)
 	}
+	checkKnown(t, d)
 	d.Close()
 	d = openTest(t, path, &now)
+	checkKnown(t, d)
 	for _, id := range []string{"incident:000000", "incident:000299"} {
 		if !d.Seen(id) {
 			t.Errorf("%s lost", id)
@@ -544,4 +552,32 @@ func TestFilesPrivate(t *testing.T) {
 	d2 := openTest(t, path, &now)
 	defer d2.Close()
 	check("reopened")
+}
+
+// checkKnown: the ids Seen answers from memory (DB.known) are exactly those
+// in the seen table.
+func checkKnown(t *testing.T, d *DB) {
+	t.Helper()
+	rows, err := d.conn.QueryContext(context.Background(), `SELECT id FROM seen`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	table := map[string]struct{}{}
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		table[id] = struct{}{}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(table) != len(d.known) {
+		t.Errorf("%d ids in the seen table, %d known in memory", len(table), len(d.known))
+	}
+	for id := range table {
+		if _, ok := d.known[id]; !ok {
+			t.Errorf("%s in the table, not in memory", id)
+			return
+		}
+	}
 }

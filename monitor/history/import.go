@@ -102,6 +102,7 @@ func (d *DB) ImportState(path string) (Imported, error) {
 			if _, err := d.st.insertSeen.Exec(id, t); err != nil {
 				return fmt.Errorf("history: import seen %q: %w", id, err)
 			}
+			d.txSeen = append(d.txSeen, id)
 			im.Seen++
 		}
 		for p, id := range sf.Paths {

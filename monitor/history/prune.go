@@ -80,7 +80,7 @@ func (d *DB) Prune(ctx context.Context) (int, error) {
 			if err := ctx.Err(); err != nil {
 				return total, err
 			}
-			n, err := d.pruneStep(q, cutoff, ageCutoff)
+			n, err := d.pruneStep(q, cutoff, ageCutoff, i == 1)
 			if err != nil {
 				return total, err
 			}
@@ -138,7 +138,7 @@ func (r *Reader) PrunedTotal(ctx context.Context) (int, Pruned, error) {
 
 // pruneStep runs one bounded delete in its own transaction (with what the
 // watcher had noted).
-func (d *DB) pruneStep(q string, cutoff, ageCutoff int64) (int, error) {
+func (d *DB) pruneStep(q string, cutoff, ageCutoff int64, seenIDs bool) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var n int64
@@ -150,5 +150,11 @@ func (d *DB) pruneStep(q string, cutoff, ageCutoff int64) (int, error) {
 		n, _ = res.RowsAffected()
 		return nil
 	})
+	if err == nil && seenIDs && n > 0 {
+		// Seen ids were deleted: Seen's copy of the table is read again.
+		if err := d.loadKnown(); err != nil {
+			return int(n), fmt.Errorf("history: prune: known ids: %w", err)
+		}
+	}
 	return int(n), err
 }

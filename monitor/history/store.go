@@ -17,7 +17,7 @@ var _ monitor.Store = (*DB)(nil)
 // stmts are prepared once on the writing connection: the detection path
 // runs a lookup and three inserts per crash.
 type stmts struct {
-	seen, pathID, insertSeen, insertCrash, setPath, forgetPath,
+	pathID, insertSeen, insertCrash, setPath, forgetPath,
 	coreActive, coreUpdate, coreInsert, coreRemove *sql.Stmt
 }
 
@@ -33,7 +33,6 @@ func prepare(ctx context.Context, conn *sql.Conn) (stmts, error) {
 			err = fmt.Errorf("prepare %q: %w", q, err)
 		}
 	}
-	p(&s.seen, `SELECT 1 FROM seen WHERE id = ?`)
 	p(&s.pathID, `SELECT id FROM paths WHERE path = ?`)
 	p(&s.insertSeen, `INSERT OR IGNORE INTO seen(id, seen_at) VALUES(?, ?)`)
 	p(&s.insertCrash, `INSERT OR IGNORE INTO crashes(id, seen_at, time, day, cause, process, pid,
@@ -55,7 +54,7 @@ func prepare(ctx context.Context, conn *sql.Conn) (stmts, error) {
 }
 
 func (s stmts) close() {
-	for _, st := range []*sql.Stmt{s.seen, s.pathID, s.insertSeen, s.insertCrash, s.setPath, s.forgetPath, s.coreActive, s.coreUpdate, s.coreInsert, s.coreRemove} {
+	for _, st := range []*sql.Stmt{s.pathID, s.insertSeen, s.insertCrash, s.setPath, s.forgetPath, s.coreActive, s.coreUpdate, s.coreInsert, s.coreRemove} {
 		if st != nil {
 			st.Close()
 		}
@@ -133,7 +132,8 @@ func (d *DB) FirstRun() bool {
 	return d.firstRun
 }
 
-// Seen reports whether the crash with this ID was announced before.
+// Seen reports whether the crash with this ID was announced before: noted
+// since the last save, or in the seen table (DB.known, in memory).
 func (d *DB) Seen(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -143,12 +143,8 @@ func (d *DB) Seen(id string) bool {
 	if d.conn == nil {
 		return false
 	}
-	var one int
-	err := d.st.seen.QueryRow(id).Scan(&one)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		d.fail(fmt.Errorf("history: seen %q: %w", id, err))
-	}
-	return err == nil
+	_, ok := d.known[id]
+	return ok
 }
 
 // PathID returns the crash ID last read from path, if any.
@@ -190,15 +186,13 @@ func (d *DB) KnownPaths() map[string]bool {
 }
 
 // KnownIDs returns the crash IDs seen, for the start-up sweep (which
-// skips a report whose ID is known without parsing it).
+// skips a report whose ID is known without parsing it), as a fresh map.
 func (d *DB) KnownIDs() map[string]bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	m := map[string]bool{}
-	if d.conn != nil {
-		if err := d.knownIDs(m); err != nil {
-			d.fail(fmt.Errorf("history: known ids: %w", err))
-		}
+	m := make(map[string]bool, len(d.known)+len(d.pend.seen))
+	for id := range d.known {
+		m[id] = true
 	}
 	for id := range d.pend.seen {
 		m[id] = true
@@ -206,20 +200,27 @@ func (d *DB) KnownIDs() map[string]bool {
 	return m
 }
 
-func (d *DB) knownIDs(m map[string]bool) error {
+// loadKnown reads the seen table's ids into d.known. mu held (or d not
+// yet shared).
+func (d *DB) loadKnown() error {
 	rows, err := d.conn.QueryContext(bg, `SELECT id FROM seen`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	known := map[string]struct{}{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		m[id] = true
+		known[id] = struct{}{}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	d.known = known
+	return nil
 }
 
 // BadPaths lists the bad files the watcher remembers (monitor's
@@ -335,6 +336,7 @@ func (d *DB) insertCrash(r *report.Report, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("history: record %q: %w", r.ID, err)
 	}
+	d.txSeen = append(d.txSeen, r.ID)
 	if n, _ := res.RowsAffected(); n > 0 {
 		if err := d.crashRow(d.st.insertCrash, r, now); err != nil {
 			return err
@@ -484,6 +486,7 @@ func (d *DB) write(extra func() error) error {
 	if _, err := d.conn.ExecContext(bg, `BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("history: save %s: %w", d.path, err)
 	}
+	d.txSeen = d.txSeen[:0]
 	err := func() error {
 		for _, op := range d.pend.ops {
 			if err := d.apply(op); err != nil {
@@ -501,6 +504,9 @@ func (d *DB) write(extra func() error) error {
 	if err != nil {
 		_, _ = d.conn.ExecContext(bg, `ROLLBACK`)
 		return fmt.Errorf("history: save %s: %w", d.path, err)
+	}
+	for _, id := range d.txSeen {
+		d.known[id] = struct{}{}
 	}
 	d.pend.reset()
 	return nil
