@@ -220,10 +220,12 @@ func TestWatcherPrefetchBesideParse(t *testing.T) {
 	st := seenOrder{DB: d, asked: steps}
 	cfg := monitor.Config{ReportDirs: []string{reports}, State: st, QuietAfter: time.Second}
 	watcherGoroutine := make(chan uint64, 1)
+	readDone := make(chan struct{})
 	cfg.Prefetch = []func(int) func(){
 		func(pid int) func() {
 			watcherGoroutine <- goid()
 			return func() {
+				defer close(readDone)
 				if goid() == <-watcherGoroutine {
 					steps <- "read on the watcher's goroutine"
 				}
@@ -257,6 +259,11 @@ func TestWatcherPrefetchBesideParse(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-readDone: // the read's goroutine has sent its step
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read never ran")
 	}
 	close(steps)
 	var got []string
