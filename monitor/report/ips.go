@@ -708,6 +708,7 @@ func (b *ipsBody) imagePaths() []string {
 	for _, im := range b.UsedImages {
 		add(im.Path)
 	}
+	var memo needleMemo
 	for i := range b.imagesRaw {
 		// Decode only the images that can tell the interpreter, the
 		// environment or the tool (paths are JSON-escaped: "\/"); the
@@ -716,7 +717,7 @@ func (b *ipsBody) imagePaths() []string {
 		if systemPathJSON(pv) {
 			continue // add would drop it: no needle search, no decoding
 		}
-		if hasImageNeedleJSON(pv) {
+		if memo.has(pv) {
 			var p string
 			decodeMember(pv, &p)
 			add(p)
@@ -744,6 +745,41 @@ func hasImageNeedleJSON(pv []byte) bool {
 	}
 	return false
 }
+
+// needleMemo is hasImageNeedleJSON for the images of one report, in order:
+// an image's folder is most often the one before it (a Python crash lists
+// a hundred extension modules, most in lib-dynload or one site-packages),
+// and its answer is kept; only the bytes from a needle's length before the
+// last slash to the end are searched anew. A needle that is not wholly in
+// the folder part reaches into those bytes, so the answer is the same
+// (TestNeedleMemoAgrees).
+type needleMemo struct {
+	dir    []byte // the folder part of the last path searched whole
+	dirHas bool   // whether it holds a needle
+}
+
+func (m *needleMemo) has(pv []byte) bool {
+	if bytes.HasSuffix(pv, []byte(`/Python"`)) {
+		return true
+	}
+	cut := bytes.LastIndexByte(pv, '/')
+	if cut < 0 {
+		return hasImageNeedleJSON(pv)
+	}
+	if dir := pv[:cut]; m.dir == nil || !bytes.Equal(dir, m.dir) {
+		m.dir, m.dirHas = dir, hasImageNeedleJSON(dir)
+	}
+	return m.dirHas || hasImageNeedleJSON(pv[max(0, cut-(imageNeedleMax-1)):])
+}
+
+// imageNeedleMax is the length of the longest of imageNeedlesJSON.
+var imageNeedleMax = func() int {
+	n := 0
+	for _, b := range imageNeedlesJSON {
+		n = max(n, len(b))
+	}
+	return n
+}()
 
 // imageNeedlesByFirst is imageNeedlesJSON by first byte. Read-only after
 // start.

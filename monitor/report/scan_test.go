@@ -50,6 +50,45 @@ func TestHasImageNeedleJSON(t *testing.T) {
 	}
 }
 
+// TestNeedleMemoAgrees: the search that keeps the answer for the folder
+// the images share answers each path as the search of that path alone,
+// for the images of every sample report in order, and for paths built to
+// put a needle across the folder's last slash or just before it.
+func TestNeedleMemoAgrees(t *testing.T) {
+	var lists [][]string
+	paths, _ := filepath.Glob(filepath.Join("testdata", "reports", "*.ips"))
+	re := regexp.MustCompile(`"path" ?: ?("(?:[^"\\]|\\.)*")`)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l []string
+		for _, m := range re.FindAllSubmatch(data, -1) {
+			l = append(l, string(m[1]))
+		}
+		lists = append(lists, l)
+	}
+	var built []string
+	for _, n := range imageNeedlesJSON {
+		for cut := 0; cut <= len(n); cut++ {
+			// The needle with a slash put at each place in it, after a
+			// folder that holds none.
+			p := `"\/a\/b` + string(n[:cut]) + `\/` + string(n[cut:]) + `x"`
+			built = append(built, `"\/a\/b\/c.so"`, p, `"\/a\/b\/`+string(n)+`"`, `"\/a\/b\/`+string(n[:len(n)-1])+`"`)
+		}
+	}
+	lists = append(lists, built)
+	for _, l := range lists {
+		var m needleMemo
+		for _, p := range l {
+			if got, want := m.has([]byte(p)), hasImageNeedleJSON([]byte(p)); got != want {
+				t.Fatalf("needleMemo.has(%s) = %v, alone %v", p, got, want)
+			}
+		}
+	}
+}
+
 // TestParseScratchNoCarryOver: a parse's pooled scratch carries nothing
 // into the next. Every real report parses to the same JSON alone, after
 // each of the others, and from several goroutines at once.
