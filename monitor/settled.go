@@ -1,14 +1,14 @@
 package monitor
 
 import (
+	"io/fs"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
-// settled says whether the report file at p will not grow, so that a
-// report that does not parse whole is an excerpt to classify at once
-// rather than a file still being written:
+// settledInfo says whether the report file fi describes (the os.Lstat the
+// watcher made of it: one stat of a new report on the detection path, not
+// two) will not grow, so that a report that does not parse whole is an
+// excerpt to classify at once rather than a file still being written:
 //
 //   - its status changed after its last write (ctime after mtime): the last
 //     thing done to it was a rename into the folder (rename(2) updates the
@@ -21,14 +21,13 @@ import (
 //
 // A writer writing in place updates mtime and ctime together (the same
 // tick), so neither holds for it and the watcher waits as before. Anything
-// it cannot tell (a failed stat, an mtime in the future) is not settled.
-func settled(p string, now time.Time, quiet time.Duration) bool {
-	var st unix.Stat_t
-	if err := unix.Lstat(p, &st); err != nil {
-		return false
-	}
-	mtime := time.Unix(st.Mtim.Unix())
-	ctime := time.Unix(st.Ctim.Unix())
+// it cannot tell (an mtime in the future) is not settled.
+func settledInfo(fi fs.FileInfo, now time.Time, quiet time.Duration) bool {
+	ctime, _ := ctimeOf(fi) // unknown: zero, never after mtime
+	return settledTimes(fi.ModTime(), ctime, now, quiet)
+}
+
+func settledTimes(mtime, ctime, now time.Time, quiet time.Duration) bool {
 	if ctime.After(mtime) {
 		return true
 	}

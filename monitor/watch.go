@@ -319,7 +319,7 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 				continue
 			}
 			now := time.Now()
-			fs := &fileState{sig: sigOf(fi), lastChange: now, history: w.cfg.State.FirstRun(), settled: settled(it.path, now, w.cfg.QuietAfter)}
+			fs := &fileState{sig: sigOf(fi), lastChange: now, history: w.cfg.State.FirstRun(), settled: settledInfo(fi, now, w.cfg.QuietAfter)}
 			w.files[it.path] = fs
 			if it.known && !w.cfg.State.Seen(it.report.ID) {
 				// Forgotten since the sweep began: read it after all.
@@ -568,7 +568,7 @@ func (w *Watcher) checkReport(p string) {
 	sig := sigOf(fi)
 	if st.sig != sig {
 		st.sig, st.lastChange, st.done, st.said, st.waitSaid = sig, now, false, false, false
-		st.settled = settled(p, now, w.cfg.QuietAfter)
+		st.settled = settledInfo(fi, now, w.cfg.QuietAfter)
 	}
 	if st.done {
 		return
@@ -892,7 +892,7 @@ func (w *Watcher) checkPending(p string, st *fileState) {
 	}
 	if sigOf(fi) != st.sig {
 		st.sig, st.lastChange = sigOf(fi), time.Now()
-		st.settled = settled(p, st.lastChange, w.cfg.QuietAfter)
+		st.settled = settledInfo(fi, st.lastChange, w.cfg.QuietAfter)
 		r, err := report.ReadFile(p)
 		w.result(p, st, r, err)
 		return
