@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/forkwatch/forkwatch/monitor/project"
@@ -51,6 +52,22 @@ type procRead struct {
 	done chan struct{}
 	p    *liveProc
 	err  error
+	// taken is set by whichever starts the read first: the goroutine
+	// it was handed to, or Enrich when that goroutine has not started by
+	// then (on a machine whose cores sleep, a woken thread can start
+	// later than the parse ends). Enrich then reads here, no later than it
+	// would without a prefetch, and the goroutine does nothing.
+	taken atomic.Bool
+}
+
+// take runs the read if nobody has started it, and reports whether it did.
+func (pr *procRead) take(read procReader) bool {
+	if !pr.taken.CompareAndSwap(false, true) {
+		return false
+	}
+	pr.p, pr.err = read(pr.pid)
+	close(pr.done)
+	return true
 }
 
 // projectScan is one project's hints and when they were read.
@@ -102,10 +119,7 @@ func (a *Attributor) StartPrefetch(pid int) (run func()) {
 	if pr == nil {
 		return nil
 	}
-	return func() {
-		pr.p, pr.err = a.read(pid)
-		close(pr.done)
-	}
+	return func() { pr.take(a.read) }
 }
 
 // reader is a.read, except that the read Prefetch started for pid is taken
@@ -126,7 +140,9 @@ func (a *Attributor) reader(pid int) procReader {
 			return a.read(p)
 		}
 		used = true
-		<-pr.done
+		if !pr.take(a.read) {
+			<-pr.done // started on its goroutine: wait for the rest
+		}
 		return pr.p, pr.err
 	}
 }

@@ -22,15 +22,16 @@ func countingAttributor(reads map[int]*atomic.Int32) *Attributor {
 	return a
 }
 
-// TestPrefetch: the parent read Prefetch starts is the one Enrich uses
-// (one read of the parent, not two), and the report comes out as it does
-// without it; a read started for another pid, or dropped by Prefetch(0)
-// (a report whose start names no parent), is not used.
-func TestPrefetch(t *testing.T) {
+// prefetchFixture starts a live parent (a gunicorn in a venv) and gives its
+// pid, a function that attributes a copy of a real report retargeted to it
+// with the Attributor given and returns its JSON, and that JSON as an
+// Attributor without prefetch gives it.
+func prefetchFixture(t *testing.T) (pid int, enrich func(*Attributor) string, want string) {
+	t.Helper()
 	py := realPython(t)
 	root := t.TempDir()
 	parent := startParent(t, py, root, "shop/.venv/bin/gunicorn", root, "app:app")
-	pid := parent.Process.Pid
+	pid = parent.Process.Pid
 	data := retarget(t, "python37-objc-fork-fontbakery-2982.crash", 99999, pid, "Python", time.Now())
 	base, err := report.Parse(data)
 	if err != nil && base == nil {
@@ -39,17 +40,26 @@ func TestPrefetch(t *testing.T) {
 	if got := report.PeekParent(data); got != pid {
 		t.Fatalf("PeekParent = %d, want %d", got, pid)
 	}
-	enrich := func(a *Attributor) string {
+	enrich = func(a *Attributor) string {
 		r := *base
 		r.Evidence = append([]string(nil), base.Evidence...)
 		a.Enrich(&r)
 		js, _ := json.Marshal(&r)
 		return string(js)
 	}
-	want := enrich(NewAttributor())
+	want = enrich(NewAttributor())
 	if want == "" || base.ParentPID != pid {
 		t.Fatal("no report")
 	}
+	return pid, enrich, want
+}
+
+// TestPrefetch: the parent read Prefetch starts is the one Enrich uses
+// (one read of the parent, not two), and the report comes out as it does
+// without it; a read started for another pid, or dropped by Prefetch(0)
+// (a report whose start names no parent), is not used.
+func TestPrefetch(t *testing.T) {
+	pid, enrich, want := prefetchFixture(t)
 	for _, tc := range []struct {
 		name      string
 		prefetch  []int
@@ -86,5 +96,39 @@ func TestPrefetch(t *testing.T) {
 				t.Errorf("a second report did not read the parent afresh")
 			}
 		})
+	}
+}
+
+// TestPrefetchNotStartedYet: a read registered with StartPrefetch whose
+// goroutine has not started when Enrich asks for it is made by Enrich
+// itself, at once (no waiting for a thread to wake), and the late
+// goroutine then reads nothing; one that has started is waited for, not
+// made twice.
+func TestPrefetchNotStartedYet(t *testing.T) {
+	pid, enrich, want := prefetchFixture(t)
+	for _, started := range []bool{false, true} {
+		reads := map[int]*atomic.Int32{pid: new(atomic.Int32)}
+		a := countingAttributor(reads)
+		run := a.StartPrefetch(pid)
+		if run == nil {
+			t.Fatal("no read to run")
+		}
+		if started {
+			run()
+		}
+		done := make(chan string)
+		go func() { done <- enrich(a) }()
+		select {
+		case got := <-done:
+			if got != want {
+				t.Errorf("started %v: report\n%s\nwant\n%s", started, got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("started %v: Enrich waits for a read nobody runs", started)
+		}
+		run() // late, or a second time: reads nothing
+		if n := reads[pid].Load(); n != 1 {
+			t.Errorf("started %v: parent read %d times, want 1", started, n)
+		}
 	}
 }
