@@ -52,8 +52,14 @@ func readBootTime() (time.Time, error) {
 // readProcFile reads a small /proc file with open, read and close alone:
 // os.ReadFile also makes the descriptor non-blocking, tries to add it to
 // the poller and stats it, six more system calls for each of the files
-// attribution reads on the detection path. A /proc file reads as one
-// sequence: it is read until a read returns nothing.
+// attribution reads on the detection path. A read that does not fill the
+// buffer is the end of the file: stat and status are seq_files whose one
+// show() call makes the whole text, which a read copies out as far as the
+// buffer takes it (fs/seq_file.c, seq_read_iter), and cmdline's read
+// copies the arguments until the buffer or the arguments end
+// (fs/proc/base.c, get_mm_cmdline); so the read that would return nothing
+// is not made. The buffer starts at 4 KB, larger than any of the three but
+// a long command line, for which it grows.
 func readProcFile(path string) ([]byte, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	for err == syscall.EINTR {
@@ -63,11 +69,12 @@ func readProcFile(path string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	buf := make([]byte, 0, 1024)
+	buf := make([]byte, 0, 4096)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
+		want := cap(buf) - len(buf)
 		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
 		if err == syscall.EINTR {
 			continue
@@ -75,10 +82,10 @@ func readProcFile(path string) ([]byte, error) {
 		if err != nil {
 			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 		}
-		if n == 0 {
+		buf = buf[:len(buf)+n]
+		if n < want {
 			return buf, nil
 		}
-		buf = buf[:len(buf)+n]
 	}
 }
 
