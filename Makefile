@@ -5,7 +5,14 @@ GO       ?= go
 BIN      := bin/forkwatch
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-FUZZTIME ?= 10s
+# Fuzz budgets are counts of runs, not durations: with a duration, Go
+# before 1.27 can fail a clean run with a bare "context deadline exceeded"
+# when the deadline fires while a worker is busy (golang/go#75804; the check
+# in stop() in src/internal/fuzz/fuzz.go compares against the worker
+# context, which is cancelled a moment after its parent). A count has no
+# deadline to race, and it bounds the minimizing of new inputs too.
+FUZZTIME ?= 200000x
+FUZZMINIMIZE ?= 20000x
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 TAG      ?= v1.2.3
@@ -90,14 +97,14 @@ unit:
 	{ $(GO) test -race -count=1 -json ./... 2>&1; echo $$? > "$$d/rc"; } | $(GO) run ./build/testtimes; s=$$?; \
 	test "$$(cat "$$d/rc")" = 0 && test $$s = 0
 
-# Each fuzz target for a while (FUZZTIME each).
+# Each fuzz target for FUZZTIME runs (a count; see above).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseIPS$$' -fuzztime $(FUZZTIME) ./monitor/report
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCrash$$' -fuzztime $(FUZZTIME) ./monitor/report
-	$(GO) test -run '^$$' -fuzz '^FuzzBlockRoundTrip$$' -fuzztime $(FUZZTIME) ./settings
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) ./monitor/forktrace
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePS$$' -fuzztime $(FUZZTIME) ./settings/doctor
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCodesign$$' -fuzztime $(FUZZTIME) ./settings/doctor
+	$(GO) test -run '^$$' -fuzz '^FuzzParseIPS$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/report
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCrash$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/report
+	$(GO) test -run '^$$' -fuzz '^FuzzBlockRoundTrip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./settings
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/forktrace
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePS$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./settings/doctor
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCodesign$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./settings/doctor
 
 # Benchmarks with real runs, each a ratio against its peer measured in the
 # same run: sweep vs grep (median of 7 pairs), the watcher's latency, idle
