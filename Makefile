@@ -5,12 +5,13 @@ GO       ?= go
 BIN      := bin/forkwatch
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-# Fuzz budgets are counts of runs, not durations: with a duration, Go
-# before 1.27 can fail a clean run with a bare "context deadline exceeded"
-# when the deadline fires while a worker is busy (golang/go#75804; the check
-# in stop() in src/internal/fuzz/fuzz.go compares against the worker
-# context, which is cancelled a moment after its parent). A count has no
-# deadline to race, and it bounds the minimizing of new inputs too.
+# Fuzz budgets are counts of runs, not durations: with a duration, Go's
+# fuzzing coordinator (1.26 here) can fail a clean run with a bare "context
+# deadline exceeded" when the deadline fires while a worker is busy
+# (golang/go#75804: stop() in src/internal/fuzz/fuzz.go lets through only
+# the workers' context's error, and that context is cancelled a moment
+# after the deadline's). A count has no deadline to race, and it bounds the
+# minimizing of new inputs too.
 FUZZTIME ?= 200000x
 FUZZMINIMIZE ?= 20000x
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
