@@ -99,13 +99,14 @@ unit:
 	test "$$(cat "$$d/rc")" = 0 && test $$s = 0
 
 # Each fuzz target for FUZZTIME runs (a count; see above).
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -fuzz
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseIPS$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/report
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCrash$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/report
-	$(GO) test -run '^$$' -fuzz '^FuzzBlockRoundTrip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./settings
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/forktrace
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePS$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./settings/doctor
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCodesign$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./settings/doctor
+	$(FUZZ) '^FuzzParseIPS$$' ./monitor/report
+	$(FUZZ) '^FuzzParseCrash$$' ./monitor/report
+	$(FUZZ) '^FuzzBlockRoundTrip$$' ./settings
+	$(FUZZ) '^FuzzParseRecord$$' ./monitor/forktrace
+	$(FUZZ) '^FuzzParsePS$$' ./settings/doctor
+	$(FUZZ) '^FuzzParseCodesign$$' ./settings/doctor
 
 # Benchmarks with real runs, each a ratio against its peer measured in the
 # same run: sweep vs grep (median of 7 pairs), the watcher's latency, idle
