@@ -175,11 +175,19 @@ func plainStrings(val []byte) ([]string, bool) {
 		s, _ := plainText(val[i:end])
 		out = append(out, s)
 		i = skipSpace(val, end)
-		if i < len(val) && val[i] == ',' {
+		if i >= len(val) {
+			return nil, false
+		}
+		switch val[i] {
+		case ',':
 			i = skipSpace(val, i+1)
+		case ']':
+			return out, skipSpace(val, i+1) == len(val)
+		default:
+			return nil, false
 		}
 	}
-	return out, true
+	return nil, false
 }
 
 // plainFields decodes a plain object's string members named in keys into
