@@ -158,7 +158,7 @@ func (a *Attributor) Enrich(r *report.Report) {
 	}
 	chk := lookupParent(a.reader(r.ParentPID), r.ParentPID, r.ParentProcess, crash)
 	if chk.proc != nil {
-		if why := ownParent(chk.proc, a.uid, r.UserID); why != "" {
+		if why := ownParent(chk.proc, a.uid, r.UserIDText()); why != "" {
 			chk = parentCheck{reason: why}
 		}
 	}

@@ -56,12 +56,31 @@ var objcForkFrames = []string{"performForkChildInitialize", "objc_initializeAfte
 func Classify(f *facts) *Report {
 	r := newReport(f)
 	classifyPython(r, f)
-	asi := strings.Join(f.asi, "\n")
+	asi := joinLines(f.asi, &f.joined)
 	cfFork, objcTerm := classifyFork(r, f, asi)
 	classifyCause(r, f, asi, cfFork)
 	fromReport(r, f)
 	r.Advice = adviceFor(r, objcTerm)
 	return r
+}
+
+// joinLines is strings.Join(lines, "\n"), made in *buf (kept for the next
+// call) where it takes more than one line: the text is read while Classify
+// runs and never kept (what is kept of it is copied: clean, or a string
+// made from it), so a sweep does not make a string of it for each report.
+func joinLines(lines []string, buf *[]byte) string {
+	if len(lines) < 2 {
+		return strings.Join(lines, "\n") // no allocation for none or one
+	}
+	b := (*buf)[:0]
+	for i, l := range lines {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, l...)
+	}
+	*buf = b
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // newReport copies the header's facts, cleaned, into a Report.
@@ -82,7 +101,8 @@ func newReport(f *facts) *Report {
 		PID:                f.pid,
 		ParentProcess:      clean(f.parent, 128),
 		ParentPID:          f.parentPID,
-		UserID:             f.userID,
+		HasUserID:          f.hasUserID,
+		UserID:             uidField(f.userID),
 		ResponsibleProcess: clean(f.responsible, 128),
 		ExePath:            clean(f.exePath, 1024),
 		BundleID:           clean(f.bundleID, 256),
@@ -91,7 +111,7 @@ func newReport(f *facts) *Report {
 		Exception:          clean(f.exception, 64),
 		Signal:             clean(f.signal, 32),
 		Partial:            f.partial,
-		Evidence:           make([]string, 0, 8), // a report gathers a few lines: one allocation
+		Evidence:           f.evidence, // Parse's scratch, copied to fit when Classify is done
 	}
 	if !f.owned {
 		copyTogether(&r.Process, &r.ParentProcess, &r.ResponsibleProcess, &r.ExePath, &r.BundleID, &r.OSVersion, &r.Exception, &r.Signal)
@@ -281,7 +301,8 @@ func fromReport(r *Report, f *facts) {
 		r.Evidence = append(r.Evidence, rtEv)
 	}
 	if r.Runtime == RuntimeRuby {
-		r.runtimeVersion = clean(rubyVersionOf(f), 32)
+		lacks, known := RubyLacksForkFix(rubyVersionOf(f))
+		r.rubyLacksForkFix = lacks && known
 	}
 	if fw := frameworkFromReport(f); fw != nil {
 		r.Framework, r.FrameworkEvidence = fw.Name, EvidenceReport

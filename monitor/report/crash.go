@@ -206,8 +206,8 @@ func (p *crashParser) header(key, val string) {
 		f.parent, f.parentPID = nameAndPID(val)
 	case "User ID":
 		// A number, or "omitted" in reports shared without it.
-		if n, err := strconv.Atoi(val); err == nil && n >= 0 {
-			f.userID = strconv.Itoa(n)
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil && n >= 0 {
+			f.userID, f.hasUserID = n, true
 		}
 	case "Responsible":
 		f.responsible, _ = nameAndPID(val)

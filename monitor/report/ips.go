@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 )
 
@@ -195,7 +194,7 @@ func parseIPS(data []byte, sc *scratch) (*facts, error) {
 		incident:    b.Incident,
 	}
 	if b.UserID != nil && *b.UserID >= 0 {
-		f.userID = strconv.Itoa(*b.UserID)
+		f.userID, f.hasUserID = int64(*b.UserID), true
 	}
 	if b.OSVersion.Train != "" {
 		f.osVersion = strings.TrimSpace(b.OSVersion.Train + " (" + b.OSVersion.Build + ")")

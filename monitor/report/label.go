@@ -229,11 +229,7 @@ func applyFix(r *Report, dists Dists) {
 		return
 	}
 	fw, ok := FrameworkByName(r.Framework)
-	rubyOld := false
-	if r.Runtime == RuntimeRuby && r.runtimeVersion != "" {
-		lacks, known := RubyLacksForkFix(r.runtimeVersion)
-		rubyOld = lacks && known
-	}
+	rubyOld := r.Runtime == RuntimeRuby && r.rubyLacksForkFix
 	if !ok {
 		if !rubyOld && r.Runtime == RuntimeRuby && IsMacOS150(r.OSVersion) && r.Cause != CauseCFFork {
 			// No tool named and a Ruby with its own fix: on macOS 15.0

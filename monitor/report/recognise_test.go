@@ -194,7 +194,8 @@ func TestApplyFixRuntimeAndCoreFoundation(t *testing.T) {
 		{"cpm", RuntimePerl, "", CauseCFFork, ""},
 	}
 	for _, tc := range cases {
-		r := &Report{Framework: tc.tool, ForkChild: true, Cause: tc.cause, Runtime: tc.runtime, runtimeVersion: tc.rubyVersion}
+		lacks, known := RubyLacksForkFix(tc.rubyVersion) // as Classify keeps it
+		r := &Report{Framework: tc.tool, ForkChild: true, Cause: tc.cause, Runtime: tc.runtime, rubyLacksForkFix: lacks && known}
 		ApplyFix(r)
 		if tc.want == "" && r.Fix != "" || !strings.Contains(r.Fix, tc.want) {
 			t.Errorf("%s (%s %s, %s): fix %q, want %q", tc.tool, tc.runtime, tc.rubyVersion, tc.cause, r.Fix, tc.want)

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"path/filepath"
@@ -131,18 +132,41 @@ type Report struct {
 	ForkVia       string      `json:"fork_via,omitempty"`
 	ChildLastCall *ForkFrame  `json:"child_last_call,omitempty"`
 
-	// runtimeVersion is the crashed Ruby's version, from the report's
-	// executable and images: an older Ruby gets "upgrade Ruby" (ApplyFix).
-	runtimeVersion string
-
 	// Probe is set for the crash of a child that `forkwatch doctor --probe`
 	// started on purpose: a test result, never an alert.
 	Probe bool `json:"probe,omitempty"`
 
-	// UserID is the crashed process's user as the report gives it ("501";
-	// "" when it says nothing or "omitted"). Attribution uses a live parent
-	// only when it belongs to this user too. Not part of the JSON output.
-	UserID string `json:"-"`
+	// rubyLacksForkFix is set when the crashed Ruby's version, from the
+	// report's executable and images, is known and older than Ruby's own
+	// fork fix (RubyLacksForkFix): it gets "upgrade Ruby" (ApplyFix). A
+	// bool, not the version: what ApplyFix needs, in a byte beside Probe.
+	rubyLacksForkFix bool
+
+	// HasUserID says whether the report gives the crashed process's user
+	// (a number, not "omitted"), and UserID is that user. Attribution uses
+	// a live parent only when it belongs to this user too. Neither is part
+	// of the JSON output. A number past uid_t's range is kept as
+	// 4294967295, (uid_t)-1, which no process has. (A uint32 beside the
+	// bools, not a string: see TestReportSize.)
+	HasUserID bool   `json:"-"`
+	UserID    uint32 `json:"-"`
+}
+
+// UserIDText is the report's user as the report gives it ("501"), or ""
+// when it gives none.
+func (r *Report) UserIDText() string {
+	if !r.HasUserID {
+		return ""
+	}
+	return strconv.FormatUint(uint64(r.UserID), 10)
+}
+
+// uidField is a user number as Report.UserID keeps it.
+func uidField(n int64) uint32 {
+	if n > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(n)
 }
 
 // ForkSite is the line of Python that called fork().
@@ -165,7 +189,8 @@ type facts struct {
 	pid          int
 	parent       string
 	parentPID    int
-	userID       string
+	userID       int64 // the report's user, when hasUserID
+	hasUserID    bool
 	responsible  string
 	exePath      string
 	bundleID     string
@@ -182,6 +207,8 @@ type facts struct {
 	partial      bool
 	appVersion   string   // the executable's version (bundle or "Version:" line)
 	images       []string // paths of loaded images outside the system folders
+	evidence     []string // where Classify gathers the Report's evidence (Parse: the scratch's)
+	joined       []byte   // where Classify joins the asi lines (Parse: the scratch's)
 }
 
 type frame struct {
@@ -223,12 +250,28 @@ func Parse(data []byte) (*Report, error) {
 	if f == nil {
 		return nil, err
 	}
+	f.evidence, f.joined = sc.evidence[:0], sc.joined
 	r := Classify(f)
+	sc.joined = f.joined
+	// The lines were gathered in the scratch's slice (room for the most any
+	// report gives); the Report gets a copy of just their number, not a
+	// slice with room to spare for each report.
+	sc.evidence = r.Evidence[:0]
+	r.Evidence = ownLines(r.Evidence)
 	r.ID = reportID(f, r, data)
 	if err == nil && f.partial {
 		err = errStopsEarly
 	}
 	return r, err
+}
+
+// ownLines returns a copy of lines with no room to spare, never nil (the
+// JSON has "evidence": [] for none).
+func ownLines(lines []string) []string {
+	if len(lines) == 0 {
+		return []string{}
+	}
+	return append(make([]string, 0, len(lines)), lines...)
 }
 
 // errStopsEarly is Parse's error for a report that parsed but stops early:

@@ -124,16 +124,28 @@ Binary Images:
 0x104d80000 - 0x104d83fff libshop.dylib (*) <11111111-2222-3333-4444-555555555555> /Users/x/shop/build/libshop.dylib
 0x105000000 - 0x105300000 libpython3.12.dylib (*) <11111111-2222-3333-4444-666666666666> /usr/local/lib/libpython3.12.dylib
 `))
-	parse := func(d []byte) string {
+	type parsed struct {
+		r   *Report
+		err error
+	}
+	show := func(p parsed) string {
+		js, _ := json.Marshal(p.r)
+		return fmt.Sprintf("%s %v", js, p.err)
+	}
+	parse := func(d []byte) parsed {
 		r, err := Parse(d)
-		js, _ := json.Marshal(r)
-		return fmt.Sprintf("%s %v", js, err)
+		return parsed{r, err}
 	}
 	for i, d := range data {
 		scratchPool = sync.Pool{New: func() any { return new(scratch) }} // a fresh scratch
-		alone[i] = parse(d)
+		alone[i] = show(parse(d))
 	}
 	var wg sync.WaitGroup
+	type keptReport struct {
+		i int
+		p parsed
+	}
+	kept := make([][]keptReport, 4) // each goroutine's reports, shown again at the end
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
 		go func() {
@@ -143,15 +155,28 @@ Binary Images:
 					if (i+k+g)%3 != 0 {
 						continue
 					}
-					if got := parse(d); got != alone[i] {
+					p := parse(d)
+					if got := show(p); got != alone[i] {
 						t.Errorf("report %d parsed after others: %s\nalone: %s", i, got, alone[i])
 						return
+					}
+					if k == 0 {
+						kept[g] = append(kept[g], keptReport{i, p})
 					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	// A Report that kept a slice of the scratch (its evidence, say) shows
+	// what later parses put there.
+	for g := range kept {
+		for _, k := range kept[g] {
+			if got := show(k.p); got != alone[k.i] {
+				t.Errorf("report %d changed after later parses: %s\nalone: %s", k.i, got, alone[k.i])
+			}
+		}
+	}
 }
 
 // reException is the pattern exceptionParts reads without a regexp.

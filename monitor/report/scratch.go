@@ -8,13 +8,19 @@ import "sync"
 // most of its garbage, and garbage collection about a fifth of its time
 // (BenchmarkSweepVsGrep with GOGC=off against the default); so they come
 // from a pool. Nothing in a Report points into a scratch: Classify copies
-// every string it keeps (clean) and builds its own slices, as ReadFile's
-// buffer pool already relies on.
+// every string it keeps (clean) and builds its own slices but the
+// evidence, which it gathers in the scratch's and Parse copies to fit (most
+// reports give one to four lines; a slice made for each with room for
+// eight was a sixth of a Report's bytes), and it joins the asi lines in the
+// scratch only to read them. ReadFile's buffer pool relies on this too;
+// TestParseScratchNoCarryOver fails when a Report keeps any of it.
 type scratch struct {
-	f      facts
-	hdr    ipsHeader
-	body   ipsBody
-	parser crashParser
+	f        facts
+	evidence []string // the Report's evidence lines as Classify gathers them
+	joined   []byte   // the asi lines as Classify joins them (joinLines)
+	hdr      ipsHeader
+	body     ipsBody
+	parser   crashParser
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -40,6 +46,10 @@ func (sc *scratch) crashParser() *crashParser {
 // release empties the scratch of everything that came from the report
 // (so that the pool holds no report's bytes or strings) and puts it back.
 func (sc *scratch) release() {
+	clear(sc.evidence[:cap(sc.evidence)])
+	if sc.evidence == nil {
+		sc.evidence = make([]string, 0, 8) // more than any report gives
+	}
 	clear(sc.f.crashed)
 	clear(sc.f.images)
 	crashed, images := sc.f.crashed[:0], sc.f.images[:0]
