@@ -59,6 +59,9 @@ func frameworkFromReport(f *facts) *Framework {
 		if strings.Contains(im, "/*") {
 			continue
 		}
+		if !strings.Contains(im, "/pipx/venvs/") && !strings.Contains(im, "/uv/tools/") {
+			continue // reToolEnv's literals: no regexp run for the other images
+		}
 		if m := reToolEnv.FindStringSubmatch(im); m != nil {
 			if fw := frameworkByDist(m[1]); fw != nil {
 				return fw

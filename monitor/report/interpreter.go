@@ -46,7 +46,7 @@ func interpreterOf(exePath, bundleID, appVersion string, images []string) (origi
 		// A venv's python is a copy or link of its base interpreter: the
 		// library it loads tells where that came from.
 		for _, im := range images {
-			if strings.HasSuffix(im, "/Python") || reLibPython.MatchString(im) {
+			if strings.HasSuffix(im, "/Python") || isLibPython(im) {
 				if o := originOf(im, ""); o != "" && o != OriginVenv {
 					origin = o // the base interpreter; the venv is Report.Venv
 					if version == "" {
@@ -67,6 +67,11 @@ func interpreterOf(exePath, bundleID, appVersion string, images []string) (origi
 	}
 	if version == "" {
 		for _, im := range images {
+			// Each expression runs only on the images that can match it
+			// (isLibPython; reSOTag's fixed end).
+			if !isLibPython(im) && !strings.HasSuffix(im, "-darwin.so") {
+				continue
+			}
 			if m := reLibPython.FindStringSubmatch(im); m != nil {
 				version = m[1]
 				break

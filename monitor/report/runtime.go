@@ -80,16 +80,17 @@ func runtimeOfImage(im string) string {
 		// each crashed frame's image).
 		return ""
 	}
+	// Each expression runs only on the names that start with its literal.
 	switch {
 	case isLibPython(b):
 		return RuntimePython
-	case reRubyLib.MatchString(b):
+	case strings.HasPrefix(b, "libruby") && reRubyLib.MatchString(b):
 		return RuntimeRuby
-	case rePerlLib.MatchString(b):
+	case strings.HasPrefix(b, "libperl") && rePerlLib.MatchString(b):
 		return RuntimePerl
-	case rePHPLib.MatchString(b):
+	case strings.HasPrefix(b, "libphp") && rePHPLib.MatchString(b):
 		return RuntimePHP
-	case reNodeLib.MatchString(b):
+	case strings.HasPrefix(b, "libnode") && reNodeLib.MatchString(b):
 		return RuntimeNode
 	}
 	return ""
