@@ -82,6 +82,8 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 	present := map[string]bool{}
 	var odd []string // not regular files: refused, never read
 	jobs := make(chan []sweepJob, 4)
+	// Job batches handed back once read, for the listing to fill again.
+	readJobs := make(chan []sweepJob, 8)
 	batches := make(chan []SweepResult, 8)
 	// Batches handed back once read, for the workers to fill again: a
 	// sweep makes a handful of batch slices, not one per batch.
@@ -91,7 +93,7 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sweepWorker(ctx, jobs, batches, spent, opt.KnownID)
+			sweepWorker(ctx, jobs, readJobs, batches, spent, opt.KnownID)
 		}()
 	}
 	go func() { wg.Wait(); close(batches) }()
@@ -111,7 +113,7 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 			if ctx.Err() != nil {
 				return
 			}
-			if f := listInto(ctx, d, opt, present, &odd, jobs); f != nil {
+			if f := listInto(ctx, d, opt, present, &odd, jobs, readJobs); f != nil {
 				folders = append(folders, f)
 			}
 		}
@@ -141,10 +143,11 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 const sweepListBatch = 256
 
 // listInto lists one folder in batches and sends the reports to read to
-// jobs; it records every entry present and the odd ones (not regular
+// jobs, filling the batches the workers handed back (readJobs) where there
+// are some; it records every entry present and the odd ones (not regular
 // files). It returns the open folder (the reports are opened relative to
 // it), or nil when it cannot be read.
-func listInto(ctx context.Context, dir string, opt SweepOptions, present map[string]bool, odd *[]string, jobs chan<- []sweepJob) *os.File {
+func listInto(ctx context.Context, dir string, opt SweepOptions, present map[string]bool, odd *[]string, jobs chan<- []sweepJob, readJobs <-chan []sweepJob) *os.File {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil
@@ -152,7 +155,12 @@ func listInto(ctx context.Context, dir string, opt SweepOptions, present map[str
 	f := os.NewFile(uintptr(fd), dir)
 	for {
 		entries, err := f.ReadDir(sweepListBatch)
-		batch := make([]sweepJob, 0, len(entries))
+		var batch []sweepJob
+		select {
+		case batch = <-readJobs:
+		default:
+			batch = make([]sweepJob, 0, sweepListBatch)
+		}
 		for _, e := range entries {
 			if j, ok := listEntry(dir, e, fd, opt, present, odd); ok {
 				batch = append(batch, j)
@@ -205,8 +213,9 @@ func listEntry(dir string, e fs.DirEntry, dirfd int, opt SweepOptions, present m
 
 // sweepWorker reads the batches of jobs until there are no more (or ctx is
 // done), into one buffer reused for every report, and hands the results on
-// in batches, taking a spent one to fill next where there is one.
-func sweepWorker(ctx context.Context, jobs <-chan []sweepJob, batches chan<- []SweepResult, spent <-chan []SweepResult, known func(string) bool) {
+// in batches, taking a spent one to fill next where there is one; each job
+// batch read goes back to the listing (readJobs) to be filled again.
+func sweepWorker(ctx context.Context, jobs <-chan []sweepJob, readJobs chan<- []sweepJob, batches chan<- []SweepResult, spent <-chan []SweepResult, known func(string) bool) {
 	buf := make([]byte, sweepBuf)
 	batch := make([]SweepResult, 0, sweepBatch)
 	send := func() bool {
@@ -233,6 +242,11 @@ func sweepWorker(ctx context.Context, jobs <-chan []sweepJob, batches chan<- []S
 			if len(batch) == sweepBatch && !send() {
 				break
 			}
+		}
+		clear(js) // the next use holds no name of this one
+		select {
+		case readJobs <- js[:0]:
+		default:
 		}
 	}
 	send()
