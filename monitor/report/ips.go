@@ -351,7 +351,7 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 				continue
 			}
 			// Split now, decode only the images the crashed thread uses.
-			if els, ok := splitArray(val); ok {
+			if els, ok := splitArrayInto(b.imagesRaw, val); ok {
 				b.imagesRaw = els
 			} else {
 				imagesBad = true
@@ -1027,28 +1027,44 @@ func (b *ipsBody) imageName(i int) string {
 // splitArray returns the elements of a JSON array as raw bytes, without
 // decoding them: one pass that tracks strings and nesting. ok is false for
 // anything that is not one whole array.
-func splitArray(raw []byte) (els [][]byte, ok bool) {
+func splitArray(raw []byte) (els [][]byte, ok bool) { return splitArrayInto(nil, raw) }
+
+// splitArrayInto is splitArray appending to dst[:0] (a scratch's slice,
+// for its room): the .ips image list is split for each report. When raw is
+// no array, it leaves no view of raw in dst's array.
+func splitArrayInto(dst [][]byte, raw []byte) ([][]byte, bool) {
+	els, ok := appendElements(dst[:0], raw)
+	if !ok {
+		clear(els)
+		return nil, false
+	}
+	return els, true
+}
+
+// appendElements appends raw's elements to els; false when raw is no
+// array (with what it appended so far).
+func appendElements(els [][]byte, raw []byte) ([][]byte, bool) {
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '[' {
-		return nil, false
+		return els, false
 	}
 	i++
 	for {
 		i = skipSpace(raw, i)
 		if i >= len(raw) {
-			return nil, false
+			return els, false
 		}
 		if raw[i] == ']' && len(els) == 0 {
 			return els, skipSpace(raw, i+1) == len(raw)
 		}
 		end, ok := skipValue(raw, i)
 		if !ok {
-			return nil, false
+			return els, false
 		}
 		els = append(els, raw[i:end])
 		i = skipSpace(raw, end)
 		if i >= len(raw) {
-			return nil, false
+			return els, false
 		}
 		switch raw[i] {
 		case ',':
@@ -1056,7 +1072,7 @@ func splitArray(raw []byte) (els [][]byte, ok bool) {
 		case ']':
 			return els, skipSpace(raw, i+1) == len(raw)
 		default:
-			return nil, false
+			return els, false
 		}
 	}
 }
