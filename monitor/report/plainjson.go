@@ -376,8 +376,16 @@ func decodeFrame(raw []byte) (ipsFrame, bool) {
 	if plainObject(raw, func(key, val []byte) bool { return frameMember(&fr, key, val) }) {
 		return fr, true
 	}
-	fr = ipsFrame{}
-	return fr, json.Unmarshal(raw, &fr) == nil
+	return decodeFrameJSON(raw)
+}
+
+// decodeFrameJSON is decodeFrame by encoding/json, for a frame the plain
+// reader does not take. (Apart, so that decodeFrame's frame stays on the
+// stack: what is handed to encoding/json goes to the heap.)
+func decodeFrameJSON(raw []byte) (ipsFrame, bool) {
+	var fr ipsFrame
+	ok := json.Unmarshal(raw, &fr) == nil
+	return fr, ok
 }
 
 // frameMember sets one member of a plain frame object; false gives up.
@@ -399,7 +407,10 @@ func frameMember(fr *ipsFrame, key, val []byte) bool {
 // decodeFrames decodes a whole "frames" array, as json.Unmarshal into
 // []ipsFrame would; ok is false when it fails to.
 func decodeFrames(raw []byte) ([]ipsFrame, bool) {
-	if els, ok := splitArray(raw); ok {
+	// The elements are split into room on the stack: a crashed thread
+	// has a few dozen frames, and the split is read only here.
+	var room [64][]byte
+	if els, ok := splitArrayInto(room[:0], raw); ok {
 		out := make([]ipsFrame, 0, len(els))
 		for _, el := range els {
 			var fr ipsFrame
