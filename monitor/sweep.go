@@ -42,7 +42,7 @@ type SweepOptions struct {
 
 // Sweep reads and classifies the reports already in dirs, skipping the
 // paths in skip. See SweepWith.
-func Sweep(ctx context.Context, dirs []string, skip map[string]bool, out func(SweepResult)) map[string]bool {
+func Sweep(ctx context.Context, dirs []string, skip map[string]bool, out func(SweepResult)) (missing []string) {
 	return SweepWith(ctx, dirs, SweepOptions{Skip: skip}, out)
 }
 
@@ -52,7 +52,10 @@ const sweepBatch = 64
 
 // SweepWith reads and classifies the reports already in dirs, with one
 // worker per CPU. It calls out from one goroutine (the caller's), in no
-// particular order, and returns the set of report paths present.
+// particular order, and returns the paths in opt.Skip it did not find (the
+// known reports that may be gone: any not in dirs among them). Only the
+// known paths are kept in a set while the folder is listed: a set of every
+// path listed took a twentieth of a first run's allocations, growing.
 //
 // It is the start-up sweep, so it is made to keep pace with `grep -rl`
 // over the same folder (BenchmarkSweepVsGrep), in system calls first: a
@@ -78,8 +81,9 @@ const sweepBatch = 64
 //     not parsed, and an .ips whose header names another kind of
 //     diagnostic is not parsed either.
 //   - Results go back in batches.
-func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(SweepResult)) map[string]bool {
-	present := map[string]bool{}
+func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(SweepResult)) (missing []string) {
+	// The known paths listed: the rest of opt.Skip is missing.
+	found := make(map[string]bool, len(opt.Skip))
 	var odd []string // not regular files: refused, never read
 	jobs := make(chan []sweepJob, 4)
 	// Job batches handed back once read, for the listing to fill again.
@@ -113,7 +117,7 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 			if ctx.Err() != nil {
 				return
 			}
-			if f := listInto(ctx, d, opt, present, &odd, jobs, readJobs); f != nil {
+			if f := listInto(ctx, d, opt, found, &odd, jobs, readJobs); f != nil {
 				folders = append(folders, f)
 			}
 		}
@@ -135,7 +139,12 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 		}
 		out(SweepResult{Path: p, Err: fmt.Errorf("%s: %w", p, report.ErrNotRegular)})
 	}
-	return present
+	for p := range opt.Skip {
+		if !found[p] {
+			missing = append(missing, p)
+		}
+	}
+	return missing
 }
 
 // sweepListBatch is how many folder entries are listed, and handed to the
@@ -144,10 +153,10 @@ const sweepListBatch = 256
 
 // listInto lists one folder in batches and sends the reports to read to
 // jobs, filling the batches the workers handed back (readJobs) where there
-// are some; it records every entry present and the odd ones (not regular
-// files). It returns the open folder (the reports are opened relative to
-// it), or nil when it cannot be read.
-func listInto(ctx context.Context, dir string, opt SweepOptions, present map[string]bool, odd *[]string, jobs chan<- []sweepJob, readJobs <-chan []sweepJob) *os.File {
+// are some; it records the known paths it finds (found) and the odd
+// entries (not regular files). It returns the open folder (the reports are
+// opened relative to it), or nil when it cannot be read.
+func listInto(ctx context.Context, dir string, opt SweepOptions, found map[string]bool, odd *[]string, jobs chan<- []sweepJob, readJobs <-chan []sweepJob) *os.File {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil
@@ -162,7 +171,7 @@ func listInto(ctx context.Context, dir string, opt SweepOptions, present map[str
 			batch = make([]sweepJob, 0, sweepListBatch)
 		}
 		for _, e := range entries {
-			if j, ok := listEntry(dir, e, fd, opt, present, odd); ok {
+			if j, ok := listEntry(dir, e, fd, opt, found, odd); ok {
 				batch = append(batch, j)
 			}
 		}
@@ -181,19 +190,21 @@ func listInto(ctx context.Context, dir string, opt SweepOptions, present map[str
 
 // listEntry records one folder entry and returns the job to read it, if it
 // is a report to read.
-func listEntry(dir string, e fs.DirEntry, dirfd int, opt SweepOptions, present map[string]bool, odd *[]string) (sweepJob, bool) {
+func listEntry(dir string, e fs.DirEntry, dirfd int, opt SweepOptions, found map[string]bool, odd *[]string) (sweepJob, bool) {
 	name := e.Name()
 	typ := e.Type()
 	if !report.IsReportName(name) || typ.IsDir() {
 		return sweepJob{}, false
 	}
 	p := filepath.Join(dir, name)
-	present[p] = true
 	skip := opt.Skip[p]
+	if skip {
+		found[p] = true
+	}
 	if id, bad := opt.Bad[p]; bad {
 		var st unix.Stat_t
 		if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			delete(present, p) // gone since the listing
+			delete(found, p) // gone since the listing
 			return sweepJob{}, false
 		}
 		if id != BadID(st.Size, time.Unix(st.Mtim.Unix())) {

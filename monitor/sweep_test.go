@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/forkwatch/forkwatch/monitor/report"
 )
@@ -109,7 +112,7 @@ func hugeReport(t *testing.T, n int) []byte {
 func checkSweepSameAsReadFile(t *testing.T, dir string) {
 	t.Helper()
 	got := map[string]SweepResult{}
-	present := Sweep(context.Background(), []string{dir}, nil, func(r SweepResult) { got[r.Path] = r })
+	Sweep(context.Background(), []string{dir}, nil, func(r SweepResult) { got[r.Path] = r })
 	entries, _ := os.ReadDir(dir)
 	n := 0
 	for _, e := range entries {
@@ -119,8 +122,8 @@ func checkSweepSameAsReadFile(t *testing.T, dir string) {
 		case "link.ips", "fifo.ips":
 			// Never read: passed on as not a regular file, for the watcher
 			// to refuse once (issue 32: a FIFO there at start was never said).
-			if r := got[p]; !present[p] || r.Path != p || r.Report != nil || !errors.Is(r.Err, report.ErrNotRegular) {
-				t.Errorf("%s: present %v, result %+v", e.Name(), present[p], r)
+			if r := got[p]; r.Path != p || r.Report != nil || !errors.Is(r.Err, report.ErrNotRegular) {
+				t.Errorf("%s: result %+v", e.Name(), r)
 			}
 			continue
 		}
@@ -244,5 +247,75 @@ func TestSweepHugeFileBounded(t *testing.T) {
 	}
 	if limit := report.MaxReportSize + 1<<20; cap(buf) > limit {
 		t.Errorf("buffer grew to %d bytes for a file of %d (limit %d)", cap(buf), 3*report.MaxReportSize, limit)
+	}
+}
+
+// TestSweepMissing: the sweep returns the known paths it did not find (in
+// its folders or not), and none it found: a known report, a known symlink
+// (refused, but there) and a report it reads are not missing.
+func TestSweepMissing(t *testing.T) {
+	dir := t.TempDir()
+	sample, err := os.ReadFile(filepath.Join("report", "testdata", "reports", "python39-rq-objc-fork-django-rq-574.ips"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := func(name string) string { return filepath.Join(dir, name) }
+	os.WriteFile(p("known.ips"), sample, 0o644)
+	os.WriteFile(p("new.ips"), sample, 0o644)
+	if err := os.Symlink(p("known.ips"), p("link.ips")); err != nil {
+		t.Fatal(err)
+	}
+	skip := map[string]bool{p("known.ips"): true, p("link.ips"): true, p("gone.ips"): true, filepath.Join(dir, "Retired", "moved.ips"): true}
+	var read []string
+	missing := SweepWith(context.Background(), []string{dir}, SweepOptions{Skip: skip}, func(r SweepResult) { read = append(read, filepath.Base(r.Path)) })
+	slices.Sort(missing)
+	if want := []string{filepath.Join(dir, "Retired", "moved.ips"), p("gone.ips")}; !slices.Equal(missing, want) {
+		t.Errorf("missing %q, want %q", missing, want)
+	}
+	if !slices.Equal(read, []string{"new.ips"}) {
+		t.Errorf("read %q, want only new.ips", read)
+	}
+}
+
+// TestWatcherForgetsGone: after the first sweep the watcher forgets the
+// known reports that are gone (deleted while it was not running) and keeps
+// the ones still there, read or not.
+func TestWatcherForgetsGone(t *testing.T) {
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	os.MkdirAll(reports, 0o755)
+	sample, err := os.ReadFile(filepath.Join("report", "testdata", "reports", "python39-rq-objc-fork-django-rq-574.ips"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	here := filepath.Join(reports, "here.ips")
+	os.WriteFile(here, sample, 0o644)
+	st, _ := LoadState("")
+	r, _ := report.Parse(sample)
+	st.MarkPath(here, r.ID)
+	gone := filepath.Join(reports, "gone.ips")
+	st.MarkPath(gone, "incident:gone")
+	retired := filepath.Join(reports, "Retired", "moved.ips")
+	st.MarkPath(retired, "incident:moved")
+	ready := make(chan struct{})
+	w, err := NewWatcher(Config{ReportDirs: []string{reports}, State: st, Log: slog.New(&sweptHandler{done: ready})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, func(Event) {}) }()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watcher did not finish its first sweep")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	known := st.KnownPaths()
+	if !known[here] || known[gone] || known[retired] {
+		t.Errorf("known after the sweep: %v; want %s only", known, here)
 	}
 }

@@ -193,9 +193,11 @@ type sweepItem struct {
 	path    string
 	report  *report.Report
 	err     error
-	known   bool // skipped by its ID, which the store knows: report holds only ID and Path
-	done    bool // the sweep is over; present lists what it found
-	present map[string]bool
+	known   bool     // skipped by its ID, which the store knows: report holds only ID and Path
+	done    bool     // the sweep is over: missing lists the known paths it did not find
+	missing []string // (done) known at its start, not found
+	swept   int      // (done) how many reports it passed on
+	listed  int      // (done) how many known ones it found and skipped
 }
 
 // NewWatcher checks the configuration; Run starts watching.
@@ -303,7 +305,7 @@ func (w *Watcher) Run(ctx context.Context, emit func(Event)) error {
 			}
 		case it := <-sweep:
 			if it.done {
-				w.finishSweep(it.present)
+				w.finishSweep(it.missing, it.swept, it.listed)
 				sweep = nil
 				continue
 			}
@@ -341,7 +343,9 @@ func (w *Watcher) sweep(ctx context.Context, opt SweepOptions, out chan<- sweepI
 			dirs = append(dirs, t)
 		}
 	}
-	present := SweepWith(ctx, dirs, opt, func(r SweepResult) {
+	swept := 0
+	missing := SweepWith(ctx, dirs, opt, func(r SweepResult) {
+		swept++
 		select {
 		case out <- sweepItem{path: r.Path, report: r.Report, err: r.Err, known: r.Known}:
 		case <-ctx.Done():
@@ -351,22 +355,22 @@ func (w *Watcher) sweep(ctx context.Context, opt SweepOptions, out chan<- sweepI
 		return
 	}
 	select {
-	case out <- sweepItem{done: true, present: present}:
+	case out <- sweepItem{done: true, missing: missing, swept: swept, listed: len(opt.Skip) - len(missing)}:
 	case <-ctx.Done():
 	}
 }
 
-// finishSweep forgets state for reports that are gone.
-func (w *Watcher) finishSweep(present map[string]bool) {
-	for p := range w.cfg.State.KnownPaths() {
-		if !present[p] {
-			if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-				w.cfg.State.ForgetPath(p)
-			}
+// finishSweep forgets state for reports that are gone: the paths known
+// when the sweep began that it did not find, and that are not there now
+// either. (A path recorded since was found by the sweep or seen appear.)
+func (w *Watcher) finishSweep(missing []string, swept, known int) {
+	for _, p := range missing {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			w.cfg.State.ForgetPath(p)
 		}
 	}
 	w.scheduleSave()
-	w.log.Info("history sweep done", "reports", len(present))
+	w.log.Info("history sweep done", "reports", swept+known, "read", swept, "known", known, "gone", len(missing))
 }
 
 func (w *Watcher) handle(ev dirEvent) {
