@@ -103,6 +103,8 @@ FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIM
 fuzz:
 	$(FUZZ) '^FuzzParseIPS$$' ./monitor/report
 	$(FUZZ) '^FuzzParseCrash$$' ./monitor/report
+	$(FUZZ) '^FuzzPlainObjectAgreesWithJSON$$' ./monitor/report
+	$(FUZZ) '^FuzzReportTime$$' ./monitor/report
 	$(FUZZ) '^FuzzBlockRoundTrip$$' ./settings
 	$(FUZZ) '^FuzzParseRecord$$' ./monitor/forktrace
 	$(FUZZ) '^FuzzParsePS$$' ./settings/doctor

@@ -538,6 +538,15 @@ func normTime(s string) string {
 	if s == "" {
 		return "" // a fifth of reports give no date: no failed parse for each layout
 	}
+	if t, ok := reportTimeRFC3339(s); ok {
+		return t
+	}
+	return normTimeParse(s)
+}
+
+// normTimeParse is normTime by time.Parse, for any date reportTimeRFC3339
+// does not take.
+func normTimeParse(s string) string {
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.Format(time.RFC3339)
