@@ -23,7 +23,9 @@ type scratch struct {
 	parser   crashParser
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{evidence: make([]string, 0, 8)} // more than any report gives
+}}
 
 // facts returns the facts, empty but for the capacity of their slices.
 func (sc *scratch) facts() *facts { return &sc.f }
@@ -47,9 +49,7 @@ func (sc *scratch) crashParser() *crashParser {
 // (so that the pool holds no report's bytes or strings) and puts it back.
 func (sc *scratch) release() {
 	clear(sc.evidence[:cap(sc.evidence)])
-	if sc.evidence == nil {
-		sc.evidence = make([]string, 0, 8) // more than any report gives
-	}
+	clear(sc.joined)
 	clear(sc.f.crashed)
 	clear(sc.f.images)
 	crashed, images := sc.f.crashed[:0], sc.f.images[:0]
