@@ -90,10 +90,10 @@ func newReport(f *facts) *Report {
 			f.process = b
 		}
 	}
-	// Cleaned without a copy each, then, where they are views into the
-	// report's bytes (a text report's), copied into one block together:
-	// one allocation, not one per field. The .ips parser's strings are its
-	// own copies already.
+	// Cleaned without a copy each, then, as they are views into the
+	// report's bytes (both parsers read strings so; the .ips parser copies
+	// only a string with an escape to undo), copied into one block
+	// together: one allocation, not one per field.
 	clean := cleanOwned
 	r := &Report{
 		Format:             f.format,
@@ -113,9 +113,7 @@ func newReport(f *facts) *Report {
 		Partial:            f.partial,
 		Evidence:           f.evidence, // Parse's scratch, copied to fit when Classify is done
 	}
-	if !f.owned {
-		copyTogether(&r.Process, &r.ParentProcess, &r.ResponsibleProcess, &r.ExePath, &r.BundleID, &r.OSVersion, &r.Exception, &r.Signal)
-	}
+	copyTogether(&r.Process, &r.ParentProcess, &r.ResponsibleProcess, &r.ExePath, &r.BundleID, &r.OSVersion, &r.Exception, &r.Signal)
 	if f.termNS != "" {
 		r.Termination = cleanOwned("Namespace "+f.termNS+", Code "+f.termCode, 64)
 	}
@@ -566,10 +564,10 @@ func clean(s string, max int) string {
 	return cleanSlow(s, max)
 }
 
-// cleanOwned is clean for text that is not a view into a report's bytes:
-// the .ips parser's strings (each decoded into a string of its own), or
-// text about to be copied into another string. It copies only what needs
-// changing; clean's copy of the rest was garbage straight away.
+// cleanOwned is clean for text that is not kept as it is: text about to
+// be copied into another string (a concatenation, copyTogether). It copies
+// only what needs changing; clean's copy of the rest was garbage straight
+// away.
 func cleanOwned(s string, max int) string {
 	if t, ok := cleanAlready(s, max); ok {
 		return t

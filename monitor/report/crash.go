@@ -40,8 +40,30 @@ const (
 )
 
 func parseCrash(data []byte, sc *scratch) (*facts, error) {
+	f, _, err := parseCrashLines(data, sc, false)
+	return f, err
+}
+
+// parseCrashOrMarker is parseCrash that stops at the first "Full Report"
+// marker line followed by JSON (as fullReportJSON finds it) and returns
+// that JSON instead of facts.
+func parseCrashOrMarker(data []byte, sc *scratch) (*facts, []byte, error) {
+	return parseCrashLines(data, sc, true)
+}
+
+// fullReportMarker is the line before the .ips in a paste of a report.
+const fullReportMarker = "Full Report"
+
+func parseCrashLines(data []byte, sc *scratch, marker bool) (*facts, []byte, error) {
 	if bytes.IndexByte(data[:min(len(data), 4096)], 0) >= 0 {
-		return nil, fmt.Errorf("binary data: %w", ErrNotCrashReport)
+		if marker {
+			// As before the marker was looked for in the same pass: a
+			// paste is read from its JSON whatever precedes it.
+			if js := fullReportJSON(data); js != nil {
+				return nil, js, nil
+			}
+		}
+		return nil, nil, fmt.Errorf("binary data: %w", ErrNotCrashReport)
 	}
 	p := sc.crashParser()
 	// One pass over the lines, without regular expressions on the hot path:
@@ -58,9 +80,16 @@ func parseCrash(data []byte, sc *scratch) (*facts, error) {
 		} else {
 			line, text = text, ""
 		}
-		p.line(strings.TrimSpace(line))
+		t := strings.TrimSpace(line)
+		if marker && len(t) == len(fullReportMarker) && t == fullReportMarker {
+			if js := jsonAfterRules(data[len(data)-len(text):]); js != nil {
+				return nil, js, nil
+			}
+		}
+		p.line(t)
 	}
-	return p.finish()
+	f, err := p.finish()
+	return f, nil, err
 }
 
 // line reads one trimmed line in the section it belongs to.

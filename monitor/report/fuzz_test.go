@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -26,7 +28,19 @@ func seedReports(f *testing.F, ext string) {
 // checkParse is what must hold for any input: no panic, a clear error kind,
 // and report text that is safe to show.
 func checkParse(t *testing.T, data []byte) {
-	r, err := Parse(data)
+	// Parsed from a copy that is then overwritten: the Report must hold no
+	// view into the bytes it was parsed from (TestParseKeepsNoViewOfData).
+	buf := append([]byte(nil), data...)
+	r, err := Parse(buf)
+	if r != nil {
+		before, _ := json.Marshal(r)
+		for i := range buf {
+			buf[i] = '#'
+		}
+		if after, _ := json.Marshal(r); !bytes.Equal(before, after) {
+			t.Fatalf("the report changed when its bytes were overwritten:\nbefore %s\nafter  %s", before, after)
+		}
+	}
 	if err != nil && !errors.Is(err, ErrIncomplete) && !errors.Is(err, ErrNotCrashReport) &&
 		!errors.Is(err, ErrOtherDiagnostic) && !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("unclassified error: %v", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 // The .ips layout (Apple, "Interpreting the JSON format of a crash report",
@@ -65,6 +66,8 @@ type ipsBody struct {
 	// own line, or nil where it found none (or nil altogether).
 	imagePathsRaw [][]byte
 	imageMemo     map[int]string // names decoded so far
+	text          []byte         // room for unescaped strings (unescapeSlashes)
+	ints          [2]int         // room for UserID and FaultingThread (plainIntInto)
 }
 
 type ipsThread struct {
@@ -97,13 +100,19 @@ var crashBugTypes = map[string]bool{"309": true, "109": true}
 // looksLikeIPS tells the two formats apart: a .ips starts with a JSON object,
 // or (an excerpt of a body) with top-level "key" : value lines.
 func looksLikeIPS(data []byte) bool {
-	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	if len(t) > 0 && t[0] == '{' {
+	if startsWithBrace(data) {
 		return true
 	}
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	_, _, ok := memberLine(bytes.TrimRight(line, "\r"))
 	return ok
+}
+
+// startsWithBrace says whether data starts with '{' after blank space and
+// a byte order mark: an .ips as ReportCrash writes it.
+func startsWithBrace(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	return len(t) > 0 && t[0] == '{'
 }
 
 func parseIPS(data []byte, sc *scratch) (*facts, error) {
@@ -175,10 +184,10 @@ func parseIPS(data []byte, sc *scratch) (*facts, error) {
 		return nil, fmt.Errorf("diagnostic of bug_type %s, not a crash: %w", b.BugType, ErrOtherDiagnostic)
 	}
 	f := sc.facts()
-	crashed := f.crashed[:0]
+	crashed, asi := f.crashed[:0], f.asi[:0]
 	*f = facts{
-		owned:       true, // decoded: decodeMember, plainText and encoding/json copy
 		crashed:     crashed,
+		asi:         asi,
 		format:      FormatIPS,
 		process:     b.ProcName,
 		pid:         b.PID,
@@ -360,7 +369,7 @@ func parseBodyLines(body []byte, b *ipsBody, thread *[]ipsFrame) (found int, com
 		}
 		if dst := b.member(k); dst != nil && !b.decodePlain(k, val) {
 			// A member cut short or of an odd type is skipped, not fatal.
-			decodeMember(val, dst)
+			b.decodeMember(val, dst)
 		}
 	}
 	// The crashed thread's frames matter only for a death after fork(): to
@@ -415,22 +424,17 @@ func nextCandidate(rest []byte) []byte {
 }
 
 // decodeMember decodes one member's value; plain strings and integers, most
-// of a body's members, skip the reflection of encoding/json.
-func decodeMember(val []byte, dst any) {
+// of a body's members, skip the reflection of encoding/json. A plain string
+// is a view into val, or, with slashes to unescape, into the body's room
+// for unescaped text: like the text parser's, the body's strings are read
+// and Classify copies those it keeps (an executable's path was copied for
+// the body, then again for the Report).
+func (b *ipsBody) decodeMember(val []byte, dst any) {
 	switch d := dst.(type) {
 	case *string:
-		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
-			inner := val[1 : len(val)-1]
-			if bytes.IndexByte(inner, '\\') < 0 {
-				*d = string(inner)
-				return
-			}
-			// Paths are written with every slash escaped ("\/"); that
-			// escape alone needs no decoder.
-			if s, ok := unescapeSlashes(inner); ok && bytes.IndexByte(inner, '"') < 0 {
-				*d = s
-				return
-			}
+		if s, ok := b.quickString(val); ok {
+			*d = s
+			return
 		}
 	case *int:
 		if n, ok := plainInt(val); ok {
@@ -439,6 +443,63 @@ func decodeMember(val []byte, dst any) {
 		}
 	}
 	_ = json.Unmarshal(val, dst)
+}
+
+// decodeString is decodeMember of a string value, returned rather than
+// stored through an interface (which put a string on the heap for each
+// image path decoded).
+func (b *ipsBody) decodeString(val []byte) string {
+	if s, ok := b.quickString(val); ok {
+		return s
+	}
+	var s string
+	_ = json.Unmarshal(val, &s)
+	return s
+}
+
+// quickString decodes a JSON string with no escape but "\/" (paths are
+// written with every slash escaped), without a decoder: ok is false for
+// anything else.
+func (b *ipsBody) quickString(val []byte) (string, bool) {
+	if len(val) < 2 || val[0] != '"' || val[len(val)-1] != '"' {
+		return "", false
+	}
+	inner := val[1 : len(val)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return unsafe.String(unsafe.SliceData(inner), len(inner)), true
+	}
+	if bytes.IndexByte(inner, '"') >= 0 {
+		return "", false
+	}
+	return b.unescapeSlashes(inner)
+}
+
+// unescapeSlashes is unescapeSlashes into b.text, the body's room for
+// unescaped text, kept from report to report by the scratch: a view, valid
+// until the scratch is released (views made before the room grows keep the
+// old block).
+func (b *ipsBody) unescapeSlashes(s []byte) (string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			if i+1 >= len(s) || s[i+1] != '/' {
+				return "", false
+			}
+			i++
+		}
+	}
+	start := len(b.text)
+	for len(s) > 0 {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 {
+			b.text = append(b.text, s...)
+			break
+		}
+		b.text = append(b.text, s[:i]...)
+		b.text = append(b.text, '/')
+		s = s[i+2:]
+	}
+	v := b.text[start:]
+	return unsafe.String(unsafe.SliceData(v), len(v)), true
 }
 
 // needFrames says whether the crashed thread must be decoded: the report
@@ -680,11 +741,10 @@ func (b *ipsBody) imagePath(i int) string {
 	if i < 0 || i >= len(b.imagesRaw) {
 		return ""
 	}
-	var p string
 	if pv := b.pathValue(i); pv != nil {
-		decodeMember(pv, &p)
+		return b.decodeString(pv)
 	}
-	return p
+	return ""
 }
 
 // pathValue is usedImages[i]'s "path" value as a JSON string, or nil.
@@ -717,9 +777,7 @@ func (b *ipsBody) imagePaths() []string {
 			continue // add would drop it: no needle search, no decoding
 		}
 		if memo.has(pv) {
-			var p string
-			decodeMember(pv, &p)
-			add(p)
+			add(b.decodeString(pv))
 		}
 	}
 	return out

@@ -264,47 +264,47 @@ func (b *ipsBody) decodePlain(key string, val []byte) bool {
 		}
 		return true
 	case "asi":
-		return decodePlainMember(val, &b.ASI)
+		return plainASI(val, &b.ASI)
 	case "userID":
-		return decodePlainMember(val, &b.UserID)
+		return plainIntInto(val, &b.UserID, &b.ints[0])
 	case "faultingThread":
-		return decodePlainMember(val, &b.FaultingThread)
+		return plainIntInto(val, &b.FaultingThread, &b.ints[1])
 	}
 	return false
 }
 
-// decodePlainMember is decodeMember's plain path for the body's object
-// members (bundleInfo, osVersion, exception, termination, asi) and its
-// integer pointers (userID, faultingThread); false hands over to
-// encoding/json.
-func decodePlainMember(val []byte, dst any) bool {
-	switch d := dst.(type) {
-	case **int:
-		n, ok := plainInt(val)
-		if ok {
-			*d = &n
-		}
+// plainASI is decodeMember's plain path for the body's "asi" member, as
+// json.Unmarshal into the map would decode it (the pairs added to a map
+// already there); false hands over to encoding/json.
+func plainASI(val []byte, dst *map[string][]string) bool {
+	pairs := map[string][]string{}
+	if !plainObject(val, func(key, v []byte) bool {
+		lines, ok := plainStrings(v)
+		pairs[string(key)] = lines
 		return ok
-	case *map[string][]string:
-		m := *d
-		pairs := map[string][]string{}
-		if !plainObject(val, func(key, v []byte) bool {
-			lines, ok := plainStrings(v)
-			pairs[string(key)] = lines
-			return ok
-		}) {
-			return false
-		}
-		if m == nil {
-			m = map[string][]string{}
-		}
-		for k, v := range pairs {
-			m[k] = v
-		}
-		*d = m
+	}) {
+		return false
+	}
+	if *dst == nil {
+		*dst = pairs
 		return true
 	}
-	return false
+	for k, v := range pairs {
+		(*dst)[k] = v
+	}
+	return true
+}
+
+// plainIntInto decodes a plain JSON integer into *room and points *dst at
+// it, as json.Unmarshal into a *int would (the room is the body's: a
+// member that is only read does not take an allocation of its own).
+func plainIntInto(val []byte, dst **int, room *int) bool {
+	n, ok := plainInt(val)
+	if ok {
+		*room = n
+		*dst = room
+	}
+	return ok
 }
 
 // plainText is the Go string of a plain JSON string value (quotes
@@ -315,7 +315,11 @@ func plainText(val []byte) (string, bool) {
 	}
 	inner := val[1 : len(val)-1]
 	if bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner), true
+		// A view, not a copy: the .ips parser's facts are views into the
+		// report's bytes, as the text parser's are, and Classify copies
+		// what it keeps (most of what is decoded, the frames' symbols and
+		// the images' names, is only read).
+		return unsafe.String(unsafe.SliceData(inner), len(inner)), true
 	}
 	s, _ := unescapeSlashes(inner) // plainString let no other escape through
 	return s, true

@@ -112,7 +112,7 @@ func checkPlain(t *testing.T, raw []byte) {
 			if err := json.Unmarshal(raw, viaJSON.member(key)); err != nil {
 				t.Fatalf("decodePlain(%s, %q) took what encoding/json refuses: %v", key, raw, err)
 			}
-			if !reflect.DeepEqual(viaPlain, viaJSON) {
+			if !reflect.DeepEqual(bodyMembers(viaPlain), bodyMembers(viaJSON)) {
 				t.Fatalf("decodePlain(%s, %q) = %+v; encoding/json: %+v", key, raw, viaPlain, viaJSON)
 			}
 		}
@@ -204,4 +204,20 @@ func TestPlainASI(t *testing.T) {
 		}
 		checkPlain(t, []byte(tc.raw))
 	}
+}
+
+// bodyMembers is b as its JSON members give it: its integer members
+// pointing at copies, not into the rooms the plain reader keeps in the
+// body (ints, text), which are emptied.
+func bodyMembers(b ipsBody) ipsBody {
+	if b.UserID != nil {
+		n := *b.UserID
+		b.UserID = &n
+	}
+	if b.FaultingThread != nil {
+		n := *b.FaultingThread
+		b.FaultingThread = &n
+	}
+	b.ints, b.text = [2]int{}, nil
+	return b
 }

@@ -181,9 +181,6 @@ type ForkFrame struct {
 
 // facts is what the format parsers extract; Classify turns it into a Report.
 type facts struct {
-	// owned: every string here is a copy of its own, none a view into the
-	// report's bytes (so newReport need not copy them again).
-	owned        bool
 	format       string
 	process      string
 	pid          int
@@ -234,18 +231,30 @@ func Parse(data []byte) (*Report, error) {
 	)
 	sc := scratchPool.Get().(*scratch)
 	defer sc.release()
-	if js := fullReportJSON(data); js != nil {
-		// A paste from the crash dialog or Console: the readable report
-		// (whole or from partway through), then the .ips after the
-		// "Full Report" marker. The JSON is the whole report; the
-		// readable part is read only when the JSON holds no crash.
+	// A paste from the crash dialog or Console holds the readable report
+	// (whole or from partway through), then the .ips after a "Full
+	// Report" marker line. The JSON is the whole report; the readable part
+	// is read only when the JSON holds no crash. A report that starts with
+	// the .ips's brace is no paste (the readable part comes first), so it
+	// is not searched for the marker; a text report is searched as its
+	// lines are read (parseCrash stops at the marker), not in a pass of its
+	// own over every byte.
+	var js []byte
+	switch {
+	case startsWithBrace(data):
+		f, err = parseIPS(data, sc)
+	case looksLikeIPS(data):
+		// An excerpt of an .ips body (its first line a member line).
+		if js = fullReportJSON(data); js == nil {
+			f, err = parseIPS(data, sc)
+		}
+	default:
+		f, js, err = parseCrashOrMarker(data, sc)
+	}
+	if js != nil {
 		if f, err = parseIPS(js, sc); f == nil {
 			f, err = parseCrash(data, sc)
 		}
-	} else if looksLikeIPS(data) {
-		f, err = parseIPS(data, sc)
-	} else {
-		f, err = parseCrash(data, sc)
 	}
 	if f == nil {
 		return nil, err

@@ -23,6 +23,10 @@ type scratch struct {
 	parser   crashParser
 }
 
+// maxKeptText is the most room for unescaped text a scratch keeps between
+// reports: more than the paths of any real report's images need.
+const maxKeptText = 64 << 10
+
 var scratchPool = sync.Pool{New: func() any {
 	return &scratch{evidence: make([]string, 0, 8)} // more than any report gives
 }}
@@ -40,8 +44,8 @@ func (sc *scratch) crashParser() *crashParser {
 	p := &sc.parser
 	names, crashedNames := p.imageByName, p.crashedNames
 	*p = crashParser{f: &sc.f, crashedThread: -1, curThread: -1, imageByName: names, crashedNames: crashedNames}
-	crashed, images := sc.f.crashed[:0], sc.f.images[:0]
-	sc.f = facts{format: FormatCrash, crashed: crashed, images: images}
+	crashed, images, asi := sc.f.crashed[:0], sc.f.images[:0], sc.f.asi[:0]
+	sc.f = facts{format: FormatCrash, crashed: crashed, images: images, asi: asi}
 	return p
 }
 
@@ -52,16 +56,22 @@ func (sc *scratch) release() {
 	clear(sc.joined)
 	clear(sc.f.crashed)
 	clear(sc.f.images)
-	crashed, images := sc.f.crashed[:0], sc.f.images[:0]
-	sc.f = facts{crashed: crashed, images: images}
+	clear(sc.f.asi)
+	crashed, images, asi := sc.f.crashed[:0], sc.f.images[:0], sc.f.asi[:0]
+	sc.f = facts{crashed: crashed, images: images, asi: asi}
 	sc.hdr = ipsHeader{}
 
 	b := &sc.body
 	clear(b.imagesRaw)
 	clear(b.imagePathsRaw)
 	clear(b.imageMemo)
+	clear(b.text)
+	text := b.text[:0]
+	if cap(text) > maxKeptText {
+		text = nil // a huge report's room is not kept for the next
+	}
 	els, paths, memo := b.imagesRaw[:0], b.imagePathsRaw[:0], b.imageMemo
-	*b = ipsBody{imagesRaw: els, imagePathsRaw: paths, imageMemo: memo}
+	*b = ipsBody{imagesRaw: els, imagePathsRaw: paths, imageMemo: memo, text: text}
 
 	p := &sc.parser
 	clear(p.imageByName)
