@@ -54,11 +54,13 @@ func parseCrashOrMarker(data []byte, sc *scratch) (*facts, []byte, error) {
 // fullReportMarker is the line before the .ips in a paste of a report.
 const fullReportMarker = "Full Report"
 
+// parseCrashLines reads a text report line by line; with marker, it stops
+// at a "Full Report" marker line followed by JSON and returns the JSON.
 func parseCrashLines(data []byte, sc *scratch, marker bool) (*facts, []byte, error) {
 	if bytes.IndexByte(data[:min(len(data), 4096)], 0) >= 0 {
 		if marker {
-			// As before the marker was looked for in the same pass: a
-			// paste is read from its JSON whatever precedes it.
+			// Binary data is not read as text, but a paste's JSON is read
+			// whatever precedes its marker.
 			if js := fullReportJSON(data); js != nil {
 				return nil, js, nil
 			}
@@ -74,6 +76,25 @@ func parseCrashLines(data []byte, sc *scratch, marker bool) (*facts, []byte, err
 	// the parse goes through clean, which copies it.
 	text := unsafe.String(unsafe.SliceData(data), len(data))
 	for len(text) > 0 {
+		if p.passingOver() {
+			// A line the section passes over unread (a frame of a thread
+			// that did not crash, an image of a report that is not
+			// Python's: most of a report's lines) is told by its first
+			// byte after the indentation, not trimmed and read as a line.
+			// Any other line (blank, other indentation) is read below.
+			j := 0
+			for j < len(text) && (text[j] == ' ' || text[j] == '\t') {
+				j++
+			}
+			if j < len(text) && p.passesOver(text[j:]) {
+				if i := strings.IndexByte(text[j:], '\n'); i >= 0 {
+					text = text[j+i+1:]
+				} else {
+					text = ""
+				}
+				continue
+			}
+		}
 		var line string
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
 			line, text = text[:i], text[i+1:]
@@ -90,6 +111,27 @@ func parseCrashLines(data []byte, sc *scratch, marker bool) (*facts, []byte, err
 	}
 	f, err := p.finish()
 	return f, nil, err
+}
+
+// passingOver says whether the section's lines are passed over unread:
+// the backtrace of a thread that did not crash (backtrace), the Binary
+// Images of a report that is not Python's (image).
+func (p *crashParser) passingOver() bool {
+	return p.section == secThread && p.curThread != p.crashedThread || p.section == secImages && !p.pythonish
+}
+
+// passesOver says whether a line starting with s (its indentation cut) is
+// one that line would pass over in the section passingOver holds for: a
+// frame, or an image (which is seen).
+func (p *crashParser) passesOver(s string) bool {
+	if p.section == secThread {
+		return s[0] >= '0' && s[0] <= '9'
+	}
+	if strings.HasPrefix(s, "0x") {
+		p.sawImages = true
+		return true
+	}
+	return false
 }
 
 // line reads one trimmed line in the section it belongs to.
