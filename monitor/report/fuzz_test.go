@@ -29,7 +29,7 @@ func seedReports(f *testing.F, ext string) {
 // and report text that is safe to show.
 func checkParse(t *testing.T, data []byte) {
 	// Parsed from a copy that is then overwritten: the Report must hold no
-	// view into the bytes it was parsed from (TestParseKeepsNoViewOfData).
+	// view into the bytes it was parsed from (TestReportOwnsItsStrings).
 	buf := append([]byte(nil), data...)
 	r, err := Parse(buf)
 	if r != nil {
