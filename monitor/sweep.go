@@ -147,8 +147,8 @@ func SweepWith(ctx context.Context, dirs []string, opt SweepOptions, out func(Sw
 	return missing
 }
 
-// sweepListBatch is how many folder entries are listed, and handed to the
-// workers, at a time.
+// sweepListBatch is how many folder entries are listed at a time (they go
+// to the workers sweepJobBatch at a time).
 const sweepListBatch = 256
 
 // listInto lists one folder in batches and sends the reports to read to

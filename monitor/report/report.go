@@ -237,7 +237,7 @@ func Parse(data []byte) (*Report, error) {
 	// is read only when the JSON holds no crash. A report that starts with
 	// the .ips's brace is no paste (the readable part comes first), so it
 	// is not searched for the marker; a text report is searched as its
-	// lines are read (parseCrash stops at the marker), not in a pass of its
+	// lines are read (parseCrashOrMarker stops at the marker), not in a pass of its
 	// own over every byte.
 	var js []byte
 	switch {
