@@ -77,7 +77,10 @@ func newRootCmd(c *cli) *cobra.Command {
 		c.debugCmd(),
 		c.versionCmd(),
 	)
-	root.PersistentPreRunE = refuseRootWithUserHome // rootguard.go
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		releaseMainThread(root, cmd)             // mainthread.go
+		return refuseRootWithUserHome(cmd, args) // rootguard.go
+	}
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	root.SilenceErrors = true
