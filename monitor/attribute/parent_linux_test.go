@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestParseStatusUID(t *testing.T) {
@@ -59,7 +61,7 @@ func TestReadProcFileWhole(t *testing.T) {
 	for _, pid := range []int{cmd.Process.Pid, os.Getpid()} {
 		for _, f := range []string{"stat", "cmdline", "status"} {
 			p := fmt.Sprintf("/proc/%d/%s", pid, f)
-			got, err := readProcFile(p)
+			got, err := readProcFile(unix.AT_FDCWD, p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,4 +105,63 @@ func statusKeys(b []byte) string {
 		}
 	}
 	return strings.Join(keys, ",")
+}
+
+// TestProcFolderOutlivesItsProcess: readProcAt reads through the folder it
+// holds, not by the number it is given (a folder held for another process
+// gives that one's entry); while the process lives its folder gives what
+// readProc gives by the number; once it has ended (its number free for
+// another), the folder held from before gives errNoProc. That a reused
+// number does not reach a folder held for the old process is the
+// kernel's (fs/proc/base.c, get_proc_task), not shown here.
+func TestProcFolderOutlivesItsProcess(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep to start:", err)
+	}
+	pid := cmd.Process.Pid
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	dirfd, err := unix.Open(fmt.Sprintf("/proc/%d", pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dirfd)
+	boot := func() (time.Time, error) { return time.Unix(0, 0), nil }
+	self, err := unix.Open("/proc/self", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(self)
+	if p, err := readProcAt(boot, pid, self); err != nil || p.PPID != os.Getppid() || len(p.Argv) == 0 || p.Argv[0] != os.Args[0] {
+		t.Errorf("the test's own folder, given the child's number: %+v, %v; want the test's entry", p, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		// Until execve is done the child is still this test binary.
+		p, err := readProcAt(boot, pid, dirfd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Comm == "sleep" && len(p.Argv) == 2 {
+			byNumber, err := readProc(boot, pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Exe == "" || p.Cwd == "" || p.UID != os.Getuid() || fmt.Sprint(p) != fmt.Sprint(byNumber) {
+				t.Errorf("through the folder %+v, by the number %+v", p, byNumber)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child did not become sleep: %+v", p)
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait() // reaped: the number is free for the next process
+	if p, err := readProcAt(boot, pid, dirfd); err != errNoProc {
+		t.Errorf("the ended process through its folder: %+v, %v; want errNoProc", p, err)
+	}
+	var buf [256]byte
+	if n, err := unix.Readlinkat(dirfd, "cwd", buf[:]); err == nil {
+		t.Errorf("the ended process's cwd through its folder: %q", buf[:n])
+	}
 }
