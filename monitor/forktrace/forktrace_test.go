@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/forkwatch/forkwatch/monitor/report"
 	"os"
 	"path/filepath"
@@ -369,5 +370,29 @@ func TestSweepIdle(t *testing.T) {
 	s.Sweep(now.Add(3 * time.Minute))
 	if res, _ := s.Sweep(now.Add(5 * time.Minute)); res.Exited != 1 {
 		t.Errorf("full read after a change: %+v", res)
+	}
+}
+
+// TestNoRecordText: Lookup's no-record errors read as the fmt.Errorf
+// texts they replaced, and are ErrNoRecord.
+func TestNoRecordText(t *testing.T) {
+	for _, tc := range []struct {
+		err  *noRecord
+		want string
+	}{
+		{&noRecord{pid: 0}, fmt.Errorf("pid %d: %w", 0, ErrNoRecord).Error()},
+		{&noRecord{pid: 7, noFile: true}, fmt.Errorf("pid %d: no record file: %w", 7, ErrNoRecord).Error()},
+		{&noRecord{pid: 7}, fmt.Errorf("pid %d: %w", 7, ErrNoRecord).Error()},
+		{&noRecord{pid: 7, other: 9}, fmt.Errorf("pid %d: the slot holds pid %d's record: %w", 7, 9, ErrNoRecord).Error()},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", *tc.err, got, tc.want)
+		}
+		if !errors.Is(tc.err, ErrNoRecord) {
+			t.Errorf("%+v is not ErrNoRecord", *tc.err)
+		}
+	}
+	if _, err := Lookup(t.TempDir(), 7); err == nil || err.Error() != "pid 7: no record file: no fork record" || !errors.Is(err, ErrNoRecord) {
+		t.Errorf("Lookup in an empty spool: %v", err)
 	}
 }
