@@ -63,6 +63,12 @@ func readBootTime() (time.Time, error) {
 // is not made. The buffer starts at 4 KB, larger than any of the three but
 // a long command line, for which it grows.
 func readProcFile(dirfd int, path string) ([]byte, error) {
+	return readProcFileInto(dirfd, path, make([]byte, 0, 4096))
+}
+
+// readProcFileInto is readProcFile reading into buf[:0] (grown when the
+// file is larger): readProcAt reads its three files into one buffer.
+func readProcFileInto(dirfd int, path string, buf []byte) ([]byte, error) {
 	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	for err == unix.EINTR {
 		fd, err = unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -71,7 +77,7 @@ func readProcFile(dirfd int, path string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 0, 4096)
+	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -126,7 +132,11 @@ func readProc(bootTime func() (time.Time, error), pid int) (*liveProc, error) {
 // took 132-178 µs (medians of 50, four runs), those by paths 148-203.
 func readProcAt(bootTime func() (time.Time, error), pid, dirfd int) (*liveProc, error) {
 	dir := "/proc/" + strconv.Itoa(pid)
-	stat, err := readProcFile(dirfd, "stat")
+	// One buffer for the three files and two links: nothing kept refers
+	// to it (each string is copied out), and the read is on the detection
+	// path, where each 4 KB made anew is memory to clear and fault in.
+	buf := make([]byte, 0, 4096)
+	stat, err := readProcFileInto(dirfd, "stat", buf)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
 			return nil, errNoProc
@@ -137,36 +147,42 @@ func readProcAt(bootTime func() (time.Time, error), pid, dirfd int) (*liveProc, 
 	if err != nil {
 		return nil, err
 	}
-	if cmd, err := readProcFile(dirfd, "cmdline"); err == nil {
+	buf = stat[:0]
+	if cmd, err := readProcFileInto(dirfd, "cmdline", buf); err == nil {
 		p.Argv = splitNUL(cmd)
+		buf = cmd[:0]
 	}
-	p.Exe = readLinkAt(dirfd, "exe")
-	p.Cwd = readLinkAt(dirfd, "cwd")
+	p.Exe, buf = readLinkAt(dirfd, "exe", buf)
+	p.Cwd, buf = readLinkAt(dirfd, "cwd", buf)
 	p.UID = -1
-	if status, err := readProcFile(dirfd, "status"); err == nil {
+	if status, err := readProcFileInto(dirfd, "status", buf); err == nil {
 		p.UID = parseStatusUID(status)
 	}
 	return p, nil
 }
 
 // readLinkAt reads the link name in dirfd, or "" when it cannot be read
-// (another user's process, a process that ended). A target longer than
-// the buffer is read again with a larger one, as os.Readlink does.
-func readLinkAt(dirfd int, name string) string {
-	for size := 256; size <= 1<<16; size *= 4 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
+// (another user's process, a process that ended), using buf's room and
+// returning it (grown, for a target longer than it, which is read again
+// with more room, as os.Readlink does).
+func readLinkAt(dirfd int, name string, buf []byte) (string, []byte) {
+	for size := max(cap(buf), 256); size <= 1<<16; size *= 4 {
+		if cap(buf) < size {
+			buf = make([]byte, 0, size)
+		}
+		b := buf[:size]
+		n, err := unix.Readlinkat(dirfd, name, b)
 		for err == unix.EINTR {
-			n, err = unix.Readlinkat(dirfd, name, buf)
+			n, err = unix.Readlinkat(dirfd, name, b)
 		}
 		if err != nil || n < 0 {
-			return ""
+			return "", buf
 		}
 		if n < size {
-			return string(buf[:n])
+			return string(b[:n]), buf
 		}
 	}
-	return ""
+	return "", buf
 }
 
 // parseProcStat reads "PID (COMM) STATE PPID ... STARTTIME ..."; the name
@@ -177,16 +193,29 @@ func parseProcStat(pid int, stat []byte, bootTime func() (time.Time, error)) (*l
 	if open < 0 || end < open {
 		return nil, fmt.Errorf("parse /proc/%d/stat: no name", pid)
 	}
-	fields := strings.Fields(string(stat[end+1:]))
-	// fields[0] is field 3 (state): ppid is field 4, starttime field 22.
-	if len(fields) < 20 {
-		return nil, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields))
+	// After the name: field 3 (state), then ppid (field 4) and, further,
+	// starttime (field 22).
+	var fields [20][]byte
+	n := 0
+	for rest := stat[end+1:]; n < len(fields); n++ {
+		rest = bytes.TrimLeft(rest, " \t\n\v\f\r")
+		if len(rest) == 0 {
+			break
+		}
+		i := bytes.IndexAny(rest, " \t\n\v\f\r")
+		if i < 0 {
+			i = len(rest)
+		}
+		fields[n], rest = rest[:i], rest[i:]
 	}
-	ppid, err := strconv.Atoi(fields[1])
+	if n < 20 {
+		return nil, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, n)
+	}
+	ppid, err := strconv.Atoi(string(fields[1]))
 	if err != nil {
 		return nil, fmt.Errorf("parse /proc/%d/stat ppid: %w", pid, err)
 	}
-	ticks, err := strconv.ParseInt(fields[19], 10, 64)
+	ticks, err := strconv.ParseInt(string(fields[19]), 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("parse /proc/%d/stat starttime: %w", pid, err)
 	}
@@ -200,13 +229,19 @@ func parseProcStat(pid int, stat []byte, bootTime func() (time.Time, error)) (*l
 // parseStatusUID reads the real user id from /proc/PID/status's
 // "Uid:\treal\teffective\tsaved\tfs" line (proc(5)); -1 if there is none.
 func parseStatusUID(status []byte) int {
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "Uid:"); ok {
-			f := strings.Fields(v)
+	for rest := status; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("Uid:")); ok {
+			f := bytes.Fields(v)
 			if len(f) == 0 {
 				return -1
 			}
-			n, err := strconv.Atoi(f[0])
+			n, err := strconv.Atoi(string(f[0]))
 			if err != nil || n < 0 {
 				return -1
 			}

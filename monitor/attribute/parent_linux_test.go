@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +165,52 @@ func TestProcFolderOutlivesItsProcess(t *testing.T) {
 	var buf [256]byte
 	if n, err := unix.Readlinkat(dirfd, "cwd", buf[:]); err == nil {
 		t.Errorf("the ended process's cwd through its folder: %q", buf[:n])
+	}
+}
+
+// TestParseProcStatAgrees: parseProcStat, which cuts the fields after the
+// name itself, reads every process's stat on this machine, and stats with
+// hostile names, as strings.Fields would (the reading it replaced).
+func TestParseProcStatAgrees(t *testing.T) {
+	boot := func() (time.Time, error) { return time.Unix(1000, 0), nil }
+	reference := func(stat []byte) (ppid int, ticks int64, ok bool) {
+		end := bytes.LastIndexByte(stat, ')')
+		if bytes.IndexByte(stat, '(') < 0 || end < 0 {
+			return 0, 0, false
+		}
+		f := strings.Fields(string(stat[end+1:]))
+		if len(f) < 20 {
+			return 0, 0, false
+		}
+		p, err1 := strconv.Atoi(f[1])
+		n, err2 := strconv.ParseInt(f[19], 10, 64)
+		return p, n, err1 == nil && err2 == nil
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var inputs [][]byte
+	for _, p := range stats {
+		if b, err := os.ReadFile(p); err == nil {
+			inputs = append(inputs, b)
+		}
+	}
+	if len(inputs) == 0 {
+		t.Fatal("no /proc/PID/stat read")
+	}
+	tail := " S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 12345 20 21\n"
+	for _, name := range []string{"a) (b", ") S 9 9", "x\ty", "(", ")", "a b c d e f g h i j k l m n o p q r s t u"} {
+		inputs = append(inputs, []byte("42 ("+name+")"+tail))
+	}
+	inputs = append(inputs, []byte("42 (x) S 1 2\n"), []byte("42 (x)"), []byte("42 x) S"), []byte("42 (x)\tS\t7"+strings.Repeat("\t1", 17)+"\t99\n"),
+		[]byte("42 (x) S  7  1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 99\n"))
+	for _, in := range inputs {
+		ppid, ticks, ok := reference(in)
+		p, err := parseProcStat(42, in, boot)
+		if ok != (err == nil) {
+			t.Errorf("%q: error %v, the reference parses: %v", in, err, ok)
+			continue
+		}
+		if ok && (p.PPID != ppid || !p.Start.Equal(time.Unix(1000, 0).Add(time.Duration(ticks)*time.Second/clockTicks))) {
+			t.Errorf("%q: ppid %d start %v; the reference: ppid %d, %d ticks", in, p.PPID, p.Start, ppid, ticks)
+		}
 	}
 }

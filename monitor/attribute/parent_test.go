@@ -1,8 +1,10 @@
 package attribute
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSameProcessName(t *testing.T) {
@@ -51,4 +53,15 @@ func containsEvidence(ev []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestGroupKeyAsSprintf(t *testing.T) {
+	for _, p := range []liveProc{{PID: 1, Start: time.Unix(0, 1)}, {PID: 4242, Start: time.Unix(1796508519, 0)}, {PID: 99999, Start: time.Unix(-5, 0)}} {
+		if got, want := groupKey(&p), fmt.Sprintf("parent:%d:%d", p.PID, p.Start.Unix()); got != want {
+			t.Errorf("groupKey(%+v) = %q, want %q", p, got, want)
+		}
+	}
+	if groupKey(nil) != "" || groupKey(&liveProc{PID: 3}) != "" {
+		t.Error("no start time: want no group")
+	}
 }
