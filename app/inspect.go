@@ -100,16 +100,19 @@ func readError(path string, err error) string {
 // writeJSONLine writes v and a newline in one Write, so that a reader of a
 // pipe sees whole lines as events happen.
 func writeJSONLine(w io.Writer, v any) {
-	var b []byte
-	var err error
 	if ev, ok := v.(monitor.Event); ok {
-		// An event's MarshalJSON is json.Marshal's output already (compact,
-		// valid, HTML-escaped): json.Marshal(ev) would only scan and copy
-		// it once more, on the detection path (TestEventLineAsMarshal).
-		b, err = ev.MarshalJSON()
-	} else {
-		b, err = json.Marshal(v)
+		// Encode writes the line json.Marshal(ev) gives (compact, valid,
+		// HTML-escaped) and its newline in one Write, from a pooled
+		// buffer, without Marshal's copy of it or its second pass over
+		// MarshalJSON's output, on the detection path
+		// (TestEventLineAsMarshal). It writes nothing when it fails.
+		err := json.NewEncoder(w).Encode(ev.JSONValue())
+		if err == nil {
+			return
+		}
+		v = map[string]string{"error": err.Error()}
 	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"error": err.Error()})
 	}

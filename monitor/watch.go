@@ -45,7 +45,14 @@ type Event struct {
 
 // MarshalJSON gives the `watch --json` line: the inspect fields of a crash,
 // the fields of a core file, or path and error, each with "kind".
-func (e Event) MarshalJSON() ([]byte, error) {
+func (e Event) MarshalJSON() ([]byte, error) { return json.Marshal(e.JSONValue()) }
+
+// JSONValue is what MarshalJSON marshals. A line writer hands it to a
+// json.Encoder, which writes json.Marshal's output and a newline from its
+// own pooled buffer: neither the copy json.Marshal returns nor the second
+// pass it makes over a Marshaler's output (an Event's line is written on
+// the detection path).
+func (e Event) JSONValue() any {
 	type crash struct {
 		Kind string `json:"kind"`
 		*report.Report
@@ -70,22 +77,22 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	switch e.Kind {
 	case KindWaiting:
-		return json.Marshal(waiting{e.Kind, e.Path, e.Note})
+		return waiting{e.Kind, e.Path, e.Note}
 	case KindCrash:
-		return json.Marshal(crash{e.Kind, e.Report, e.History, e.Core})
+		return crash{e.Kind, e.Report, e.History, e.Core}
 	case KindCore:
-		return json.Marshal(core{e.Kind, e.Core, e.History})
+		return core{e.Kind, e.Core, e.History}
 	case KindRiskyFork:
-		return json.Marshal(struct {
+		return struct {
 			Kind string `json:"kind"`
 			*RiskyFork
-		}{e.Kind, e.Risk})
+		}{e.Kind, e.Risk}
 	default:
 		f := failure{Kind: KindError, Path: e.Path, Error: e.Err}
 		if e.Report != nil {
 			f.Process = e.Report.Process
 		}
-		return json.Marshal(f)
+		return f
 	}
 }
 

@@ -24,9 +24,15 @@ const Schema = 1
 // {"schema":N,...}. Other lines pass unchanged. Lines are passed on as soon
 // as they are complete (watch --json writes one per event); Flush writes a
 // last line without its newline.
+//
+// It keeps its room from line to line: watch --json writes each crash's
+// line through it on the detection path, where two new buffers a line (the
+// line gathered, then stamped) were memory to clear and fault in after a
+// quiet spell. A whole line written at once is stamped from p itself.
 type Stamper struct {
 	w   io.Writer
-	buf []byte
+	buf []byte // an unfinished line
+	out []byte // the stamped line being written (io.Writer: w keeps none of it)
 }
 
 // NewStamper returns a Stamper writing to w.
@@ -40,17 +46,30 @@ var (
 
 // Write implements io.Writer.
 func (s *Stamper) Write(p []byte) (int, error) {
-	s.buf = append(s.buf, p...)
+	data := p
+	if len(s.buf) > 0 {
+		s.buf = append(s.buf, p...)
+		data = s.buf
+	}
 	for {
-		i := bytes.IndexByte(s.buf, '\n')
+		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
-			return len(p), nil
+			break
 		}
-		if err := s.line(s.buf[:i+1]); err != nil {
+		if err := s.line(data[:i+1]); err != nil {
+			s.keep(data[i+1:])
 			return len(p), err
 		}
-		s.buf = s.buf[i+1:]
+		data = data[i+1:]
 	}
+	s.keep(data)
+	return len(p), nil
+}
+
+// keep holds what follows the last newline for the next Write, in buf's
+// room (rest may be the end of buf itself: append copies as memmove does).
+func (s *Stamper) keep(rest []byte) {
+	s.buf = append(s.buf[:0], rest...)
 }
 
 // Flush writes what is left of an unfinished line.
@@ -59,15 +78,14 @@ func (s *Stamper) Flush() error {
 		return nil
 	}
 	err := s.line(s.buf)
-	s.buf = nil
+	s.buf = s.buf[:0]
 	return err
 }
 
 func (s *Stamper) line(l []byte) error {
 	if bytes.HasPrefix(l, objectStart) && !bytes.HasPrefix(l, stamped) {
-		out := make([]byte, 0, len(l)+len(stamp))
-		out = append(append(out, stamp...), l[1:]...)
-		_, err := s.w.Write(out)
+		s.out = append(append(s.out[:0], stamp...), l[1:]...)
+		_, err := s.w.Write(s.out)
 		return err
 	}
 	_, err := s.w.Write(l)
