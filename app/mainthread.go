@@ -20,16 +20,27 @@ import (
 // event arrived on every time; releasing the lock took about a tenth off
 // the time from a report's rename to its JSON line (docs/figures.md).
 //
-// So every command but the app itself releases the main thread before it
-// runs. The app keeps it: once released, the main goroutine may move to
-// another thread, and a later lock would hold that one, not the main one.
-// Packages that need the main thread for their set-up (the macOS
-// frameworks' first load) do it in init, which runs before any command.
+// So the commands release the main thread before they run, but two: the
+// app itself, and `notify`, whose native check drives the UserNotifications
+// framework on macOS as it did before (it is the menu-bar app's child check,
+// which we cannot run here; nothing in it waits for speed). Once released,
+// the main goroutine may move to another thread, and a later lock would
+// hold that one, not the main one. Packages that need the main thread for
+// their set-up (the macOS frameworks' first load) do it in init, which runs
+// before any command.
 
-// releaseMainThread undoes systray's lock when cmd is not root (the app).
-// It is a no-op on a goroutine that holds no lock (the tests' run).
+// mainThreadAnnotation marks a command that keeps the main thread locked
+// (mainThreadKeep); every other command but the root releases it.
+const (
+	mainThreadAnnotation = "forkwatch/main-thread"
+	mainThreadKeep       = "keep"
+)
+
+// releaseMainThread undoes systray's lock before cmd runs, unless cmd is
+// root (the app) or says mainThreadKeep. It is a no-op on a goroutine that
+// holds no lock (the tests' run).
 func releaseMainThread(root, cmd *cobra.Command) {
-	if cmd != root {
+	if cmd != root && cmd.Annotations[mainThreadAnnotation] != mainThreadKeep {
 		runtime.UnlockOSThread()
 	}
 }

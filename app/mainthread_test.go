@@ -52,14 +52,19 @@ func lockedThrough(t *testing.T, f func()) bool {
 	return false
 }
 
-// TestCommandsReleaseTheMainThread: every command but the app releases the
-// main thread systray's init locks (mainthread.go), so that `watch`'s loop
-// runs on whichever thread its event woke; the app keeps it for the tray.
+// TestCommandsReleaseTheMainThread: the commands release the main thread
+// systray's init locks (mainthread.go), so that `watch`'s loop runs on
+// whichever thread its event woke; the app keeps it for the tray, and
+// `notify` for its native check.
 func TestCommandsReleaseTheMainThread(t *testing.T) {
 	root := newRootCmd(&cli{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
 	watch, _, err := root.Find([]string{"watch"})
 	if err != nil || watch == root {
 		t.Fatalf("no watch command: %v", err)
+	}
+	notify, _, err := root.Find([]string{"notify"})
+	if err != nil || notify == root {
+		t.Fatalf("no notify command: %v", err)
 	}
 	command := func(args ...string) func(t *testing.T) {
 		return func(t *testing.T) {
@@ -84,6 +89,7 @@ func TestCommandsReleaseTheMainThread(t *testing.T) {
 		// would start the tray, which keeps the main thread.
 		{"app hook", func(*testing.T) { releaseMainThread(root, root) }, true},
 		{"watch hook", func(*testing.T) { releaseMainThread(root, watch) }, false},
+		{"notify hook", func(*testing.T) { releaseMainThread(root, notify) }, true},
 	} {
 		// One at a time: a thread one case left idle may be the next
 		// case's, which a locked case then ends.

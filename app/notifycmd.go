@@ -24,6 +24,9 @@ if the native macOS path delivered (exit 3: the permission prompt is still unans
 		// The flags are parsed by runNotifyWith (its tests call it with
 		// arguments); they are declared here for the help and completion.
 		DisableFlagParsing: true,
+		// The native check runs on the main thread, as it always has
+		// (mainthread.go).
+		Annotations: map[string]string{mainThreadAnnotation: mainThreadKeep},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
 				if a == "--help" || a == "-h" {
