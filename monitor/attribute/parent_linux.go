@@ -51,7 +51,8 @@ func readBootTime() (time.Time, error) {
 }
 
 // readProcFile reads a small /proc file (path relative to dirfd, or
-// absolute with dirfd unix.AT_FDCWD) with open, read and close alone:
+// absolute with dirfd unix.AT_FDCWD) into buf[:0], grown when the file is
+// larger, with open, read and close alone:
 // os.ReadFile also makes the descriptor non-blocking, tries to add it to
 // the poller and stats it, six more system calls for each of the files
 // attribution reads on the detection path. A read that does not fill the
@@ -60,15 +61,9 @@ func readBootTime() (time.Time, error) {
 // buffer takes it (fs/seq_file.c, seq_read_iter), and cmdline's read
 // copies the arguments until the buffer or the arguments end
 // (fs/proc/base.c, get_mm_cmdline); so the read that would return nothing
-// is not made. The buffer starts at 4 KB, larger than any of the three but
-// a long command line, for which it grows.
-func readProcFile(dirfd int, path string) ([]byte, error) {
-	return readProcFileInto(dirfd, path, make([]byte, 0, 4096))
-}
-
-// readProcFileInto is readProcFile reading into buf[:0] (grown when the
-// file is larger): readProcAt reads its three files into one buffer.
-func readProcFileInto(dirfd int, path string, buf []byte) ([]byte, error) {
+// is not made. readProcAt's buffer starts at 4 KB, larger than any of the
+// three but a long command line, for which it grows.
+func readProcFile(dirfd int, path string, buf []byte) ([]byte, error) {
 	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	for err == unix.EINTR {
 		fd, err = unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -121,10 +116,9 @@ func readProc(bootTime func() (time.Time, error), pid int) (*liveProc, error) {
 // each entry up through it (fs/proc/base.c: proc_pident_lookup and
 // proc_exe_link call get_proc_task, and give ENOENT once it finds no
 // task), so after the process has ended nothing more is read, even when
-// its number has gone to a new process. TestProcFolderOutlivesItsProcess
+// its number has gone to a new process (TestProcFolderOutlivesItsProcess
 // shows the reads go through the folder, and an ended process's folder
-// gives errNoProc.
-// The command line, links and owner are then those of the process whose
+// gives errNoProc). The command line, links and owner are then those of the process whose
 // start time the stat gave, which attribution checks against the report;
 // by paths, the number could change hands between the reads. Each file is
 // also found from the folder in one step, not from / in three: of reads
@@ -136,7 +130,7 @@ func readProcAt(bootTime func() (time.Time, error), pid, dirfd int) (*liveProc, 
 	// to it (each string is copied out), and the read is on the detection
 	// path, where each 4 KB made anew is memory to clear and fault in.
 	buf := make([]byte, 0, 4096)
-	stat, err := readProcFileInto(dirfd, "stat", buf)
+	stat, err := readProcFile(dirfd, "stat", buf)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
 			return nil, errNoProc
@@ -148,14 +142,14 @@ func readProcAt(bootTime func() (time.Time, error), pid, dirfd int) (*liveProc, 
 		return nil, err
 	}
 	buf = stat[:0]
-	if cmd, err := readProcFileInto(dirfd, "cmdline", buf); err == nil {
+	if cmd, err := readProcFile(dirfd, "cmdline", buf); err == nil {
 		p.Argv = splitNUL(cmd)
 		buf = cmd[:0]
 	}
 	p.Exe, buf = readLinkAt(dirfd, "exe", buf)
 	p.Cwd, buf = readLinkAt(dirfd, "cwd", buf)
 	p.UID = -1
-	if status, err := readProcFileInto(dirfd, "status", buf); err == nil {
+	if status, err := readProcFile(dirfd, "status", buf); err == nil {
 		p.UID = parseStatusUID(status)
 	}
 	return p, nil

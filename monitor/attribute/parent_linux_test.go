@@ -63,7 +63,7 @@ func TestReadProcFileWhole(t *testing.T) {
 	for _, pid := range []int{cmd.Process.Pid, os.Getpid()} {
 		for _, f := range []string{"stat", "cmdline", "status"} {
 			p := fmt.Sprintf("/proc/%d/%s", pid, f)
-			got, err := readProcFile(unix.AT_FDCWD, p)
+			got, err := readProcFile(unix.AT_FDCWD, p, make([]byte, 0, 4096))
 			if err != nil {
 				t.Fatal(err)
 			}
